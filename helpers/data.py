@@ -15,7 +15,7 @@ from .utils import check_array, check_choice, check_range
 
 __all__ = ["make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs_linear", "Split",
            "train_val_test_split", "load_digits", "load_sample_photo", "load_corpus", "CharVocab",
-           "DATA_DIR", "CORPUS_PATH"]
+           "DATA_DIR", "CORPUS_PATH", "ImageSplit", "load_digits_images"]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CORPUS_PATH = DATA_DIR / "corpus.txt"
@@ -217,3 +217,50 @@ class CharVocab:
         if ids.size and (ids.min() < 0 or ids.max() >= len(self.chars)):
             raise ValueError(f"ids must lie in [0, {len(self.chars)}), got range [{ids.min()}, {ids.max()}]")
         return "".join(self.chars[i] for i in ids)
+
+
+# ----------------------------------------------------------------------------- images for CNNs (notebook 09)
+@dataclass(frozen=True)
+class ImageSplit(Split):
+    """A :class:`Split` of images shaped (N, 1, H, W), standardised with the training set's statistics.
+
+    ``mean`` and ``std`` are the training pixels' mean and standard deviation (scalars: one
+    channel); :meth:`raw` undoes the standardisation for display.
+    """
+
+    mean: float
+    std: float
+
+    def raw(self, images: np.ndarray) -> np.ndarray:
+        """Standardised images -> the original pixel scale ([0, 1] for the digits)."""
+        return np.asarray(images) * self.std + self.mean
+
+
+def load_digits_images(val: float = 0.1, test: float = 0.3, seed: int = 0,
+                       dtype: str = "float32") -> ImageSplit:
+    r"""scikit-learn's 8×8 digits as a stratified train / validation / test split of images for a CNN.
+
+    Pixels are standardised, :math:`x \mapsto (x - \mu)/\sigma`, with :math:`\mu, \sigma` measured
+    on the **training** images only (the validation and test images must not leak into them).
+    One scalar pair for the whole image rather than one per pixel: the digits' border pixels are
+    almost always 0, and dividing by their near-zero per-pixel std would blow up the noise.
+
+    Shape:
+        ``X_*``: (N, 1, 8, 8) in ``dtype``; ``y_*``: (N,) int64 in [0, 10).
+
+    Example:
+        >>> split = load_digits_images()
+        >>> split.X_train.shape[1:], round(float(split.X_train.mean()), 6)
+        ((1, 8, 8), 0.0)
+    """
+    check_choice(dtype, "dtype", ["float32", "float64"])
+    images, labels = load_digits()                           # (N, 8, 8) in [0, 1]
+    images = images[:, None]                                 # (N, 1, 8, 8)
+    s = train_val_test_split(images, labels, val=val, test=test, seed=seed, stratify=True)
+    mean, std = float(s.X_train.mean()), float(s.X_train.std())
+
+    def norm(x: np.ndarray) -> np.ndarray:
+        return ((x - mean) / std).astype(dtype)
+
+    return ImageSplit(norm(s.X_train), s.y_train, norm(s.X_val), s.y_val, norm(s.X_test), s.y_test,
+                      mean=mean, std=std)

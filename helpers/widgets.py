@@ -73,9 +73,17 @@ def log_slider(value: float, low: float, high: float, description: str, unit: st
     """A base-10 log slider from ``low`` to ``high`` (for learning rates, weight decay, ...)."""
     if not (0 < low < high):
         raise ValueError(f"log_slider needs 0 < low < high, got low={low}, high={high}")
+    if not (low <= value <= high):
+        raise ValueError(f"log_slider value must lie in [{low}, {high}], got {value}")
     label = f"{description} ({unit})" if unit else description
-    return W.FloatLogSlider(value=value, base=10, min=math.log10(low), max=math.log10(high),
-                            step=1 / steps_per_decade, description=label, readout=True,
+    # Anchor the slider's grid of exponents at the initial value: the browser snaps a slider's
+    # value to its grid, and an unanchored grid would silently change, say, lr = 0.3 to 0.316.
+    step = 1 / steps_per_decade
+    exp0 = math.log10(value)
+    lo = exp0 - math.floor((exp0 - math.log10(low)) / step + 1e-9) * step
+    hi = exp0 + math.floor((math.log10(high) - exp0) / step + 1e-9) * step
+    return W.FloatLogSlider(value=value, base=10, min=lo, max=hi,
+                            step=step, description=label, readout=True,
                             readout_format=".2e", continuous_update=True, style=_STYLE, layout=_LAYOUT)
 
 
@@ -99,10 +107,8 @@ def control_extremes(control: W.Widget) -> list[Any]:
         return [control.base ** control.min, control.base ** control.max]
     if hasattr(control, "min") and hasattr(control, "max"):
         return [control.min, control.max]
-    if hasattr(control, "options"):
-        opts = control.options
-        # Dropdown options are stored as (label, value) pairs when a dict was given.
-        return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in opts]
+    if hasattr(control, "_options_values"):  # selection widgets: the values, not the labels
+        return list(control._options_values)
     if isinstance(control, (W.Checkbox, W.ToggleButton)):
         return [False, True]
     return [control.value]
@@ -160,6 +166,10 @@ class Panel(W.VBox):
         self.last_latency_ms = float("nan")
         boxes = [W.VBox(list(self.controls.values())[i::columns]) for i in range(columns)]
         super().__init__([W.HBox(boxes), self.status, self.image])
+        # CSS hooks for the browser test (tests/test_browser.py) and for styling.
+        self.add_class("course-app-panel")
+        self.status.add_class("course-status")
+        self.image.add_class("course-image")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
@@ -191,6 +201,17 @@ class Panel(W.VBox):
         import re
 
         return re.sub(r"<[^>]+>", "", self.status.value).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+class _StaticFallbackBox(W.VBox):
+    """A VBox that also carries a PNG of its figure, for viewers without a kernel."""
+
+    fallback_image: W.Image
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["image/png"] = base64.b64encode(self.fallback_image.value).decode("ascii")
+        return bundle
 
 
 def _escape(text: str) -> str:
@@ -309,5 +330,8 @@ class TrainingPlayer:
 
     def panel(self) -> W.VBox:
         """The player widget: buttons, learning-rate slider, status and the session's figure."""
-        return W.VBox([W.HBox([self.play, self.step_button, self.reset_button]), self.lr_slider,
-                       self.status, self.image])
+        box = _StaticFallbackBox([W.HBox([self.play, self.step_button, self.reset_button]),
+                                  self.lr_slider, self.status, self.image])
+        box.fallback_image = self.image
+        box.add_class("course-training-player")
+        return box

@@ -26,3 +26,29 @@ def _torch_threads():
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the browser test's slider-latency table (written by tests/test_browser.py)."""
+    import json
+    import time
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser" / "latency.json"
+    start = getattr(config, "_course_start", None)
+    if not path.exists() or (start is not None and path.stat().st_mtime < start):
+        return
+    table = json.loads(path.read_text())
+    if not table:
+        return
+    terminalreporter.section("slider move -> repainted figure, JupyterLab in headless Chromium")
+    terminalreporter.write_line(f"{'notebook':40s} {'median ms':>10s} {'max ms':>8s} {'moves':>6s}")
+    for name, row in sorted(table.items()):
+        terminalreporter.write_line(f"{name:40s} {row['median_ms']:>10} {row['max_ms']:>8} {row['moves']:>6}")
+    terminalreporter.write_line(f"screenshots: {path.parent}")
+
+
+def pytest_configure(config):
+    import time
+
+    config._course_start = time.time()

@@ -1,0 +1,211 @@
+"""Notebook 12's interactive pieces: a GAN on the ring watched live, the two generator losses side
+by side, and a walk through the latent space of a digit generator.
+
+* :class:`GANTrainingSession` is a :class:`helpers.widgets.TrainingSession` for
+  :class:`helpers.widgets.TrainingPlayer` (play / pause / step / reset, learning rate live).
+* :class:`GeneratorLossExplorer` and :class:`LatentInterpolation` are :class:`helpers.widgets.App` s.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import ipywidgets as W
+import numpy as np
+import torch
+
+from ..gan import (generator_loss_minimax, generator_loss_minimax_grad, generator_loss_nonsaturating,
+                   generator_loss_nonsaturating_grad)
+from ..gan_metrics import RingMixture, interpolate_latent, mode_coverage
+from ..gan_models import Generator
+from ..gan_train import GANTrainer, ring_gan_config, tiny_digit_generator
+from ..plotting import grid_2d
+from ..utils import check_choice, check_range
+from ..widgets import App, dropdown, float_slider, int_slider, new_figure
+
+__all__ = ["GANTrainingSession", "GeneratorLossExplorer", "LatentInterpolation"]
+
+
+class GANTrainingSession:
+    """A GAN learning the ring of Gaussians, drawn like GAN Lab: the discriminator's opinion of the
+    plane as a background (red: "real", blue: "fake"), the real data in grey, a fixed set of
+    generated points in orange (the same noise vectors every frame, so you see them move), and
+    the two losses.
+
+    Args:
+        loss: "vanilla", "minimax" or "wgan-gp" (see :class:`helpers.gan_train.GANConfig`).
+        seed: seeds the weights, noise and data.
+        ring: the target distribution (default: 8 modes, radius 2, std 0.05).
+        n_critic: discriminator steps per generator step (the other settings:
+            :func:`helpers.gan_train.ring_gan_config`).
+    """
+
+    def __init__(self, loss: str = "vanilla", seed: int = 0, ring: RingMixture | None = None,
+                 n_critic: int = 5, batch_size: int = 128, n_show: int = 400) -> None:
+        self.ring = ring if ring is not None else RingMixture()
+        self.config = ring_gan_config(loss, n_critic=n_critic, batch_size=batch_size, seed=seed)
+        self.trainer = GANTrainer(self.config, self.ring.sample)
+        self.n_show = n_show
+        real = self.ring.sample_numpy(n_show, seed=seed + 1)
+        self.xx, self.yy, self.grid = grid_2d((-3, 3), (-3, 3), 60)
+        self.fig = new_figure(7.0, 3.2)
+        ax, self.ax_loss = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+        self.image = ax.imshow(np.zeros((60, 60)), origin="lower", extent=(-3, 3, -3, 3), cmap="RdBu_r",
+                               vmin=0, vmax=1, alpha=0.45)
+        ax.scatter(real[:, 0], real[:, 1], s=3, c="0.35", label="real")
+        self.points = ax.scatter(np.zeros(n_show), np.zeros(n_show), s=4, c="#ff7f0e", label="generated")
+        ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
+        ax.legend(loc="upper right", fontsize=7, markerscale=3)
+        self.ax_title = ax.set_title("vanilla, step 0: 0/8 modes", fontsize=9)  # sized for tight_layout
+        (self.d_line,) = self.ax_loss.plot([], [], label="discriminator / critic")
+        (self.g_line,) = self.ax_loss.plot([], [], label="generator")
+        self.ax_loss.set(xlabel="step", ylabel="loss")
+        self.ax_loss.grid(alpha=0.3)
+        self.ax_loss.legend(fontsize=7, loc="upper right")
+        self.fig.tight_layout()
+        self.reset()
+
+    def reset(self) -> None:
+        self.trainer.reset()
+        self.history: dict[str, list[float]] = {"d_loss": [], "g_loss": []}
+        self.z_show = self.trainer.G.sample_z(self.n_show, torch.Generator().manual_seed(12345))
+
+    def step(self, lr: float) -> float:
+        losses = self.trainer.step(lr)
+        for key, value in losses.items():
+            self.history[key].append(value)
+        total = losses["d_loss"] + losses["g_loss"]
+        return total if np.isfinite(total) else float("nan")
+
+    def draw(self) -> str:
+        with torch.no_grad():
+            fake = self.trainer.G(self.z_show).double().numpy()                    # (N, 2)
+            score = self.trainer.D(torch.as_tensor(self.grid, dtype=torch.float32)).double().numpy()
+        if self.config.loss == "wgan-gp":  # unbounded critic scores: show them relative to each other
+            span = score.max() - score.min()
+            score = (score - score.min()) / span if span > 0 else np.full_like(score, 0.5)
+        else:
+            score = 0.5 * (1 + np.tanh(score / 2))  # sigmoid of the logit, written so it cannot overflow
+        self.image.set_data(score.reshape(self.xx.shape))                        # (3600,) -> (60, 60)
+        self.points.set_offsets(np.clip(fake, -3.5, 3.5))
+        steps = np.arange(1, len(self.history["d_loss"]) + 1)
+        self.d_line.set_data(steps, self.history["d_loss"])
+        self.g_line.set_data(steps, self.history["g_loss"])
+        self.ax_loss.relim()
+        self.ax_loss.autoscale_view()
+        cov = mode_coverage(self.trainer.sample(1000), self.ring.centers, self.ring.std)
+        self.ax_title.set_text(f"{self.config.loss}, step {self.trainer.steps}: {cov.covered}/{cov.modes} modes")
+        if not self.history["d_loss"]:
+            return f"{self.config.loss} GAN, untrained: press play or step"
+        return (f"{self.config.loss} GAN: D loss {self.history['d_loss'][-1]:.2f}, "
+                f"G loss {self.history['g_loss'][-1]:.2f}; {cov}")
+
+
+class GeneratorLossExplorer(App):
+    """Why the original generator loss stalls: both losses and their gradients versus D(G(z))."""
+
+    def __init__(self) -> None:
+        self.logits = np.linspace(-10, 10, 200)
+        p = 0.5 * (1 + np.tanh(self.logits / 2))  # D(G(z)) = sigmoid(logit), overflow-free form
+        per_point = [(generator_loss_minimax_grad, "minimax  log(1 - D)"),
+                     (generator_loss_nonsaturating_grad, "non-saturating  -log D")]
+        self.fig = new_figure(7.0, 2.8)
+        ax_loss, ax_grad = self.fig.subplots(1, 2)
+        ax_loss.plot(p, [generator_loss_minimax(np.array([z])) for z in self.logits], label=per_point[0][1])
+        ax_loss.plot(p, [generator_loss_nonsaturating(np.array([z])) for z in self.logits], label=per_point[1][1])
+        for fn, label in per_point:  # gradient with respect to the logit, for one sample (M = 1)
+            ax_grad.plot(p, [abs(fn(np.array([z]))[0]) for z in self.logits], label=label)
+        ax_loss.set(xlabel="D(G(z)): how real D finds the fake", ylabel="generator loss", ylim=(-5, 5))
+        ax_grad.set(xlabel="D(G(z))", ylabel="|gradient| wrt the logit", yscale="log", ylim=(1e-5, 2))
+        for ax in (ax_loss, ax_grad):
+            ax.set_xscale("logit")
+            ax.set_xlim(1e-4, 1 - 1e-4)
+            ax.set_xticks([1e-4, 1e-2, 0.5, 0.99, 0.9999], ["0.0001", "0.01", "0.5", "0.99", "0.9999"])
+            ax.grid(alpha=0.3)
+        ax_loss.legend(fontsize=7)
+        self.markers = [ax.axvline(0.5, color="k", lw=1, ls="--") for ax in (ax_loss, ax_grad)]
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"logit": float_slider(-4.0, -9.0, 9.0, 0.5, "D's logit on a fake", unit="nats")}
+
+    def update(self, logit: float = -4.0) -> str:
+        check_range(logit, "logit", -50, 50)
+        p = 0.5 * (1 + np.tanh(logit / 2))
+        for m in self.markers:
+            m.set_xdata([p, p])
+        g_mm = abs(generator_loss_minimax_grad(np.array([logit]))[0])
+        g_ns = abs(generator_loss_nonsaturating_grad(np.array([logit]))[0])
+        return (f"D(G(z)) = {p:.4f}: |gradient| minimax {g_mm:.2e}, non-saturating {g_ns:.2e} "
+                f"({g_ns / g_mm:.1f}× {'stronger' if g_ns >= g_mm else 'weaker'})")
+
+
+Classifier = Callable[[np.ndarray], np.ndarray]
+
+
+class LatentInterpolation(App):
+    """Walk from one noise vector to another and watch the generated digit morph.
+
+    Args:
+        generator: a trained digit :class:`helpers.gan_models.Generator` (64 sigmoid outputs).
+            If None, a tiny one is trained when the app is built (about a second, blurry
+            digits; for tests and for trying the app alone), and the status line says so.
+        classifier: optional ``probs = classifier(images (N, 64))``; the status names the digit.
+    """
+
+    def __init__(self, generator: Generator | None = None, classifier: Classifier | None = None) -> None:
+        if generator is None:
+            generator, self.source = tiny_digit_generator(), "a tiny generator trained when the app was built"
+        else:
+            self.source = "the generator trained in this notebook"
+        if not isinstance(generator, Generator) or generator.d_out != 64 or generator.members != 1:
+            got = (f"a Generator with {generator.d_out} outputs and {generator.members} member(s)"
+                   if isinstance(generator, Generator) else type(generator).__name__)
+            raise ValueError(f"generator must be a one-member Generator with 64 outputs (8×8 images), got {got}")
+        self.G, self.classifier, self.n_path = generator, classifier, 9
+        self.fig = new_figure(6.0, 3.0)
+        grid = self.fig.add_gridspec(3, 6, wspace=0.15, hspace=0.35)
+        big = self.fig.add_subplot(grid[:, :3])
+        self.big = big.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1)
+        self.big_title = big.set_title("", fontsize=10)
+        big.set_axis_off()
+        self.thumbs, self.frames = [], []
+        for i in range(self.n_path):  # the path as a 3 x 3 grid of thumbnails, read like text
+            ax = self.fig.add_subplot(grid[i // 3, 3 + i % 3])
+            self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"t = {i / (self.n_path - 1):.3g}", fontsize=7, pad=2)
+            self.frames.append(ax)
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"t": float_slider(0.5, 0.0, 1.0, 0.05, "t (0 = start, 1 = end)"),
+                "seed_start": int_slider(0, 0, 49, "start noise seed"),
+                "seed_end": int_slider(1, 0, 49, "end noise seed"),
+                "path": dropdown(["linear", "slerp"], "slerp", "path")}
+
+    def _images(self, z: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return self.G(torch.as_tensor(z, dtype=torch.float32)).double().numpy()  # (T, 64)
+
+    def update(self, t: float = 0.5, seed_start: int = 0, seed_end: int = 1, path: str = "slerp") -> str:
+        check_range(t, "t", 0.0, 1.0)
+        check_choice(path, "path", ["linear", "slerp"])
+        z0 = np.random.default_rng(seed_start).standard_normal(self.G.z_dim)
+        z1 = np.random.default_rng(seed_end).standard_normal(self.G.z_dim)
+        ts = np.append(np.linspace(0, 1, self.n_path), t)                     # (n_path + 1,)
+        images = self._images(interpolate_latent(z0, z1, ts, path)).reshape(-1, 8, 8)  # (T, 64) -> (T, 8, 8)
+        for thumb, img in zip(self.thumbs, images[:-1]):
+            thumb.set_data(img)
+        self.big.set_data(images[-1])
+        nearest = int(round(t * (self.n_path - 1)))
+        for i, ax in enumerate(self.frames):
+            for spine in ax.spines.values():
+                spine.set_color("#d62728" if i == nearest else "0.7")
+                spine.set_linewidth(2.5 if i == nearest else 0.8)
+        reading = ""
+        if self.classifier is not None:
+            probs = np.asarray(self.classifier(images[-1].reshape(1, 64)))[0]  # (8, 8) -> (1, 64)
+            reading = f"; the classifier reads a {int(probs.argmax())} (p = {probs.max():.2f})"
+        self.big_title.set_text(f"t = {t:.2f}")
+        same = " (same seed: the path is a single point)" if seed_start == seed_end else ""
+        return f"t = {t:.2f} on the {path} path from seed {seed_start} to seed {seed_end}{same}{reading}; {self.source}"

@@ -1,0 +1,84 @@
+"""Exercises of notebook 01 (the neuron): checks with specific feedback, and reference solutions."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..neuron import logic_gate, perceptron_predict, perceptron_update
+from . import Feedback, answer, close_enough, run_check
+
+__all__ = ["check_weighted_sum", "check_nand_weights", "check_perceptron_update",
+           "solution_weighted_sum", "solution_nand_weights", "solution_perceptron_update"]
+
+
+# ----------------------------------------------------------------------------- solutions
+def solution_weighted_sum(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """z = X w + b: one dot product per row, all rows at once. Shape: (N, D), (D,) -> (N,)."""
+    return X @ w + b
+
+
+def solution_nand_weights() -> tuple[np.ndarray, float]:
+    """NAND is 1 unless both inputs are 1: start above the threshold (b > 0) and let each input
+    pull z down, so that only both together push it below 0: 1.5 - 1 - 1 < 0 < 1.5 - 1."""
+    return np.array([-1.0, -1.0]), 1.5
+
+
+def solution_perceptron_update(x: np.ndarray, y: int, w: np.ndarray, b: float,
+                               lr: float) -> tuple[np.ndarray, float]:
+    """Predict with the step function, then move w and b by lr * (y - y_hat) * (x, 1)."""
+    y_hat = 1 if x @ w + b > 0 else 0
+    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+
+# ----------------------------------------------------------------------------- checks
+def check_weighted_sum(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]) -> Feedback:
+    """``fn(X, w, b)`` must return the (N,) weighted sums X w + b."""
+    def check() -> str | None:
+        rng = np.random.default_rng(11)
+        for n, d in [(5, 2), (1, 3), (7, 4)]:
+            X, w, b = rng.normal(size=(n, d)), rng.normal(size=d), float(rng.normal())
+            problem = close_enough(fn(X, w, b), X @ w + b, f"weighted_sum for X of shape {X.shape}")
+            if problem:
+                return problem
+        return None
+    return run_check("weighted sum", check, hint="one matrix-vector product, then add the bias: X @ w + b")
+
+
+def check_nand_weights(fn: Callable[[], tuple[np.ndarray, float]]) -> Feedback:
+    """``fn()`` must return ``(w, b)`` such that a step neuron computes NAND."""
+    def check() -> str | None:
+        got = answer(fn())
+        if not (isinstance(got, tuple) and len(got) == 2):
+            return f"return a pair (w, b), got {type(got).__name__}"
+        w, b = np.asarray(got[0], dtype=np.float64), float(got[1])
+        if w.shape != (2,):
+            return f"w should have shape (2,), got {w.shape}"
+        X, y = logic_gate("NAND")
+        pred = perceptron_predict(X, w, b)
+        wrong = [f"{tuple(int(v) for v in X[i])} -> {int(pred[i])} (want {int(y[i])})"
+                 for i in range(4) if pred[i] != y[i]]
+        return None if not wrong else "wrong outputs: " + "; ".join(wrong)
+    return run_check("NAND weights", check, hint="NAND is 1 unless both inputs are 1: which sign must "
+                                                  "the bias have, and the weights?")
+
+
+def check_perceptron_update(fn: Callable[..., tuple[np.ndarray, float]]) -> Feedback:
+    """``fn(x, y, w, b, lr)`` must return the new ``(w, b)`` after one perceptron step."""
+    def check() -> str | None:
+        cases = [(np.array([1.0, 2.0]), 1, np.array([0.5, -1.0]), 0.0, 0.5),   # missed a 1
+                 (np.array([1.0, 1.0]), 0, np.array([1.0, 1.0]), 0.0, 1.0),    # false 1
+                 (np.array([2.0, 0.0]), 1, np.array([1.0, 0.0]), 0.0, 1.0),    # already right
+                 (np.array([0.0, 0.0]), 1, np.array([1.0, 1.0]), 0.0, 1.0)]    # z = 0 is class 0
+        for x, y, w, b, lr in cases:
+            got = answer(fn(x.copy(), y, w.copy(), b, lr))
+            want_w, want_b = perceptron_update(x, y, w, b, lr)
+            if not (isinstance(got, tuple) and len(got) == 2):
+                return f"return a pair (w, b), got {type(got).__name__}"
+            problem = (close_enough(got[0], want_w, f"w after an update on x={x.tolist()}, y={y}")
+                       or close_enough(got[1], want_b, f"b after an update on x={x.tolist()}, y={y}"))
+            if problem:
+                return problem
+        return None
+    return run_check("perceptron update", check,
+                     hint="y_hat = 1 if w·x + b > 0 else 0; then w + lr*(y - y_hat)*x and b + lr*(y - y_hat)")

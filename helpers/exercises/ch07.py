@@ -1,0 +1,101 @@
+"""Exercises of notebook 07 (optimizers): checks and reference solutions."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..optim import SGD, Adam
+from ..schedules import warmup_cosine_lr
+from . import Feedback, answer, close_enough, run_check
+
+__all__ = ["check_momentum_step", "check_adam_step", "check_warmup_cosine",
+           "solution_momentum_step", "solution_adam_step", "solution_warmup_cosine"]
+
+
+# ----------------------------------------------------------------------------- solutions
+def solution_momentum_step(theta: np.ndarray, buf: np.ndarray, grad: np.ndarray, lr: float,
+                           mu: float) -> tuple[np.ndarray, np.ndarray]:
+    """Heavy ball, PyTorch's form: the buffer accumulates gradients, the step follows the buffer."""
+    buf = mu * buf + grad
+    return theta - lr * buf, buf
+
+
+def solution_adam_step(theta: np.ndarray, m: np.ndarray, v: np.ndarray, grad: np.ndarray, t: int,
+                       lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                       eps: float = 1e-8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step ``t`` (counting from 1) of Adam: update both moments, correct their bias, step."""
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat = m / (1 - beta1 ** t)
+    v_hat = v / (1 - beta2 ** t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def solution_warmup_cosine(step: int, lr0: float, warmup: int, total: int) -> float:
+    """Linear warm-up from lr0/10 to lr0 over ``warmup`` steps, then a half cosine down to 0."""
+    if step < warmup:
+        return lr0 * (0.1 + 0.9 * step / warmup)
+    progress = min(step - warmup, total - warmup) / (total - warmup)
+    return lr0 * 0.5 * (1 + np.cos(np.pi * progress))
+
+
+# ----------------------------------------------------------------------------- checks
+def check_momentum_step(fn: Callable) -> Feedback:
+    """``fn(theta, buf, grad, lr, mu)`` must return ``(new_theta, new_buf)`` as ``torch.optim.SGD`` would."""
+    def check() -> str | None:
+        rng = np.random.default_rng(70)
+        theta, grads = rng.normal(size=4), rng.normal(size=(3, 4))
+        ours, buf = theta.copy(), np.zeros(4)
+        reference = SGD([theta.copy()], lr=0.1, momentum=0.9)
+        for k, g in enumerate(grads):
+            result = answer(fn(ours.copy(), buf.copy(), g.copy(), 0.1, 0.9))
+            if not isinstance(result, tuple) or len(result) != 2:
+                return "return a pair (new_theta, new_buf)."
+            ours, buf = result
+            reference.step([g])
+            if k == 0 and np.allclose(buf, 0.1 * g):
+                return "the buffer came out as (1 - mu) * grad: PyTorch's buffer is mu * buf + grad, without the (1 - mu)."
+            problem = close_enough(ours, reference.params[0], f"theta after step {k + 1}")
+            if problem:
+                return problem
+        return None
+    return run_check("momentum step", check, hint="buf = mu * buf + grad, then theta - lr * buf")
+
+
+def check_adam_step(fn: Callable) -> Feedback:
+    """``fn(theta, m, v, grad, t, lr, beta1, beta2, eps)`` must return ``(theta, m, v)`` after Adam's step ``t``."""
+    def check() -> str | None:
+        rng = np.random.default_rng(71)
+        theta, grads = rng.normal(size=5), rng.normal(size=(4, 5))
+        ours, m, v = theta.copy(), np.zeros(5), np.zeros(5)
+        reference = Adam([theta.copy()], lr=0.05, betas=(0.8, 0.99))
+        for t, g in enumerate(grads, start=1):
+            result = answer(fn(ours.copy(), m.copy(), v.copy(), g.copy(), t, 0.05, 0.8, 0.99, 1e-8))
+            if not isinstance(result, tuple) or len(result) != 3:
+                return "return a triple (theta, m, v)."
+            ours, m, v = result
+            reference.step([g])
+            if t == 1 and np.allclose(ours, theta - 0.05 * (0.2 * g) / (np.sqrt(0.01 * g * g) + 1e-8)):
+                return "the first step is too small: divide m and v by (1 - beta ** t) (bias correction)."
+            problem = close_enough(ours, reference.params[0], f"theta after step {t}", atol=1e-9)
+            if problem:
+                return problem
+        return None
+    return run_check("Adam step", check, hint="m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), "
+                                              "theta - lr * m_hat / (sqrt(v_hat) + eps)")
+
+
+def check_warmup_cosine(fn: Callable) -> Feedback:
+    """``fn(step, lr0, warmup, total)`` must match :func:`helpers.schedules.warmup_cosine_lr`."""
+    def check() -> str | None:
+        for lr0, warmup, total in [(1.0, 10, 100), (0.3, 5, 20)]:
+            got = [answer(fn(t, lr0, warmup, total)) for t in range(total + 1)]
+            want = [warmup_cosine_lr(t, lr0, warmup, total) for t in range(total + 1)]
+            problem = close_enough(got, want, f"the schedule for lr0={lr0}, warmup={warmup}, total={total}")
+            if problem:
+                return problem
+        return None
+    return run_check("warm-up + cosine schedule", check,
+                     hint="warm-up: lr0 * (0.1 + 0.9 * step / warmup); then progress p = (step - warmup) / "
+                          "(total - warmup) and lr0 * (1 + cos(pi p)) / 2")

@@ -1,0 +1,120 @@
+"""Batch normalization from scratch (notebook 08) against torch.nn.BatchNorm1d: values, grads, running stats."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from torch_twin import assert_close
+
+SHAPES = [(2, 1), (5, 3), (32, 7), (9, 16)]
+
+
+def _torch_bn(d, momentum, eps, gamma, beta):
+    bn = torch.nn.BatchNorm1d(d, momentum=momentum, eps=eps).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+    return bn
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("momentum,eps", [(0.1, 1e-5), (0.5, 1e-3)])
+def test_train_mode_values_grads_and_running_stats_match_torch(shape, momentum, eps, rng):
+    n, d = shape
+    gamma, beta = rng.normal(size=d), rng.normal(size=d)
+    ours = BatchNorm1d(d, momentum=momentum, eps=eps)
+    ours.gamma, ours.beta = gamma.copy(), beta.copy()
+    theirs = _torch_bn(d, momentum, eps, gamma, beta)
+    for step in range(3):  # several batches: the running averages must track torch's
+        x = rng.normal(2.0, 3.0, size=shape)
+        g = rng.normal(size=shape)
+        xt = torch.tensor(x, requires_grad=True)
+        yt = theirs(xt)
+        yt.backward(torch.tensor(g))
+        y = ours.forward(x)
+        gx = ours.backward(g)
+        assert_close(y, yt.detach().numpy(), what=f"forward, batch {step}")
+        assert_close(gx, xt.grad.numpy(), what=f"grad x, batch {step}")
+        assert_close(ours.grad_gamma, theirs.weight.grad.numpy(), what="grad gamma")
+        assert_close(ours.grad_beta, theirs.bias.grad.numpy(), what="grad beta")
+        theirs.weight.grad = theirs.bias.grad = None
+        assert_close(ours.running_mean, theirs.running_mean.numpy(), what="running mean")
+        assert_close(ours.running_var, theirs.running_var.numpy(), what="running var")
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_eval_mode_uses_running_stats_like_torch(shape, rng):
+    n, d = shape
+    gamma, beta = rng.normal(size=d), rng.normal(size=d)
+    ours = BatchNorm1d(d)
+    ours.gamma, ours.beta = gamma.copy(), beta.copy()
+    theirs = _torch_bn(d, 0.1, 1e-5, gamma, beta)
+    for _ in range(4):
+        batch = rng.normal(1.0, 2.0, size=(8, d))
+        ours.forward(batch)
+        theirs(torch.tensor(batch))
+    ours.eval()
+    theirs.eval()
+    x, g = rng.normal(size=shape), rng.normal(size=shape)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = theirs(xt)
+    yt.backward(torch.tensor(g))
+    before = ours.running_mean.copy()
+    assert_close(ours.forward(x), yt.detach().numpy(), what="eval forward")
+    assert_close(ours.backward(g), xt.grad.numpy(), what="eval grad x")
+    assert_close(ours.grad_gamma, theirs.weight.grad.numpy(), what="eval grad gamma")
+    assert np.array_equal(before, ours.running_mean), "eval mode must not touch the running statistics"
+
+
+@given(st.floats(-1e6, 1e6), st.floats(1e-3, 1e3), st.integers(2, 64))
+def test_output_is_standardised_even_for_large_offsets(offset, scale, n):
+    x = offset + scale * np.random.default_rng(n).standard_normal((n, 3))
+    y, *_ = batchnorm_forward(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), eps=1e-12)
+    assert np.all(np.isfinite(y))
+    assert np.allclose(y.mean(axis=0), 0.0, atol=1e-6)
+    assert np.allclose(y.std(axis=0), 1.0, atol=1e-4)
+
+
+@given(st.integers(2, 20), st.integers(0, 1000))
+def test_training_gradient_is_orthogonal_to_shifts_and_scalings(n, seed):
+    """Batch norm's output ignores a per-feature shift or scaling of the input, so dL/dx sums
+    to 0 over the batch and is orthogonal to x_hat (exactly so as eps -> 0: eps breaks the scale invariance)."""
+    rng = np.random.default_rng(seed)
+    x, g = rng.normal(size=(n, 4)), rng.normal(size=(n, 4))
+    _, cache, _, _ = batchnorm_forward(x, rng.normal(size=4), np.zeros(4), np.zeros(4), np.ones(4), eps=1e-12)
+    gx, _, _ = batchnorm_backward(g, cache)
+    assert np.allclose(gx.sum(axis=0), 0.0, atol=1e-9)
+    assert np.allclose((gx * cache.x_hat).sum(axis=0), 0.0, atol=1e-6)
+
+
+def test_forward_is_pure():
+    x, rm, rv = np.arange(6.0).reshape(3, 2), np.zeros(2), np.ones(2)
+    _, _, new_mean, new_var = batchnorm_forward(x, np.ones(2), np.zeros(2), rm, rv)
+    assert np.array_equal(rm, np.zeros(2)) and np.array_equal(rv, np.ones(2))
+    assert np.allclose(new_mean, 0.1 * x.mean(0)) and np.allclose(new_var, 0.9 + 0.1 * x.var(0, ddof=1))
+
+
+@pytest.mark.parametrize("call,fragment", [
+    (lambda: BatchNorm1d(3).forward(np.ones((1, 3))), "at least 2 examples per batch, got x of shape (1, 3)"),
+    (lambda: BatchNorm1d(3).forward(np.ones((4, 2))), "gamma must have shape (2), got (3,)"),
+    (lambda: BatchNorm1d(3).forward(np.ones(3)), "x must have 2 dimension(s), got shape (3,)"),
+    (lambda: BatchNorm1d(3).forward(np.full((4, 3), np.nan)), "finite"),
+    (lambda: BatchNorm1d(0), "num_features must be in"),
+    (lambda: BatchNorm1d(3, eps=0.0), "eps must be in"),
+    (lambda: BatchNorm1d(3).backward(np.ones((2, 3))), "needs a forward() first"),
+])
+def test_bad_inputs_raise_a_clear_error(call, fragment):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert fragment in str(info.value), str(info.value)
+
+
+def test_backward_checks_the_gradient_shape(rng):
+    bn = BatchNorm1d(3)
+    bn.forward(rng.normal(size=(4, 3)))
+    with pytest.raises(ValueError, match=r"grad_out must have shape \(4, 3\), got \(3, 4\)"):
+        bn.backward(np.ones((3, 4)))
