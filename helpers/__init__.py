@@ -14,22 +14,22 @@ Plumbing
     ``apps``                    each chapter's interactive explorer; ``all_apps()`` lists them
     ``exercises``               ``run_check`` / ``Feedback``; one module of checks per chapter
 
-Chapters (one concept per module)
-    ``neuron``          01  the neuron, the perceptron learning rule, logic gates
-    ``mlp``             02  layers as matrix products, a NumPy MLP, universal approximation
-    ``losses``          03  MSE, stable log-softmax cross-entropy and their gradients
-    ``gradient_descent`` 03 gradient descent on 1-D and 2-D surfaces, batch vs mini-batch
-    ``autograd``        04  a tensor-level reverse-mode autograd engine on NumPy arrays
-    ``gradcheck``       04  central-difference gradient checking
-    ``activations``     05  activation functions and their derivatives
-    ``init``            06  weight initializers
-    ``optim``           07  SGD, momentum, Nesterov, RMSProp, Adam, AdamW, schedules
-    ``regularization``  08  dropout, weight decay, early stopping, label smoothing, mixup, batch norm
-    ``conv``            09  convolution (loops and im2col) and pooling, forward and backward
-    ``rnn``             10  RNN, LSTM and GRU cells, backprop through time
-    ``attention``       11  scaled dot-product and multi-head attention, positional encodings
-    ``transformer``     11  a tiny decoder-only transformer in PyTorch
-    ``gan``             12  GAN and WGAN-GP losses, builders and training loops
+Chapters (one concept per module; the notebook that teaches it)
+    ``neuron``           01  weighted sum, neuron forward/backward, logic gates, the perceptron
+                             (``train_perceptron``), ``best_linear_accuracy`` (why XOR needs more)
+    ``activations``      01/05  sigmoid, tanh, ReLU, Leaky ReLU, ELU, GELU, SiLU + derivatives;
+                             ``ACTIVATIONS`` / ``get_activation``
+    ``mlp``              02  ``dense``, ``mlp_forward`` / ``mlp_trace``, ``init_mlp``, ``xor_network``,
+                             ``fit_relu_network`` (universal approximation by least squares)
+    ``losses``           03  ``mse``, ``logsumexp``, ``softmax``, ``log_softmax``, ``cross_entropy``
+                             (+ gradients: softmax + CE gives p - y), ``binary_cross_entropy_with_logits``
+    ``gradient_descent`` 03  loss ``SURFACES``, ``gradient_descent`` -> ``DescentPath``,
+                             ``critical_learning_rate`` (2/L), ``minibatch_sgd``, ``gradient_noise``
+    ``autograd``         04  ``Tensor``: a tensor-level reverse-mode autograd engine on NumPy arrays
+    ``nn``               04  ``Linear``, ``MLP``, ``cross_entropy``, ``SGD`` on the engine; ``to_torch``
+    ``gradcheck``        04  ``numerical_gradient`` (central differences), ``gradcheck``
+    ``graph_drawing``    04  ``trace`` / ``draw_graph``: a computational graph drawn with matplotlib
+    ``charlm``           10/11  the frozen corpus as ids, ``train_char_model``, ``bits_per_char``, ``sample``
 """
 from .utils import seed_everything, setup_notebook, show
 

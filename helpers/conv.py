@@ -337,7 +337,8 @@ def _check_pool(x: Any, kernel_size: Any, stride: Any, padding: Any):
 def _pool_columns(x: np.ndarray, k: Pair, s: Pair, p: Pair, pad_value: float) -> np.ndarray:
     """Every channel pooled on its own: treat (N, C) as N·C one-channel images."""
     N, C, H, W = x.shape
-    return im2col(x.reshape(N * C, 1, H, W), k, s, p, 1, pad_value)  # (N·C, kH·kW, H_out·W_out)
+    # x as (N·C, 1, H, W) -> columns (N·C, kH·kW, H_out·W_out)
+    return im2col(x.reshape(N * C, 1, H, W), k, s, p, 1, pad_value)
 
 
 def maxpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | Pair | None = None,
@@ -371,8 +372,8 @@ def maxpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
     if dy.shape != (N, C, *out_hw):
         raise ValueError(f"dy must have the pooled output's shape {(N, C, *out_hw)}, got {dy.shape}")
     dcols = np.zeros((N * C, k[0] * k[1], arg.shape[1]), dtype=dy.dtype)  # (N·C, kH·kW, H_out·W_out)
-    np.put_along_axis(dcols, arg[:, None, :], dy.reshape(N * C, 1, -1), axis=1)
-    return col2im(dcols, (N * C, 1, H, W), k, s, p).reshape(x_shape)
+    np.put_along_axis(dcols, arg[:, None, :], dy.reshape(N * C, 1, -1), axis=1)  # dy as (N·C, 1, H_out·W_out)
+    return col2im(dcols, (N * C, 1, H, W), k, s, p).reshape(x_shape)  # (N·C, 1, H, W) -> (N, C, H, W)
 
 
 def avgpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | Pair | None = None,
@@ -406,4 +407,4 @@ def avgpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
         raise ValueError(f"dy must have the pooled output's shape {(N, C, *out_hw)}, got {dy.shape}")
     share = dy.reshape(N * C, 1, -1) / (k[0] * k[1])                     # (N·C, 1, H_out·W_out)
     dcols = np.broadcast_to(share, (N * C, k[0] * k[1], share.shape[2]))  # (N·C, kH·kW, H_out·W_out)
-    return col2im(dcols, (N * C, 1, H, W), k, s, p).reshape(x_shape)
+    return col2im(dcols, (N * C, 1, H, W), k, s, p).reshape(x_shape)  # (N·C, 1, H, W) -> (N, C, H, W)

@@ -73,7 +73,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
         problem = "data truncated" if got < want else "unexpected trailing bytes"
         raise ValueError(f"{name}: {problem}: shape {shape} of {dtype.name} needs {want} bytes after the "
                          f"header, got {got}")
-    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    data = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)  # the declared shape, C order
     return data.astype(dtype.newbyteorder("="))
 
 
@@ -199,4 +199,4 @@ def load_mnist(split: str = "train", root: str | Path | None = None, download: b
     if labels.max() > 9:
         raise ValueError(f"{lab_path.name}: expected labels 0-9, got a maximum of {labels.max()}")
     X = images.astype(np.float64) / 255.0
-    return (X.reshape(len(X), -1) if flatten else X), labels.astype(np.int64)
+    return (X.reshape(len(X), -1) if flatten else X), labels.astype(np.int64)  # (N, 784) or (N, 28, 28)

@@ -59,10 +59,12 @@ class GPTConfig:
 
 
 class CausalSelfAttention(nn.Module):
-    r"""Multi-head self-attention, :math:`\mathrm{softmax}(QK^\top/\sqrt{d_k} + M)V` per head.
+    r"""Multi-head self-attention, :math:`\mathrm{softmax}(QK^\top/\sqrt{d_k} + M)V` per head, where
+    :math:`M` is :math:`-\infty` above the diagonal (the causal mask; none if ``config.causal`` is False).
 
-    Written out (rather than calling ``F.scaled_dot_product_attention``) so that the weights can be
-    kept: when ``self.store`` is True the last forward pass leaves them in ``self.last_att``.
+    When ``self.store`` is True the formula is spelled out and the weights are kept in
+    ``self.last_att``; otherwise PyTorch's fused ``F.scaled_dot_product_attention`` computes the
+    same thing faster (``tests/test_transformer.py`` checks that the two agree).
 
     Shape:
         - x: (N, T, D) -> (N, T, D); ``last_att``: (N, h, T, T), rows sum to 1.
@@ -185,6 +187,8 @@ class GPT(nn.Module):
         if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.dim() != 2:
             got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
             raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {got}")
+        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.config.vocab_size):
+            raise ValueError(f"ids must lie in [0, {self.config.vocab_size}), got range [{int(ids.min())}, {int(ids.max())}]")
         T = ids.shape[1]
         if not 1 <= T <= self.config.block_size:
             raise ValueError(f"sequence length T must be in [1, {self.config.block_size}], got {T}")

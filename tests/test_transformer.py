@@ -118,6 +118,8 @@ def test_forward_validation():
         model(torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"sequence length T must be in \[1, 9\], got 10"):
         model(torch.zeros(1, 10, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"ids must lie in \[0, 11\), got range \[0, 11\]"):
+        model(torch.tensor([[0, 11]]))
 
 
 def test_generate_is_seeded_and_greedy_at_low_temperature():
