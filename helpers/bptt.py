@@ -26,7 +26,8 @@ from . import rnn as cells
 from .rnn import GATES, CellParams
 from .utils import check_array, check_choice, check_range
 
-__all__ = ["BPTTResult", "sequence_forward", "sequence_backward", "hidden_grad_norms", "clip_grad_norm"]
+__all__ = ["BPTTResult", "sequence_forward", "sequence_backward", "compare_with_torch", "hidden_grad_norms",
+           "clip_grad_norm"]
 
 
 def _n_states(cell: str) -> int:
@@ -138,6 +139,45 @@ def sequence_backward(cell: str, d_outputs: np.ndarray | None, caches: list,
         # Sum, not assign: the same weights act at every step, so their gradients add up.
         grads = CellParams(*(a + b for a, b in zip(grads.arrays().values(), g.arrays().values())))
     return BPTTResult(dx, d_state, grads, dh)
+
+
+def compare_with_torch(cell: str, seq_len: int = 6, batch_size: int = 3, input_size: int = 4,
+                       hidden_size: int = 5, seed: int = 0) -> dict[str, float]:
+    """Max abs differences between our BPTT and ``torch.nn.RNN/LSTM/GRU`` (same weights, float64).
+
+    Random inputs, initial state and upstream gradients on every output and on the final state;
+    compares outputs, final states, dx, d(initial state) and the four parameter gradients.
+    """
+    import torch
+
+    check_choice(cell, "cell", list(GATES))
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](input_size, hidden_size).double()
+    p = cells.params_from_torch(module)
+    T, N, H = seq_len, batch_size, hidden_size
+    x = rng.normal(size=(T, N, input_size))                                   # (T, N, D)
+    state0 = tuple(rng.normal(size=(N, H)) for _ in range(_n_states(cell)))  # each (N, H)
+    d_out = rng.normal(size=(T, N, H))
+    d_final = tuple(rng.normal(size=(N, H)) for _ in state0)
+    outputs, final, caches = sequence_forward(cell, x, p, state0)
+    ours = sequence_backward(cell, d_out, caches, d_final)
+
+    x_t = torch.tensor(x, requires_grad=True)
+    s_t = [torch.tensor(s[None], requires_grad=True) for s in state0]  # each (1, N, H): (layers, N, H)
+    out, fin = module(x_t, tuple(s_t) if cell == "lstm" else s_t[0])
+    fin = fin if cell == "lstm" else (fin,)
+    loss = (out * torch.tensor(d_out)).sum() + sum((f[0] * torch.tensor(d)).sum() for f, d in zip(fin, d_final))
+    loss.backward()
+
+    def diff(a, b) -> float:
+        return float(np.max(np.abs(a - b.detach().numpy())))
+
+    result = {"outputs": diff(outputs, out), "final state": max(diff(a, b[0]) for a, b in zip(final, fin)),
+              "dx": diff(ours.dx, x_t.grad), "d state0": max(diff(a, b.grad[0]) for a, b in zip(ours.d_state0, s_t))}
+    for name, value in ours.grads.arrays().items():
+        result["d " + name] = diff(value, getattr(module, name + "_l0").grad)
+    return result
 
 
 def hidden_grad_norms(cell: str, seq_len: int = 100, recurrent_gain: float | None = 1.0,

@@ -163,7 +163,7 @@ def conv2d_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
 
 
 def conv2d_naive_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int | Pair = 1,
-                          padding: int | Pair = 0, dilation: int | Pair = 1):
+                          padding: int | Pair = 0, dilation: int | Pair = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of :func:`conv2d_naive` with the same loops, run backwards.
 
     Each output pixel used one patch and the whole kernel, so it sends

@@ -23,6 +23,11 @@ and the ``*_torch`` twins are what the training loop (:mod:`helpers.gan_train`) 
 
 Shape: ``real`` logits (N,), ``fake`` logits (M,) -> a float. The torch twins also accept
 (S, N) for ``S`` independent models and return one loss per model, shape (S,).
+
+The rest of the chapter: :mod:`helpers.gan_models` (the two players),
+:mod:`helpers.gan_penalty` (the WGAN-GP penalty), :mod:`helpers.gan_train` (training loop, live
+views), :mod:`helpers.gan_metrics` (ring data, mode coverage, digit scores, latent walks) and
+:mod:`helpers.gan_plots`.
 """
 from __future__ import annotations
 

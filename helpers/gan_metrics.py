@@ -143,7 +143,7 @@ def classifier_scores(probs: np.ndarray, min_share: float = 0.02) -> ClassifierS
     hist = np.bincount(probs.argmax(axis=1), minlength=probs.shape[1]) / len(probs)  # (K,)
     nz = hist[hist > 0]
     return ClassifierScores(float(probs.max(axis=1).mean()), int((hist >= min_share).sum()),
-                            float(-(nz * np.log2(nz)).sum()), hist)
+                            max(0.0, float(-(nz * np.log2(nz)).sum())), hist)  # max: no "-0.00 bits"
 
 
 def interpolate_latent(z0: np.ndarray, z1: np.ndarray, t: float | np.ndarray,

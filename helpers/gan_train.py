@@ -41,10 +41,12 @@ Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Everything that defines a GAN training run.
+    r"""Everything that defines a GAN training run.
 
     ``loss``: "vanilla" (cross-entropy D, non-saturating G: the standard GAN), "minimax"
     (cross-entropy D, the original saturating G loss) or "wgan-gp" (critic + gradient penalty).
+    ``n_critic``: discriminator (critic) updates per generator update. ``gp_weight``: the
+    gradient penalty's :math:`\lambda` (WGAN-GP only; 10 in the paper, 0.1 for its 2-D toys).
     ``members``: how many independent copies to train at once (one per seed of an experiment).
     """
 
@@ -58,7 +60,7 @@ class GANConfig:
     lr: float = 1e-3
     betas: tuple[float, float] = (0.5, 0.999)
     n_critic: int = 1
-    gp_weight: float = 0.1
+    gp_weight: float = 10.0
     members: int = 1
     seed: int = 0
 
@@ -155,9 +157,13 @@ class GANTrainer:
         self.steps += 1
         return {"d_loss": d_loss, "g_loss": g_loss}
 
-    def sample(self, n: int) -> np.ndarray:
-        """``n`` samples per member as float64 NumPy: (N, D), or (S, N, D) if ``members > 1``."""
-        return self.G.sample(n, self.rng).double().numpy()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> np.ndarray:
+        """``n`` samples per member as float64 NumPy: (N, D), or (S, N, D) if ``members > 1``.
+
+        The noise comes from ``generator`` if given, else from the run's own random stream (which
+        then moves on: pass a separate generator to look at samples without changing the run).
+        """
+        return self.G.sample(n, generator if generator is not None else self.rng).double().numpy()
 
 
 class ArraySampler:
@@ -240,7 +246,9 @@ class SampleView:
         self.refresh()
 
     def refresh(self) -> None:
-        x = self.trainer.sample(self.n)
+        # Fixed noise from its own stream: the same points every frame, and watching a run
+        # never changes it (the trainer's random stream is left alone).
+        x = self.trainer.sample(self.n, torch.Generator().manual_seed(2024))
         x = x[0] if x.ndim == 3 else x  # member 0 of an ensemble: (N, D)
         if self.images:
             for artist, img in zip(self.artists, x):

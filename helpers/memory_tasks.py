@@ -77,8 +77,8 @@ def train_memory_models(cells: tuple[str, ...] = ("rnn", "lstm", "gru"), seq_len
     rng = np.random.default_rng(seed)
     D = n_symbols + 4 + 1
     models, opts = {}, {}
-    for k, cell in enumerate(cells):
-        torch.manual_seed(seed * 100 + k)
+    for cell in cells:
+        torch.manual_seed(seed * 100 + ("rnn", "lstm", "gru").index(cell))  # same init whichever cells train
         models[cell] = SequenceClassifier(cell, D, hidden_size, n_symbols, forget_bias)
         opts[cell] = torch.optim.Adam(models[cell].parameters(), lr=lr)
     x_val, y_val = (torch.from_numpy(a) for a in recall_batch(512, seq_len, n_symbols, np.random.default_rng(seed + 10_000)))

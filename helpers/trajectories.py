@@ -101,7 +101,8 @@ class Trajectory:
     def describe(self, tol: float = 1e-6) -> str:
         """One line for a status bar, in words (never a NaN)."""
         if self.diverged:
-            return (f"diverged after {len(self.path) - 1} steps (the iterate ran off to infinity): "
+            k = len(self.path) - 1
+            return (f"diverged after {k} step{'' if k == 1 else 's'} (the iterate ran off to infinity): "
                     "lower the learning rate")
         hit = self.steps_to(tol)
         end = f"f - f* = {self.gap[-1]:.1e} after {self.steps} steps"

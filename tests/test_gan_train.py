@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from helpers import gan_metrics as gm
+from helpers import gan_plots
 from helpers.apps.gan import GANTrainingSession, GeneratorLossExplorer, LatentInterpolation
 from helpers.exercises import ch12
 from helpers.gan_models import Discriminator, Generator, ParallelLinear
@@ -189,6 +190,19 @@ def test_metric_bad_inputs():
         gm.RingMixture(std=0)
 
 
+def test_plots_build_and_validate():
+    ring = gm.RingMixture()
+    runs = {"a": np.stack([ring.sample_numpy(50, seed=s) for s in range(3)]), "b": np.zeros((2, 50, 2))}
+    fig = gan_plots.plot_ring_runs(runs, ring)
+    assert len(fig.axes) == 6 and fig.axes[0].get_title() == "run 1: 8/8" and fig.axes[3].get_title() == "run 1: 0/8"
+    grid = gan_plots.plot_digit_grid(np.zeros((12, 64)), np.arange(12), cols=5, title="t")
+    assert len(grid.axes) == 15 and grid.axes[11].get_title() == "11"
+    with pytest.raises(ValueError, match=r"samples\['a'\] must have shape \(\*, \*, 2\), got \(1, 5, 3\)"):
+        gan_plots.plot_ring_runs({"a": np.zeros((1, 5, 3))}, ring)
+    with pytest.raises(ValueError, match=r"labels must have shape \(2\), got \(3,\)"):
+        gan_plots.plot_digit_grid(np.zeros((2, 8, 8)), np.arange(3))
+
+
 # ----------------------------------------------------------------------------- widgets
 def test_training_session_in_the_player():
     player = TrainingPlayer(GANTrainingSession(loss="vanilla", batch_size=32), lr=2e-3, lr_range=(1e-5, 0.1))
@@ -200,6 +214,17 @@ def test_training_session_in_the_player():
     assert player.session.trainer.opt_g.param_groups[0]["lr"] == pytest.approx(1e-4)
     player.reset()
     assert player.session.trainer.steps == 0 and player.session.history["d_loss"] == []
+
+
+def test_watching_a_run_does_not_change_it():
+    watched, unwatched = GANTrainingSession(batch_size=16), GANTrainingSession(batch_size=16)
+    view = SampleView(watched.trainer, n=10)
+    for _ in range(3):
+        watched.step(1e-3)
+        watched.draw()
+        view.refresh()
+        unwatched.step(1e-3)
+    assert watched.history == unwatched.history
 
 
 def test_wgan_session_draws_relative_critic_scores():

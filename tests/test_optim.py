@@ -278,3 +278,41 @@ def test_exercise_checks_spot_common_mistakes(capsys):
 
     assert "(1 - mu)" in ch07.check_momentum_step(dampened).message
     assert "bias correction" in ch07.check_adam_step(no_bias_correction).message
+
+
+# ----------------------------------------------------------------------------- the explorer's cached backdrop
+def _pixels(fig) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    from helpers.widgets import render_png
+
+    return np.asarray(Image.open(io.BytesIO(render_png(fig)))).astype(int)
+
+
+def test_backdrop_gives_the_same_picture_as_a_full_redraw():
+    from helpers.apps._backdrop import Backdrop
+    from helpers.widgets import new_figure
+
+    def build():
+        fig = new_figure(4, 3)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], "k--", label="static")
+        ax.legend(loc="upper left")  # a fixed place: "best" would dodge the moving line in the plain figure
+        (moving,) = ax.plot([], [], "r-", lw=2)
+        label = ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center")
+        ax.set(xlim=(0, 1), ylim=(0, 1))
+        fig.tight_layout()
+        return fig, moving, label
+
+    plain, cached = build(), build()
+    backdrop = Backdrop(cached[0], cached[1:])
+    backdrop.capture()
+    for k in range(3):  # move the dynamic artists a few times
+        for fig, moving, label in (plain, cached):
+            moving.set_data(np.linspace(0, 1, 50), np.sin(np.linspace(0, 3 + k, 50)) / 2 + 0.5)
+            label.set_text(f"frame {k}")
+        assert np.abs(_pixels(plain[0]) - _pixels(cached[0])).max() <= 2
+    backdrop.restore()  # editing the static layer: the real artists are back
+    assert all(a.get_visible() for a in cached[0].axes[0].get_children())

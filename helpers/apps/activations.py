@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from ..activations import ACTIVATIONS, get_activation
 from ..deepnet import deep_stack_trace
@@ -68,7 +68,8 @@ class ActivationExplorer(App):
         ax_f, self.ax_h, self.ax_g = self.fig.subplots(1, 3)
         (self.f_line,) = ax_f.plot(_XS, _XS, lw=2, label="f(x)")
         (self.df_line,) = ax_f.plot(_XS, _XS, lw=1.5, ls="--", label="f'(x)")
-        ax_f.set(xlim=(-4, 4), ylim=(-1.5, 4), xlabel="x", title="function and derivative")
+        ax_f.set(xlim=(-4, 4), ylim=(-1.5, 4), xlabel="x", title="function and derivative",
+                 xticks=[-4, 0, 4], yticks=[0, 1])  # few ticks: text layout dominates redraw time
         ax_f.axhline(0, color="grey", lw=0.5)
         ax_f.legend(loc="upper left", fontsize=8)
         layers = np.arange(1, self.max_depth + 1, dtype=float)
@@ -80,8 +81,11 @@ class ActivationExplorer(App):
         (self.grad_line,) = self.ax_g.semilogy(layers, np.ones_like(layers), marker=".", lw=1.5)
         self.ax_g.axhline(1.0, color="grey", lw=0.5)
         self.ax_g.set(xlabel="layer", title="gradient reaching layer (RMS)")
-        for ax in (ax_f, self.ax_h, self.ax_g):
+        self.ax_g.yaxis.set_major_locator(LogLocator(numticks=5))
+        self.ax_g.yaxis.set_minor_locator(NullLocator())
+        for ax in (self.ax_h, self.ax_g):
             ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:

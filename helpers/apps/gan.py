@@ -92,7 +92,9 @@ class GANTrainingSession:
         self.g_line.set_data(steps, self.history["g_loss"])
         self.ax_loss.relim()
         self.ax_loss.autoscale_view()
-        cov = mode_coverage(self.trainer.sample(1000), self.ring.centers, self.ring.std)
+        # Scored on fixed noise from a separate stream, so drawing never changes the training run.
+        cov = mode_coverage(self.trainer.sample(1000, torch.Generator().manual_seed(777)),
+                            self.ring.centers, self.ring.std)
         self.ax_title.set_text(f"{self.config.loss}, step {self.trainer.steps}: {cov.covered}/{cov.modes} modes")
         if not self.history["d_loss"]:
             return f"{self.config.loss} GAN, untrained: press play or step"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from ..activations import ACTIVATIONS, get_activation
 from ..deepnet import DeepTrace, deep_stack_trace, layer_stats
@@ -91,8 +92,12 @@ class InitExplorer(App):
         self.ax_scale.set(xlabel="layer", ylabel="RMS size")
         self.note = self.ax_scale.text(0.03, 0.5, "", transform=self.ax_scale.transAxes, fontsize=8)
         self.ax_scale.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        # few ticks and no minor ones on the log axis: text layout dominates redraw time
+        self.ax_scale.yaxis.set_major_locator(LogLocator(numticks=6))
+        self.ax_scale.yaxis.set_minor_locator(NullLocator())
         for ax in (self.ax_hist, self.ax_scale):
             ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(5))
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..regularization import dropout_ridge
 from ..widgets import App, float_slider, log_slider, new_figure
+from ._backdrop import Backdrop
 
 __all__ = ["RandomFeatureProblem", "random_feature_problem", "fit_curves", "RegularizationExplorer"]
 
@@ -54,9 +55,13 @@ def random_feature_problem(n_train: int = 20, n_features: int = 100, noise: floa
                                 f(x_val) + noise * rng.normal(size=200), hidden_w, hidden_b, noise)
 
 
-def fit_curves(problem: RandomFeatureProblem, weight_decays: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation MSE of the dropout + weight-decay read-out for each weight decay, (L,) each."""
-    phi_tr, phi_val = problem.features(problem.x_train), problem.features(problem.x_val)
+def fit_curves(problem: RandomFeatureProblem, weight_decays: np.ndarray, p: float,
+               features: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Train and validation MSE of the dropout + weight-decay read-out for each weight decay, (L,) each.
+
+    ``features`` may pass the precomputed (train, validation) features to skip recomputing them.
+    """
+    phi_tr, phi_val = features or (problem.features(problem.x_train), problem.features(problem.x_val))
     train, val = [], []
     for lam in weight_decays:
         w = dropout_ridge(phi_tr, problem.y_train, float(lam), p)
@@ -73,7 +78,8 @@ class RegularizationExplorer(App):
     def __init__(self) -> None:
         self.problem = pb = random_feature_problem()
         self.xs = np.linspace(-1, 1, 300)
-        self.phi_xs, self.phi_tr = pb.features(self.xs), pb.features(pb.x_train)
+        self.phi_xs = pb.features(self.xs)
+        self.feats = (pb.features(pb.x_train), pb.features(pb.x_val))
         self.fig = new_figure(8.0, 3.3)
         self.ax, self.ax_err = self.fig.subplots(1, 2)
         self.ax.plot(self.xs, pb.target(self.xs), "k--", lw=1, label="true sin 3x")
@@ -87,11 +93,15 @@ class RegularizationExplorer(App):
         (self.marker,) = self.ax_err.loglog([1e-3], [1.0], "ko", ms=6)
         self.ax_err.axhline(pb.noise ** 2, color="0.5", ls=":", lw=1, label="noise level")
         self.ax_err.set(xlabel="weight decay λ", ylabel="mean squared error", ylim=(3e-3, 3.0))
-        self.ax_err.set_title("dropout p = 0.00", fontsize=9)
+        self.title = self.ax_err.text(0.5, 1.03, "", transform=self.ax_err.transAxes, ha="center", fontsize=9)
         self.ax_err.legend(fontsize=7, loc="upper right")
-        for axis in (self.ax_err.xaxis, self.ax_err.yaxis):  # minor log ticks cost a third of the redraw
+        for axis in (self.ax_err.xaxis, self.ax_err.yaxis):  # tick text is most of a redraw's cost
+            axis.set_major_locator(mticker.LogLocator(numticks=5))
             axis.set_minor_locator(mticker.NullLocator())
-        self.fig.tight_layout()
+        self.fig.tight_layout(rect=(0, 0, 1, 0.95))
+        # the data, axes and legends never change: draw them once (see helpers/apps/_backdrop.py)
+        self.backdrop = Backdrop(self.fig, [self.fit, self.train_curve, self.val_curve, self.marker, self.title])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"weight_decay": log_slider(1e-6, 1e-6, 10.0, "weight decay λ"),
@@ -99,14 +109,14 @@ class RegularizationExplorer(App):
 
     def update(self, weight_decay: float = 1e-6, dropout: float = 0.0) -> str:
         pb = self.problem
-        w = dropout_ridge(self.phi_tr, pb.y_train, weight_decay, dropout)
+        w = dropout_ridge(self.feats[0], pb.y_train, weight_decay, dropout)
         self.fit.set_ydata(np.clip(self.phi_xs @ w, -10, 10))  # keep wild fits drawable
-        train, val = fit_curves(pb, self.GRID, dropout)
+        train, val = fit_curves(pb, self.GRID, dropout, self.feats)
         self.train_curve.set_ydata(np.maximum(train, 1e-6))
         self.val_curve.set_ydata(val)
-        tr, va = fit_curves(pb, np.array([weight_decay]), dropout)
+        tr, va = fit_curves(pb, np.array([weight_decay]), dropout, self.feats)
         self.marker.set_data([weight_decay], [va[0]])
-        self.ax_err.set_title(f"dropout p = {dropout:.2f}", fontsize=9)
+        self.title.set_text(f"dropout p = {dropout:.2f}")
         noise = pb.noise ** 2
         if tr[0] < 0.7 * noise and va[0] > 1.5 * noise:
             verdict = "overfitting: the fit chases the noise in the training points"

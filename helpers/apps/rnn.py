@@ -8,8 +8,6 @@ notebook are plain functions returning a ``Figure``.
 """
 from __future__ import annotations
 
-import textwrap
-
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
@@ -169,6 +167,11 @@ class CharSampler(App):
         z = np.exp(logits - logits.max())  # minus max: no overflow at small tau
         return z / z.sum()
 
+    def next_char_entropy(self, prompt: str, temperature: float) -> float:
+        r"""Entropy :math:`-\sum_k p_k \log_2 p_k` (bits) of the next character after ``prompt`` at ``temperature``."""
+        probs = self.next_char_probs(prompt, temperature)
+        return float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())  # 0 log 0 = 0
+
     def update(self, temperature: float = 0.8, seed: int = 0, length: int = 150, prompt: str = "def ") -> str:
         from ..rnn_models import generate
 
@@ -179,8 +182,9 @@ class CharSampler(App):
         self.ax_p.set_xticks(np.arange(len(top)), [repr(self.vocab.chars[k])[1:-1] for k in top], fontsize=8)
         ids = generate(self.model, self.vocab.encode(prompt), length, temperature, seed)
         text = self.vocab.decode(ids).replace("\t", "    ")
-        lines = [part for line in text.split("\n") for part in (textwrap.wrap(line, 62) or [""])]
+        # hard-wrap long lines without touching spaces: in code, indentation is content
+        lines = [line[k:k + 62] for line in text.split("\n") for k in range(0, max(len(line), 1), 62)]
         self.text.set_text("\n".join(lines[:22]))
-        entropy = float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())
+        entropy = self.next_char_entropy(prompt, temperature)
         return (f"τ = {temperature:.2f}: next-character entropy {entropy:.1f} bits, "
                 f"{length} characters sampled; model: {self.description}")
