@@ -71,6 +71,12 @@ def sequence_forward(cell: str, x: np.ndarray, params: CellParams, state0: tuple
         for :func:`sequence_backward`.
 
     Shape: x (T, N, D) -> outputs (T, N, H); each final state (N, H).
+
+    Example:
+        >>> p = cells.init_params("gru", 3, 4, np.random.default_rng(0))
+        >>> outputs, (h_T,), caches = sequence_forward("gru", np.ones((5, 2, 3)), p)
+        >>> outputs.shape, bool(np.all(outputs[-1] == h_T)), len(caches)
+        ((5, 2, 4), True, 5)
     """
     check_choice(cell, "cell", list(GATES))
     x = check_array(x, "x", ndim=3, shape=(None, None, params.input_size))
@@ -217,6 +223,11 @@ def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> tuple[list[np.nd
 
     The direction of the step is kept; only its length is capped (Pascanu et al., 2013).
     Returns the clipped copies and the norm before clipping.
+
+    Example:
+        >>> clipped, norm = clip_grad_norm([np.array([3.0, 0.0]), np.array([4.0])], max_norm=1.0)
+        >>> round(norm, 6), [np.round(g, 3).tolist() for g in clipped]
+        (5.0, [[0.6, 0.0], [0.8]])
     """
     check_range(max_norm, "max_norm", 0.0, None, low_inclusive=False)
     if not grads:

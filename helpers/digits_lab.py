@@ -227,7 +227,9 @@ def compare_runs(task: DigitsTask, configs: dict[str, RunConfig], seeds: tuple[i
         raise ValueError("a run label cannot be 'step' (LivePlot reserves it); use e.g. 'step decay'")
     if not configs or not seeds:
         raise ValueError(f"need at least one config and one seed, got {len(configs)} and {len(seeds)}")
-    plot = LivePlot(list(configs), every=5, logy=True, show=show,
+    # about 15 redraws in all: each one renders a PNG, which costs as much as a few epochs
+    every = max(5, len(configs) * max(c.epochs for c in configs.values()) // 15)
+    plot = LivePlot(list(configs), every=every, logy=True, show=show,
                     title=title or metric.replace("_", " ") + " per epoch")
     plot.fig.axes[0].set_xlabel("epoch")
     results: dict[str, list[RunResult]] = {}

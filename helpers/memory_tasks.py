@@ -16,9 +16,11 @@ import math
 
 import numpy as np
 
-from .utils import check_range
+from .utils import check_choice, check_range
 
 __all__ = ["recall_batch", "train_memory_models", "clipping_run"]
+
+_CELLS = ("rnn", "lstm", "gru")
 
 
 def recall_batch(batch_size: int, seq_len: int, n_symbols: int, rng: np.random.Generator,
@@ -51,9 +53,9 @@ def _accuracy(model, x, y) -> float:
         return float((model(x).argmax(dim=1) == y).float().mean())
 
 
-def train_memory_models(cells: tuple[str, ...] = ("rnn", "lstm", "gru"), seq_len: int = 100,
-                        n_symbols: int = 4, hidden_size: int = 32, steps: int = 400, batch_size: int = 64,
-                        lr: float = 2e-3, forget_bias: float = 4.0, seed: int = 0, eval_every: int = 50, plot: bool = True,
+def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_symbols: int = 4,
+                        hidden_size: int = 32, steps: int = 400, batch_size: int = 64, lr: float = 2e-3,
+                        forget_bias: float = 4.0, seed: int = 0, eval_every: int = 50, plot: bool = True,
                         progress: bool = True) -> dict[str, dict[str, list[float]]]:
     r"""Train one :class:`helpers.rnn_models.SequenceClassifier` per cell on the recall task.
 
@@ -74,14 +76,19 @@ def train_memory_models(cells: tuple[str, ...] = ("rnn", "lstm", "gru"), seq_len
 
     check_range(steps, "steps", 1, None, integer=True)
     check_range(eval_every, "eval_every", 1, None, integer=True)
+    if not cells:
+        raise ValueError(f"cells must name at least one of {list(_CELLS)}, got an empty tuple")
+    for cell in cells:
+        check_choice(cell, "cell", _CELLS)
     rng = np.random.default_rng(seed)
-    D = n_symbols + 4 + 1
+    D = n_symbols + 4 + 1  # messages, 4 distractors (recall_batch's default), the query marker
     models, opts = {}, {}
     for cell in cells:
-        torch.manual_seed(seed * 100 + ("rnn", "lstm", "gru").index(cell))  # same init whichever cells train
+        torch.manual_seed(seed * 100 + _CELLS.index(cell))  # the same init whichever cells train
         models[cell] = SequenceClassifier(cell, D, hidden_size, n_symbols, forget_bias)
         opts[cell] = torch.optim.Adam(models[cell].parameters(), lr=lr)
-    x_val, y_val = (torch.from_numpy(a) for a in recall_batch(512, seq_len, n_symbols, np.random.default_rng(seed + 10_000)))
+    val_rng = np.random.default_rng(seed + 10_000)  # held-out sequences, independent of the training stream
+    x_val, y_val = (torch.from_numpy(a) for a in recall_batch(512, seq_len, n_symbols, val_rng))
     live = LivePlot([f"{c} loss" for c in cells] + [f"{c} acc" for c in cells], every=1, show=plot,
                     title=f"recall the first of {seq_len} symbols (chance = {1 / n_symbols:.2f})")
     history = {c: {"step": [], "loss": [], "acc": []} for c in cells}
@@ -130,7 +137,7 @@ def clipping_run(clip: float | None, steps: int = 150, seq_len: int = 10, hidden
         check_range(clip, "clip", 0.0, None, low_inclusive=False)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = SequenceClassifier("rnn", 4 + 4 + 1, hidden_size, 4)
+    model = SequenceClassifier("rnn", 4 + 4 + 1, hidden_size, 4)  # 4 messages, 4 distractors, 1 query
     with torch.no_grad():
         model.rnn.weight_hh_l0.normal_(0.0, recurrent_gain / math.sqrt(hidden_size))
     opt = torch.optim.SGD(model.parameters(), lr=lr)

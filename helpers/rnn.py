@@ -124,6 +124,12 @@ def rnn_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.nd
     .. math:: h' = \tanh(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})
 
     Shape: x (N, D), h (N, H) -> h' (N, H).
+
+    Example:
+        >>> p = init_params("rnn", 3, 4, np.random.default_rng(0))
+        >>> h, cache = rnn_cell_forward(np.ones((2, 3)), np.zeros((2, 4)), p)
+        >>> h.shape
+        (2, 4)
     """
     x, h = _check_step(x, (h,), p, "rnn")
     h_new = np.tanh(x @ p.weight_ih.T + p.bias_ih + h @ p.weight_hh.T + p.bias_hh)  # (N, H)
@@ -159,6 +165,12 @@ def lstm_cell_forward(x: np.ndarray, h: np.ndarray, c: np.ndarray, p: CellParams
         c' = f \odot c + i \odot g, \qquad h' = o \odot \tanh(c')
 
     Shape: x (N, D), h and c (N, H) -> h', c' (N, H).
+
+    Example:
+        >>> p = init_params("lstm", 3, 4, np.random.default_rng(0))
+        >>> h, c, cache = lstm_cell_forward(np.ones((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)), p)
+        >>> p.weight_ih.shape, h.shape, c.shape
+        ((16, 3), (2, 4), (2, 4))
     """
     x, h, c = _check_step(x, (h, c), p, "lstm")
     H = p.hidden_size

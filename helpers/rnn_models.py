@@ -92,6 +92,9 @@ def generate(model: CharLSTM, prompt_ids: np.ndarray, length: int = 200, tempera
         - prompt_ids: (T,) int64, T >= 1
         - returns: (T + length,) int64, the prompt followed by the sample
     """
+    if not isinstance(model, CharLSTM):
+        raise ValueError(f"model must be a CharLSTM (stateful generation needs its forward_state), "
+                         f"got {type(model).__name__}")
     check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
     check_range(length, "length", 0, 100_000, integer=True)
     prompt = torch.as_tensor(np.asarray(prompt_ids), dtype=torch.int64)

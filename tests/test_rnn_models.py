@@ -69,6 +69,8 @@ def test_models_reject_bad_input():
         CharLSTM(0)
     with pytest.raises(ValueError, match="temperature must be in"):
         generate(model, np.array([1]), temperature=0.0)
+    with pytest.raises(ValueError, match="model must be a CharLSTM .*, got Linear"):
+        generate(torch.nn.Linear(2, 2), np.array([1]))
     with pytest.raises(ValueError, match="prompt_ids must be a non-empty 1-D array"):
         generate(model, np.array([], dtype=np.int64))
     with pytest.raises(ValueError, match=r"cell must be one of \['rnn', 'lstm', 'gru'\], got 'tcn'"):
@@ -101,6 +103,8 @@ def test_train_memory_models_returns_histories():
                                             hidden_size=4, plot=False, progress=False)
     assert set(hist) == {"rnn", "gru"}
     assert hist["gru"]["step"] == [2, 4] and all(0 <= a <= 1 for a in hist["gru"]["acc"])
+    with pytest.raises(ValueError, match=r"cell must be one of \['rnn', 'lstm', 'gru'\], got 'tcn'"):
+        memory_tasks.train_memory_models(cells=("tcn",), plot=False, progress=False)
 
 
 def test_clipping_run_caps_nothing_but_the_step():

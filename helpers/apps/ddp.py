@@ -38,11 +38,17 @@ class ShardingExplorer(App):
                                                color=self.colours[p])[0] for p in range(_MAX_P)]
         self.bars = self.ax_grad.bar(x, np.zeros(_D), width=0.6, color="#9ecae1", label="average of workers")
         (self.full,) = self.ax_grad.plot(x, np.zeros(_D), "k_", ms=28, mew=2.5, label="full batch, 1 process")
-        self.ax_grad.set(xticks=x, xticklabels=[f"∂L/∂w{i + 1}" for i in x], ylim=(-12, 8),
+        self.ax_grad.set(xticks=x, xticklabels=[f"∂L/∂w{i + 1}" for i in x], ylim=self._ylim(),
                          title="gradient at w = 0")
         self.ax_grad.axhline(0, color="0.6", lw=0.8)
         self.ax_grad.legend(loc="lower right", fontsize=7)
         self.fig.tight_layout()
+
+    def _ylim(self) -> tuple[float, float]:
+        """Fixed axis limits that hold every worker's gradient at any slider setting."""
+        _, per = data_parallel_gradient(self.X[:_MAX_P], self.y[:_MAX_P], self.w, _MAX_P)  # (P, D)
+        top = 1.1 * float(np.max(np.abs(per)))
+        return -top, top
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"world_size": int_slider(4, 1, _MAX_P, "world size P", unit="processes"),
@@ -58,7 +64,7 @@ class ShardingExplorer(App):
         grid = np.ones((_MAX_P * _MAX_B, 3))
         grid[:n] = self.colours[owner]
         self.image.set_data(grid.reshape(_MAX_P, _MAX_B, 3))  # (rows, cols, RGB)
-        self.ax_grid.set_title(f"global batch N = {world_size} × {per_worker} = {n} (colour = worker)")
+        self.ax_grid.set_title(f"global batch: N = {world_size} × {per_worker} = {n}, colour = worker", fontsize=10)
         for p, mark in enumerate(self.worker_marks):
             mark.set_visible(p < world_size)
             if p < world_size:

@@ -30,7 +30,7 @@ class DistillExplorer(App):
         self.y = check_array(_LABELS if labels is None else labels, "labels", shape=(self.zt.shape[0],),
                              dtype="int")
         K = self.zt.shape[1]
-        self.fig = new_figure(7, 2.8)
+        self.fig = new_figure(6.4, 2.6)
         self.ax = self.fig.add_subplot()
         x = np.arange(K)
         self.t_bars = self.ax.bar(x - 0.2, np.zeros(K), 0.4, label="teacher  σ(z_t / T)", color="tab:blue")
