@@ -29,6 +29,28 @@ Chapters (one concept per module; the notebook that teaches it)
     ``nn``               04  ``Linear``, ``MLP``, ``cross_entropy``, ``SGD`` on the engine; ``to_torch``
     ``gradcheck``        04  ``numerical_gradient`` (central differences), ``gradcheck``
     ``graph_drawing``    04  ``trace`` / ``draw_graph``: a computational graph drawn with matplotlib
+    ``init``             06  zeros, constant, normal, Xavier/He uniform and normal, ``calculate_gain``,
+                             ``INITIALIZERS``, ``copy_into_linear`` (our (in, out) into torch's (out, in))
+    ``deepnet``          05/06  a NumPy deep stack recording every layer forward and backward, its
+                             torch twin, per-layer statistics, small training helpers
+    ``conv``             09  output size, receptive field, convolution by loops and by im2col
+                             (forward and backward), max and average pooling
+    ``cnn``              09  ``DigitsCNN`` / ``DigitsMLP``, plain vs residual deep nets, training,
+                             confusion matrix, parameter counts (dense, conv, depthwise separable)
+    ``mnist``            09  IDX reader/writer, ``load_mnist`` (local files; downloads only if asked)
+    ``attention``        11  scaled dot-product attention with masks, multi-head attention,
+                             sinusoidal positions, layer norm (forward and backward)
+    ``transformer``      11  ``GPTConfig``, ``CausalSelfAttention``, ``MLP``, ``Block``, ``GPT``
+    ``seq_tasks``        11  digit-string reversal data, training and exact-match accuracy
+    ``gan``              12  GAN, non-saturating and WGAN losses (NumPy with gradients, and torch)
+    ``gan_models``       12  ``Generator``, ``Discriminator``, batched independent runs
+    ``gan_penalty``      12  the WGAN-GP gradient penalty
+    ``gan_train``        12  ``GANConfig``, ``GANTrainer``, ``train_gan`` with live samples
+    ``gan_metrics``      12  ``RingMixture``, ``mode_coverage``, ``classifier_scores``, latent walks
+    ``gan_plots``        12  ring runs and digit sample grids
+    ``allreduce``        14  ``shard_indices``, ``data_parallel_gradient``, ``ring_allreduce`` (on paper)
+    ``ddp``              14  ``launch`` / ``ddp_worker``: real gloo processes on loopback, DDP vs
+                             full-batch gradients
     ``charlm``           10/11  the frozen corpus as ids, ``train_char_model``, ``bits_per_char``, ``sample``
 """
 from .utils import seed_everything, setup_notebook, show
