@@ -48,6 +48,9 @@ Chapters (one concept per module; the notebook that teaches it)
     ``gan_train``        12  ``GANConfig``, ``GANTrainer``, ``train_gan`` with live samples
     ``gan_metrics``      12  ``RingMixture``, ``mode_coverage``, ``classifier_scores``, latent walks
     ``gan_plots``        12  ring runs and digit sample grids
+    ``distill``          13  ``soft_targets``, ``distillation_loss`` (α·CE + (1−α)·T²·KL) and its gradient
+    ``distill_train``    13  teacher/student MLPs on digits, ``compare_students``, ``latency_ms``
+    ``quantize``         13  affine int8 quantization per tensor and per channel, ``quantize_model``
     ``allreduce``        14  ``shard_indices``, ``data_parallel_gradient``, ``ring_allreduce`` (on paper)
     ``ddp``              14  ``launch`` / ``ddp_worker``: real gloo processes on loopback, DDP vs
                              full-batch gradients

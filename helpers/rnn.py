@@ -155,7 +155,8 @@ def rnn_cell_backward(dh_new: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     return dx, dh, grads
 
 
-def lstm_cell_forward(x: np.ndarray, h: np.ndarray, c: np.ndarray, p: CellParams) -> tuple[np.ndarray, np.ndarray, tuple]:
+def lstm_cell_forward(x: np.ndarray, h: np.ndarray, c: np.ndarray, p: CellParams
+                      ) -> tuple[np.ndarray, np.ndarray, tuple]:
     r"""One LSTM step, as ``torch.nn.LSTMCell`` (gates stacked i, f, g, o).
 
     .. math::
