@@ -46,7 +46,9 @@ def affine_params(x_min, x_max, qmin: int = QMIN, qmax: int = QMAX) -> tuple[np.
     if qmax <= qmin:
         raise ValueError(f"need qmin < qmax, got qmin={qmin}, qmax={qmax}")
     scale = (hi - lo) / (qmax - qmin)
-    scale = np.where(scale > 0, scale, 1.0)
+    # A range so narrow that 1/s would overflow is treated like a zero-width one; floor the
+    # scale at float32's smallest normal number (PyTorch's observers also floor the scale).
+    scale = np.where(scale > 0, np.maximum(scale, np.finfo(np.float32).tiny), 1.0)
     zero_point = np.clip(qmin - np.round(lo / scale), qmin, qmax).astype(np.int64)
     return scale, zero_point
 
