@@ -38,6 +38,10 @@ Chapters (one concept per module; the notebook that teaches it)
     ``cnn``              09  ``DigitsCNN`` / ``DigitsMLP``, plain vs residual deep nets, training,
                              confusion matrix, parameter counts (dense, conv, depthwise separable)
     ``mnist``            09  IDX reader/writer, ``load_mnist`` (local files; downloads only if asked)
+    ``rnn``              10  RNN, LSTM and GRU cells forward/backward in PyTorch's layout and gate order
+    ``bptt``             10  sequence forward/backward through time (time-major), gradient norms, clipping
+    ``rnn_models``       10/11  ``CharLSTM``, stateful ``generate``, ``SequenceClassifier``
+    ``memory_tasks``     10  recall-a-symbol-T-steps-back data and training, the clipping demo
     ``attention``        11  scaled dot-product attention with masks, multi-head attention,
                              sinusoidal positions, layer norm (forward and backward)
     ``transformer``      11  ``GPTConfig``, ``CausalSelfAttention``, ``MLP``, ``Block``, ``GPT``
