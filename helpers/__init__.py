@@ -33,6 +33,13 @@ Chapters (one concept per module; the notebook that teaches it)
                              ``INITIALIZERS``, ``copy_into_linear`` (our (in, out) into torch's (out, in))
     ``deepnet``          05/06  a NumPy deep stack recording every layer forward and backward, its
                              torch twin, per-layer statistics, small training helpers
+    ``optim``            07  SGD (momentum, Nesterov), RMSprop, Adam, AdamW on NumPy arrays, like torch.optim
+    ``schedules``        07  step, cosine, warm-up and warm-up + cosine learning-rate schedules
+    ``trajectories``     07  ill-conditioned bowl and Rosenbrock surfaces, optimizer trajectories
+    ``regularization``   08  dropout, L2 penalty, ``EarlyStopping``, label smoothing, mixup, ``clip_grad_norm``
+    ``batchnorm``        08  batch norm forward/backward (train and eval statistics), ``BatchNorm1d``
+    ``augment``          08  flips, small affine shifts, brightness/contrast jitter
+    ``digits_lab``       07/08  an MLP on the digits trained with our optimizers and regularizers
     ``conv``             09  output size, receptive field, convolution by loops and by im2col
                              (forward and backward), max and average pooling
     ``cnn``              09  ``DigitsCNN`` / ``DigitsMLP``, plain vs residual deep nets, training,

@@ -81,7 +81,7 @@ class LivePlot:
             except ImportError:  # pragma: no cover
                 self._handle = None
 
-    def update(self, step: int, **values: float) -> None:
+    def update(self, step: int, /, **values: float) -> None:
         """Record ``values`` (metric name -> number) at ``step``; redraw every ``every`` calls."""
         unknown = set(values) - set(self.metrics)
         if unknown:
