@@ -88,8 +88,9 @@ class GradientFlowExplorer(App):
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:
-        return {"cell": dropdown({v: k for k, v in CELL_NAMES.items()}, "rnn", "cell"),
-                "gain": float_slider(1.0, 0.25, 4.0, 0.05, "recurrent gain g", unit="≈ spectral radius"),
+        # gain first: it is the knob of this figure for every cell (the gate bias only for LSTM/GRU)
+        return {"gain": float_slider(1.0, 0.25, 4.0, 0.05, "recurrent gain g", unit="≈ spectral radius"),
+                "cell": dropdown({v: k for k, v in CELL_NAMES.items()}, "rnn", "cell"),
                 "forget_bias": float_slider(0.0, -2.0, 6.0, 0.5, "forget/update gate bias", unit="logit"),
                 "seq_len": int_slider(100, 10, 200, "sequence length T", unit="steps", step=10)}
 
