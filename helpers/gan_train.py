@@ -146,16 +146,32 @@ class GANTrainer:
         Returns the losses averaged over members: ``{"d_loss": ..., "g_loss": ...}`` (the last
         critic step's loss for ``n_critic > 1``).
         """
-        if lr is not None:
-            check_range(lr, "lr", 0.0, None, low_inclusive=False)
-            for opt in (self.opt_d, self.opt_g):
-                for group in opt.param_groups:
-                    group["lr"] = float(lr)
+        self._set_lr(lr)
         for _ in range(self.config.n_critic):
             d_loss = self._d_step()
         g_loss = self._g_step()
         self.steps += 1
         return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def step_d(self, lr: float | None = None) -> float:
+        """One discriminator (critic) update alone, as GAN Lab's "step D" button; returns its loss."""
+        self._set_lr(lr)
+        return self._d_step()
+
+    def step_g(self, lr: float | None = None) -> float:
+        """One generator update alone ("step G"); returns its loss. Counts as a round in ``steps``."""
+        self._set_lr(lr)
+        loss = self._g_step()
+        self.steps += 1
+        return loss
+
+    def _set_lr(self, lr: float | None) -> None:
+        if lr is None:
+            return
+        check_range(lr, "lr", 0.0, None, low_inclusive=False)
+        for opt in (self.opt_d, self.opt_g):
+            for group in opt.param_groups:
+                group["lr"] = float(lr)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> np.ndarray:
         """``n`` samples per member as float64 NumPy: (N, D), or (S, N, D) if ``members > 1``.

@@ -20,8 +20,9 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 import time
-from typing import Any, Callable, Protocol
+from typing import Any
 
 import ipywidgets as W
 import numpy as np
@@ -198,9 +199,7 @@ class Panel(W.VBox):
 
     def status_text(self) -> str:
         """The status line without markup."""
-        import re
-
-        return re.sub(r"<[^>]+>", "", self.status.value).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return _strip_tags(self.status.value)
 
 
 class _StaticFallbackBox(W.VBox):
@@ -211,6 +210,9 @@ class _StaticFallbackBox(W.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
         bundle["image/png"] = base64.b64encode(self.fallback_image.value).decode("ascii")
+        status = getattr(self, "fallback_status", None)
+        if status is not None:  # e.g. "BatchSizeRace player: step 40: after 40 updates ..."
+            bundle["text/plain"] = f"{self.fallback_label}: {_strip_tags(status.value)}"
         return bundle
 
 
@@ -218,120 +220,10 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _strip_tags(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 # ----------------------------------------------------------------------------- training player
-class TrainingSession(Protocol):
-    """What :class:`TrainingPlayer` drives. ``step`` returns the loss (may be inf/NaN if diverging)."""
-
-    fig: Figure
-
-    def reset(self) -> None: ...
-
-    def step(self, lr: float) -> float: ...
-
-    def draw(self) -> str: ...
-
-
-class TrainingPlayer:
-    """Play / pause / step / reset controls around a :class:`TrainingSession`, as in TensorFlow
-    Playground: the learning rate can be changed mid-run and takes effect at the next step.
-
-    The Play widget ticks in the browser; each tick runs ``steps_per_tick`` steps and redraws.
-    A non-finite loss stops the run and says so ("diverged at step k"), instead of drawing NaNs.
-    Headless, :meth:`run` advances a fixed number of steps (what the notebook and the tests call).
-    """
-
-    def __init__(self, session: TrainingSession, lr: float = 0.1, lr_range: tuple[float, float] = (1e-4, 10.0),
-                 steps_per_tick: int = 1, max_steps: int = 2000, interval_ms: int = 100) -> None:
-        low, high = lr_range
-        if not (0 < low <= lr <= high):
-            raise ValueError(f"lr must lie in lr_range {lr_range}, got {lr}")
-        if steps_per_tick < 1 or max_steps < 1:
-            raise ValueError(f"steps_per_tick and max_steps must be >= 1, got {steps_per_tick}, {max_steps}")
-        self.session = session
-        self.steps_per_tick = int(steps_per_tick)
-        self.max_steps = int(max_steps)
-        self.step_count = 0
-        self.diverged = False
-        self.losses: list[float] = []
-        self.lr_slider = log_slider(lr, low, high, "learning rate")
-        self.play = W.Play(value=0, min=0, max=max_steps, step=1, interval=interval_ms,
-                           description="play / pause")
-        self.step_button = W.Button(description="step", tooltip="run one tick of training")
-        self.reset_button = W.Button(description="reset", tooltip="re-initialise the model")
-        self.status = W.HTML()
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self._last_tick = 0
-        self.play.observe(self._on_tick, names="value")
-        self.step_button.on_click(lambda _b: self._advance(self.steps_per_tick))
-        self.reset_button.on_click(lambda _b: self.reset())
-        self.session.reset()
-        self._redraw(self.session.draw())
-
-    @property
-    def lr(self) -> float:
-        return float(self.lr_slider.value)
-
-    def reset(self) -> None:
-        """Re-initialise the session and rewind the player."""
-        self.session.reset()
-        self.step_count, self.diverged, self.losses = 0, False, []
-        self._last_tick = 0
-        self.play.playing = False
-        self.play.value = 0
-        self._redraw(self.session.draw())
-
-    def run(self, n_steps: int) -> str:
-        """Advance ``n_steps`` training steps (stopping early on divergence); return the status."""
-        if n_steps < 0:
-            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-        return self._advance(n_steps)
-
-    def _advance(self, n_steps: int) -> str:
-        if self.diverged:
-            return self._redraw(f"diverged at step {self.step_count}: press reset and lower the learning rate")
-        for _ in range(n_steps):
-            if self.step_count >= self.max_steps:
-                break
-            try:
-                loss = float(self.session.step(self.lr))
-            except (FloatingPointError, OverflowError, ValueError) as exc:
-                loss = float("nan")
-                note = f" ({exc})"
-            else:
-                note = ""
-            self.step_count += 1
-            if not math.isfinite(loss) or abs(loss) > 1e12:
-                self.diverged = True
-                self.play.playing = False
-                return self._redraw(f"diverged at step {self.step_count} with learning rate "
-                                    f"{self.lr:.2g}: the loss became {loss:.3g}{note}. "
-                                    "Press reset and lower the learning rate.")
-            self.losses.append(loss)
-        try:
-            text = self.session.draw()
-        except Exception as exc:
-            text = format_error(exc)
-        if self.step_count >= self.max_steps:
-            self.play.playing = False
-            text += f" (stopped at the {self.max_steps}-step limit)"
-        return self._redraw(text)
-
-    def _on_tick(self, change: dict) -> None:
-        new = int(change["new"])
-        if new > self._last_tick:
-            self._advance(self.steps_per_tick * (new - self._last_tick))
-        self._last_tick = new
-
-    def _redraw(self, text: str) -> str:
-        self.image.value = render_png(self.session.fig)
-        colour = "#b42318" if self.diverged else "#1a7f37"
-        self.status.value = f"<span style='color:{colour}'>step {self.step_count}: {_escape(text)}</span>"
-        return text
-
-    def panel(self) -> W.VBox:
-        """The player widget: buttons, learning-rate slider, status and the session's figure."""
-        box = _StaticFallbackBox([W.HBox([self.play, self.step_button, self.reset_button]),
-                                  self.lr_slider, self.status, self.image])
-        box.fallback_image = self.image
-        box.add_class("course-training-player")
-        return box
+# The player lives in helpers/player.py; imported here so ``from helpers.widgets import TrainingPlayer`` works.
+from .player import TrainingPlayer, TrainingSession  # noqa: E402  (player.py imports the factories above)

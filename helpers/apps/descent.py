@@ -2,9 +2,7 @@
 full-batch, mini-batch and stochastic gradient descent (driven by the shared TrainingPlayer)."""
 from __future__ import annotations
 
-import base64
-import re
-from typing import Any, Sequence
+from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
@@ -12,7 +10,7 @@ from matplotlib.figure import Figure
 
 from ..gradient_descent import (LinearProblem, MinibatchRun, Surface, critical_learning_rate, epoch_batches,
                                 get_surface, gradient_descent, make_linear_problem)
-from ..widgets import App, TrainingPlayer, dropdown, float_slider, int_slider, log_slider, new_figure
+from ..widgets import App, dropdown, float_slider, int_slider, log_slider, new_figure
 
 _GAP_RANGE = (1e-12, 1e4)    # J - J_min is drawn clipped to this range on a log axis
 _BOX_2D = (-5.0, 5.0)        # the 2-D surfaces are drawn over this square
@@ -200,25 +198,6 @@ class BatchSizeRace:
         self.ax_loss.set(xlim=(0, max(k, 1)), ylim=(0.1, top * 2))
         parts = [f"{name} J = {self.losses[name][-1]:.3g}" for name in self.sizes]
         return f"after {k} updates: " + ", ".join(parts)
-
-
-class PlayerPanel(W.VBox):
-    """A :class:`TrainingPlayer`'s controls and figure, plus a PNG of the figure in the notebook
-    file, so that a reader without a running kernel (a code host, a static export) still sees the
-    state the notebook stored. Live, JupyterLab shows the widget itself.
-    """
-
-    def __init__(self, player: TrainingPlayer) -> None:
-        self.player = player
-        super().__init__(list(player.panel().children))
-        self.add_class("course-training-player")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["image/png"] = base64.b64encode(self.player.image.value).decode("ascii")
-        status = re.sub(r"<[^>]+>", "", self.player.status.value)
-        bundle["text/plain"] = f"{type(self.player.session).__name__} player: {status}"
-        return bundle
 
 
 # ----------------------------------------------------------------------------- static figures

@@ -29,7 +29,10 @@ class GANTrainingSession:
     """A GAN learning the ring of Gaussians, drawn like GAN Lab: the discriminator's opinion of the
     plane as a background (red: "real", blue: "fake"), the real data in grey, a fixed set of
     generated points in orange (the same noise vectors every frame, so you see them move), and
-    the two losses.
+    the two losses (one point per round, or per manual move of that player).
+
+    The player's "step" is one round (``n_critic`` D updates, then one G update); its "step D" and
+    "step G" buttons (:attr:`actions`) move one player alone, as in GAN Lab.
 
     Args:
         loss: "vanilla", "minimax" or "wgan-gp" (see :class:`helpers.gan_train.GANConfig`).
@@ -66,15 +69,36 @@ class GANTrainingSession:
 
     def reset(self) -> None:
         self.trainer.reset()
-        self.history: dict[str, list[float]] = {"d_loss": [], "g_loss": []}
+        self.history: dict[str, list[float]] = {"d_loss": [], "g_loss": []}  # one entry per round or move
+        self.d_updates = 0
         self.z_show = self.trainer.G.sample_z(self.n_show, torch.Generator().manual_seed(12345))
 
     def step(self, lr: float) -> float:
+        """One round: ``n_critic`` discriminator updates, then one generator update."""
         losses = self.trainer.step(lr)
+        self.d_updates += self.config.n_critic
         for key, value in losses.items():
             self.history[key].append(value)
         total = losses["d_loss"] + losses["g_loss"]
         return total if np.isfinite(total) else float("nan")
+
+    @property
+    def actions(self) -> dict:
+        """GAN Lab's manual moves, one update of one player each (buttons of the player)."""
+        return {"step D": self.step_d, "step G": self.step_g}
+
+    def step_d(self, lr: float) -> float:
+        """One discriminator update alone; the generator stays put."""
+        loss = self.trainer.step_d(lr)
+        self.d_updates += 1
+        self.history["d_loss"].append(loss)
+        return loss
+
+    def step_g(self, lr: float) -> float:
+        """One generator update alone, against the current discriminator."""
+        loss = self.trainer.step_g(lr)
+        self.history["g_loss"].append(loss)
+        return loss
 
     def draw(self) -> str:
         with torch.no_grad():
@@ -87,19 +111,21 @@ class GANTrainingSession:
             score = 0.5 * (1 + np.tanh(score / 2))  # sigmoid of the logit, written so it cannot overflow
         self.image.set_data(score.reshape(self.xx.shape))                        # (3600,) -> (60, 60)
         self.points.set_offsets(np.clip(fake, -3.5, 3.5))
-        steps = np.arange(1, len(self.history["d_loss"]) + 1)
-        self.d_line.set_data(steps, self.history["d_loss"])
-        self.g_line.set_data(steps, self.history["g_loss"])
+        for line, key in ((self.d_line, "d_loss"), (self.g_line, "g_loss")):
+            line.set_data(np.arange(1, len(self.history[key]) + 1), self.history[key])
         self.ax_loss.relim()
         self.ax_loss.autoscale_view()
         # Scored on fixed noise from a separate stream, so drawing never changes the training run.
         cov = mode_coverage(self.trainer.sample(1000, torch.Generator().manual_seed(777)),
                             self.ring.centers, self.ring.std)
-        self.ax_title.set_text(f"{self.config.loss}, step {self.trainer.steps}: {cov.covered}/{cov.modes} modes")
-        if not self.history["d_loss"]:
-            return f"{self.config.loss} GAN, untrained: press play or step"
-        return (f"{self.config.loss} GAN: D loss {self.history['d_loss'][-1]:.2f}, "
-                f"G loss {self.history['g_loss'][-1]:.2f}; {cov}")
+        self.ax_title.set_text(f"{self.config.loss}, {self.trainer.steps} G updates: {cov.covered}/{cov.modes} modes")
+        d, g = self.history["d_loss"], self.history["g_loss"]
+        if not d and not g:
+            return f"{self.config.loss} GAN, untrained: press play, step, step D or step G"
+        d_text = f"D loss {d[-1]:.2f}" if d else "D untrained"
+        g_text = f"G loss {g[-1]:.2f}" if g else "G untrained"
+        return (f"{self.config.loss} GAN after {self.d_updates} D and {self.trainer.steps} G updates: "
+                f"{d_text}, {g_text}; {cov}")
 
 
 class GeneratorLossExplorer(App):

@@ -2,6 +2,8 @@
 
 Move the learning rate, momentum and betas and watch the path and the loss curve follow; plain
 SGD at the same learning rate is drawn in grey for comparison. Divergence is reported in words.
+
+:class:`OptimizerRace` is the same picture as a race, played step by step by the TrainingPlayer.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import ipywidgets as W
 import matplotlib.ticker as mticker
 import numpy as np
 
+from ..optim import make_optimizer
 from ..trajectories import SURFACES, draw_surface, run_trajectory
 from ..widgets import App, dropdown, float_slider, int_slider, log_slider, new_figure
 from ._backdrop import Backdrop
@@ -105,3 +108,104 @@ class OptimizerExplorer(App):
         self.warning.set_text(f"diverged after {len(run.path) - 1} steps" if run.diverged else "")
         self.title.set_text(f"{_LABELS[optimizer]} on {surf.name}")
         return f"{_LABELS[optimizer]}, η = {lr:.2e}: {run.describe(1e-6)}"
+
+
+# ----------------------------------------------------------------------------- the optimizer race
+_RACE_LRS = {"sgd": 1e-3, "momentum": 1e-3, "rmsprop": 1e-2, "adam": 0.1}  # each one's own η
+_RACE_AXIS = 250  # initial length of the step axis; it doubles when the race runs past it
+
+
+class OptimizerRace:
+    """Several optimizers stepping together on one surface, one update each per step, each with
+    its own learning-rate slider (read at every step, so a change acts from the next update).
+
+    A :class:`helpers.widgets.TrainingSession` for ``TrainingPlayer(OptimizerRace(), lr=None)``.
+    A runner whose iterate leaves the box ``|x|, |y| <= bound`` or whose gradient overflows is
+    stopped and marked "diverged at step k"; the others race on. ``step`` returns the best
+    f - f* among the runners still going (inf once all have diverged: the player then stops).
+
+    Shapes: ``paths[name]`` is a list of (2,) points, start first; ``gaps[name]`` has one f - f*
+    per point.
+    """
+
+    def __init__(self, surface: str = "rosenbrock", lrs: dict[str, float] | None = None,
+                 momentum: float = 0.9, bound: float = 1e4) -> None:
+        if surface not in SURFACES:
+            raise ValueError(f"surface must be one of {sorted(SURFACES)}, got {surface!r}")
+        lrs = dict(_RACE_LRS if lrs is None else lrs)
+        unknown = set(lrs) - set(_LABELS)
+        if not lrs or unknown:
+            raise ValueError(f"lrs must map optimizer names from {sorted(_LABELS)} to learning rates, got {lrs}")
+        self.surface, self.bound = SURFACES[surface](), float(bound)
+        self.hyper = {name: ({"momentum": momentum} if name in ("momentum", "nesterov") else {}) for name in lrs}
+        self.controls = {name: log_slider(lr, 1e-5, 1.0, f"η {_LABELS[name]}") for name, lr in lrs.items()}
+        self.f_min = float(self.surface.f(np.array(self.surface.minimum)))
+        self.fig = new_figure(8.0, 3.4)
+        self.ax, self.ax_gap = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        draw_surface(self.ax, self.surface)
+        self.ax.plot(*self.surface.start, "ko", ms=5)
+        self.lines, self.curves = {}, {}
+        for i, name in enumerate(lrs):
+            (self.lines[name],) = self.ax.plot([], [], color=f"C{i}", lw=1.4, label=_LABELS[name])
+            (self.curves[name],) = self.ax_gap.semilogy([1], [1], color=f"C{i}", lw=1.4)
+        self.legend = self.ax.legend(fontsize=7, loc="lower right")
+        self.ax_gap.set(xlabel="step", ylabel="f - f*  (log scale)", ylim=(1e-12, 1e5))
+        self.ax_gap.yaxis.set_major_locator(mticker.LogLocator(numticks=5))
+        self.ax_gap.yaxis.set_minor_locator(mticker.NullLocator())
+        self.ax_gap.grid(alpha=0.3)
+        self.ax_gap.set_xlim(0, _RACE_AXIS)
+        self.fig.tight_layout()
+        # contours, axes and ticks drawn once; a frame draws only the paths, curves and legend
+        self.backdrop = Backdrop(self.fig, [*self.lines.values(), *self.curves.values(), self.legend])
+        self.backdrop.capture()
+        self.reset()
+
+    def reset(self) -> None:
+        """Every runner back at the start, with fresh optimizer state (same learning rates)."""
+        start = np.array(self.surface.start, dtype=np.float64)
+        self.thetas = {name: start.copy() for name in self.controls}
+        self.opts = {name: make_optimizer(name, [self.thetas[name]], lr=self.controls[name].value, **hyper)
+                     for name, hyper in self.hyper.items()}
+        self.paths = {name: [start.copy()] for name in self.controls}
+        self.gaps = {name: [float(self.surface.f(start)) - self.f_min] for name in self.controls}
+        self.diverged_at: dict[str, int] = {}
+        if self.ax_gap.get_xlim()[1] != _RACE_AXIS:
+            self._set_step_axis(_RACE_AXIS)
+
+    def _set_step_axis(self, length: float) -> None:
+        self.backdrop.restore()
+        self.ax_gap.set_xlim(0, length)
+        self.backdrop.capture()
+
+    def step(self, lr: float | None = None) -> float:
+        """One update for every runner still going (``lr`` is unused: each has its own slider)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow *is* the divergence we detect
+            for name, theta in self.thetas.items():
+                if name in self.diverged_at:
+                    continue
+                g = self.surface.grad(theta)
+                if np.all(np.isfinite(g)):
+                    self.opts[name].lr = float(self.controls[name].value)
+                    self.opts[name].step([g])
+                if not (np.all(np.isfinite(g)) and np.all(np.abs(theta) <= self.bound)):
+                    self.diverged_at[name] = len(self.paths[name])
+                    continue
+                self.paths[name].append(theta.copy())
+                self.gaps[name].append(max(float(self.surface.f(theta)) - self.f_min, 0.0))
+        alive = [self.gaps[name][-1] for name in self.thetas if name not in self.diverged_at]
+        return min(alive) if alive else float("inf")
+
+    def draw(self) -> str:
+        k = max(len(p) for p in self.paths.values()) - 1
+        parts = []
+        for name, line in self.lines.items():
+            P = np.array(self.paths[name])  # (S+1, 2)
+            line.set_data(P[:, 0], P[:, 1])
+            self.curves[name].set_data(np.arange(len(P)), np.maximum(self.gaps[name], 1e-16))
+            gone = self.diverged_at.get(name)
+            label = f"{_LABELS[name]}: diverged at step {gone}" if gone else f"{_LABELS[name]}"
+            self.legend.get_texts()[list(self.lines).index(name)].set_text(label)
+            parts.append(f"{_LABELS[name]} " + (f"diverged at step {gone}" if gone else f"{self.gaps[name][-1]:.1e}"))
+        if k > self.ax_gap.get_xlim()[1]:  # the step axis grows in doublings (a one-off slower frame)
+            self._set_step_axis(2 ** np.ceil(np.log2(k / _RACE_AXIS)) * _RACE_AXIS)
+        return f"f - f* after {k} steps: " + ", ".join(parts)
