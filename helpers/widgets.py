@@ -28,6 +28,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
 __all__ = ["new_figure", "render_png", "App", "Panel", "TrainingSession", "TrainingPlayer",
            "log_slider", "float_slider", "int_slider", "dropdown", "format_error", "control_extremes"]
@@ -48,7 +49,14 @@ def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figur
 
 
 def render_png(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG bytes (no timestamp metadata, so identical figures give identical bytes)."""
+    """Render ``fig`` to PNG bytes (no timestamp metadata, so identical figures give identical bytes).
+
+    ``fig.tight_layout()`` leaves a placeholder layout engine behind, and with any engine set
+    ``savefig`` draws the whole figure twice (once to lay it out, once to paint). The layout is
+    already done, so we drop the placeholder: the same pixels, a third less time.
+    """
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        fig.set_layout_engine(None)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
     return buf.getvalue()

@@ -42,9 +42,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not table:
         return
     terminalreporter.section("slider move -> repainted figure, JupyterLab in headless Chromium")
-    terminalreporter.write_line(f"{'notebook':40s} {'median ms':>10s} {'max ms':>8s} {'moves':>6s}")
+    terminalreporter.write_line(f"{'notebook':40s} {'median ms':>10s} {'max ms':>8s} {'moves':>6s}  player")
     for name, row in sorted(table.items()):
-        terminalreporter.write_line(f"{name:40s} {row['median_ms']:>10} {row['max_ms']:>8} {row['moves']:>6}")
+        player = row.get("player")
+        played = f"  play ~2 s: +{player['played_steps']} steps, step: +1" if player else ""
+        terminalreporter.write_line(f"{name:40s} {row['median_ms']:>10} {row['max_ms']:>8} {row['moves']:>6}{played}")
     terminalreporter.write_line(f"screenshots: {path.parent}")
 
 

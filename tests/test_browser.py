@@ -9,6 +9,10 @@ the table is printed at the end of the run and saved to ``test-artifacts/browser
 A screenshot of each notebook is saved under ``test-artifacts/browser/`` (named ``FAILED-...`` when
 the notebook's check failed).
 
+Where a notebook has a training player (``.course-training-player``, ``helpers/player.py``), the
+test also presses play, waits, pauses, and checks that the step counter advanced and the figure
+changed; then presses *step* and checks that the counter advanced by exactly one.
+
 Needs Debian's ``chromium`` (``.ci/run`` installs it) and the ``playwright`` Python package; the
 browser is never downloaded. Without chromium the test is skipped with a message saying so.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -219,6 +224,51 @@ def _move_slider_and_measure(page, name: str) -> list[float]:
     return times
 
 
+def _player_step(status) -> int:
+    match = re.search(r"step (\d+):", status.inner_text())
+    assert match, f"the player's status has no step counter: {status.inner_text()!r}"
+    return int(match.group(1))
+
+
+def _settled_step(status, quiet: float = 1.5, timeout: float = 30.0) -> int:
+    """The step counter once it has stopped moving for ``quiet`` seconds (queued frames drained)."""
+    last, since, deadline = _player_step(status), time.time(), time.time() + timeout
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = _player_step(status)
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return now
+    raise AssertionError(f"the player's step counter kept moving for {timeout:.0f} s after pause")
+
+
+def _exercise_player(page, name: str) -> dict | None:
+    """Press play, wait, pause: the counter advanced and the figure changed; then step: exactly +1."""
+    player = page.locator(CURRENT).locator(".course-training-player").first
+    if page.locator(CURRENT).locator(".course-training-player").count() == 0:
+        return None
+    player.scroll_into_view_if_needed()
+    status, image = player.locator(".course-status").first, player.locator(".course-image").first
+    play = player.locator(".widget-play button").first
+    before, old_src = _settled_step(status), image.get_attribute("src")
+    play.click()  # play
+    page.wait_for_function("([el, s]) => { const m = el.innerText.match(/step (\\d+):/); return m && +m[1] > s; }",
+                           arg=[status.element_handle(), before], timeout=15_000)
+    time.sleep(2.0)
+    play.click()  # pause
+    paused = _settled_step(status)
+    assert paused > before, f"{name}: play did not advance the player ({before} -> {paused})"
+    assert image.get_attribute("src") != old_src, f"{name}: the player's figure did not change while playing"
+    assert "⚠" not in status.inner_text(), f"{name}: the player reported an error: {status.inner_text()}"
+    player.get_by_role("button", name="step", exact=True).click()
+    page.wait_for_function("([el, s]) => { const m = el.innerText.match(/step (\\d+):/); return m && +m[1] !== s; }",
+                           arg=[status.element_handle(), paused], timeout=15_000)
+    stepped = _settled_step(status, quiet=1.0)
+    assert stepped == paused + 1, f"{name}: the step button advanced {stepped - paused} steps, not one"
+    return {"played_steps": paused - before, "after_step": stepped}
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_in_browser(lab, browser, latencies, notebook):
     base, token, _root = lab
@@ -235,6 +285,9 @@ def test_notebook_in_browser(lab, browser, latencies, notebook):
         times = _move_slider_and_measure(page, notebook.name)
         latencies[notebook.name] = {"median_ms": round(statistics.median(times)),
                                     "max_ms": round(max(times)), "moves": len(times)}
+        played = _exercise_player(page, notebook.name)
+        if played is not None:
+            latencies[notebook.name]["player"] = played
         ok = True
     finally:
         try:

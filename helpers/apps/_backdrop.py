@@ -13,13 +13,15 @@ To change something static (limits, which contours show, ticks)::
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-__all__ = ["Backdrop"]
+__all__ = ["Backdrop", "grown", "decades"]
 
 
 class Backdrop:
@@ -63,3 +65,27 @@ class Backdrop:
         for artist in self._hidden:
             artist.set_visible(False)
         self._image = self.fig.figimage(pixels, origin="upper", zorder=-1)
+
+    def set_limits(self, ax: Axes, xlim: tuple[float, float] | None = None,
+                   ylim: tuple[float, float] | None = None) -> bool:
+        """Set ``ax``'s limits, re-capturing the static layer only if they change (returns whether
+        they did). Pair it with :func:`grown` / :func:`decades` so limits change rarely."""
+        new_x = ax.get_xlim() if xlim is None else tuple(map(float, xlim))
+        new_y = ax.get_ylim() if ylim is None else tuple(map(float, ylim))
+        if np.allclose(new_x, ax.get_xlim()) and np.allclose(new_y, ax.get_ylim()):
+            return False
+        self.restore()
+        ax.set(xlim=new_x, ylim=new_y)
+        self.capture()
+        return True
+
+
+def grown(n: float, start: float) -> float:
+    """The smallest ``start * 2**k >= n`` (k >= 0): an axis that doubles when the data outgrow it."""
+    return float(start * 2 ** max(0, math.ceil(math.log2(max(n, 1e-300) / start))))
+
+
+def decades(lo: float, hi: float) -> tuple[float, float]:
+    """``(lo, hi)`` widened to whole powers of ten, for a log axis that rarely moves."""
+    lo, hi = max(lo, 1e-300), max(hi, lo * 10)
+    return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi))

@@ -13,6 +13,7 @@ import torch
 from matplotlib.figure import Figure
 from torch.nn import functional as F
 
+from ._backdrop import Backdrop, grown
 from ..attention import positional_encoding
 from ..data import CharVocab
 from ..seq_tasks import make_reversal_data, predict, train_reversal
@@ -169,7 +170,10 @@ class ReversalSession:
         self.ax_loss.grid(alpha=0.3)
         self.im = self.ax_att.imshow(np.zeros((length, length)), vmin=0, vmax=1, cmap="viridis")
         self.ax_att.set(xlabel="input position", ylabel="output position", title="layer 0, head 0")
+        self.ax_loss.set(xlim=(0, 50), ylim=(1e-3, 5))
         self.fig.tight_layout()
+        self.backdrop = Backdrop(self.fig, [self.line, self.im])  # axes and ticks drawn once
+        self.backdrop.capture()
         self.reset()
 
     def reset(self) -> None:
@@ -192,8 +196,7 @@ class ReversalSession:
     def draw(self) -> str:
         steps = np.arange(1, len(self.losses) + 1)
         self.line.set_data(steps, np.maximum(self.losses, 1e-6) if self.losses else [])
-        self.ax_loss.set_xlim(0, max(10, len(self.losses)))
-        self.ax_loss.set_ylim(1e-3, 5)
+        self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(len(self.losses), 50)))
         att = self.model.attention_maps(torch.from_numpy(self.x_val[:1])).numpy()[0, 0, 0]  # (T, T)
         self.im.set_data(att)
         acc = float(np.mean(np.all(predict(self.model, self.x_val) == self.y_val, axis=1)))

@@ -16,6 +16,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
+from ._backdrop import Backdrop, decades, grown
 from ..autograd import Tensor
 from ..data import make_moons
 from ..graph_drawing import GraphDrawing
@@ -111,7 +112,11 @@ class TrainingSession:
         (self.line,) = self.ax_loss.plot([], [], lw=1.5)
         self.ax_loss.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss")
         self.ax_loss.grid(alpha=0.3)
+        self.ax_loss.set(xlim=(0, 50), ylim=(0.1, 1))
         self.fig.tight_layout()
+        # axes, ticks and titles drawn once; a frame draws the boundary, the points and the curve
+        self.backdrop = Backdrop(self.fig, [self.image, *ax_b.collections, self.line])
+        self.backdrop.capture()
 
     def _p1(self, pts: np.ndarray) -> np.ndarray:
         return self.model.predict_proba(pts)[:, 1]
@@ -144,7 +149,10 @@ class TrainingSession:
         self.line.set_data(np.arange(len(ys)), ys)
         finite = ys[np.isfinite(ys)]
         if finite.size:
-            self.ax_loss.set(xlim=(0, max(10, len(ys))), ylim=(max(finite.min(), 1e-4) / 1.5, finite.max() * 1.5))
+            self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(len(ys), 50)),
+                                     ylim=decades(max(finite.min(), 1e-4), finite.max()))
+        else:  # after a reset: back to the initial view
+            self.backdrop.set_limits(self.ax_loss, xlim=(0, 50), ylim=(0.1, 1))
         return self.status()
 
     def status(self) -> str:

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from ..gradient_descent import (LinearProblem, MinibatchRun, Surface, critical_learning_rate, epoch_batches,
                                 get_surface, gradient_descent, make_linear_problem)
+from ._backdrop import Backdrop, decades, grown
 from ..widgets import App, dropdown, float_slider, int_slider, log_slider, new_figure
 
 _GAP_RANGE = (1e-12, 1e4)    # J - J_min is drawn clipped to this range on a log axis
@@ -159,7 +160,11 @@ class BatchSizeRace:
         self.ax.legend(fontsize=7, loc="lower left")
         self.ax_loss.set(xlabel="updates", ylabel="full-batch loss J", title="loss after each update")
         self.ax_loss.grid(alpha=0.3)
+        self.ax_loss.set(xlim=(0, 50), ylim=(0.1, 10))
         self.fig.tight_layout()
+        # contours, axes and legend drawn once; a frame draws the paths and the curves only
+        self.backdrop = Backdrop(self.fig, [*self.lines.values(), *self.curves.values()])
+        self.backdrop.capture()
         self.reset()
 
     def reset(self) -> None:
@@ -195,7 +200,7 @@ class BatchSizeRace:
             L = np.clip(np.nan_to_num(np.array(self.losses[name]), nan=1e12, posinf=1e12), 1e-3, 1e12)
             self.curves[name].set_data(np.arange(len(L)), L)
             top = max(top, float(L.max()))
-        self.ax_loss.set(xlim=(0, max(k, 1)), ylim=(0.1, top * 2))
+        self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(k, 50)), ylim=(0.1, decades(0.1, top * 2)[1]))
         parts = [f"{name} J = {self.losses[name][-1]:.3g}" for name in self.sizes]
         return f"after {k} updates: " + ", ".join(parts)
 

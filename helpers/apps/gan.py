@@ -13,6 +13,7 @@ import ipywidgets as W
 import numpy as np
 import torch
 
+from ._backdrop import Backdrop, grown
 from ..gan import (generator_loss_minimax, generator_loss_minimax_grad, generator_loss_nonsaturating,
                    generator_loss_nonsaturating_grad)
 from ..gan_metrics import RingMixture, interpolate_latent, mode_coverage
@@ -54,17 +55,22 @@ class GANTrainingSession:
         ax, self.ax_loss = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
         self.image = ax.imshow(np.zeros((60, 60)), origin="lower", extent=(-3, 3, -3, 3), cmap="RdBu_r",
                                vmin=0, vmax=1, alpha=0.45)
-        ax.scatter(real[:, 0], real[:, 1], s=3, c="0.35", label="real")
+        real_dots = ax.scatter(real[:, 0], real[:, 1], s=3, c="0.35", label="real")
         self.points = ax.scatter(np.zeros(n_show), np.zeros(n_show), s=4, c="#ff7f0e", label="generated")
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
-        ax.legend(loc="upper right", fontsize=7, markerscale=3)
+        legend = ax.legend(loc="upper right", fontsize=7, markerscale=3)
         self.ax_title = ax.set_title("vanilla, step 0: 0/8 modes", fontsize=9)  # sized for tight_layout
         (self.d_line,) = self.ax_loss.plot([], [], label="discriminator / critic")
         (self.g_line,) = self.ax_loss.plot([], [], label="generator")
-        self.ax_loss.set(xlabel="step", ylabel="loss")
+        self.ax_loss.set(xlabel="update", ylabel="loss", xlim=(0, 50), ylim=(0, 2))
         self.ax_loss.grid(alpha=0.3)
         self.ax_loss.legend(fontsize=7, loc="upper right")
         self.fig.tight_layout()
+        # axes, ticks and the loss legend drawn once; the background image covers the left panel,
+        # so everything drawn over it (real points, legend, title) is redrawn with it
+        self.backdrop = Backdrop(self.fig, [self.image, real_dots, self.points, legend, self.ax_title,
+                                            self.d_line, self.g_line])
+        self.backdrop.capture()
         self.reset()
 
     def reset(self) -> None:
@@ -113,8 +119,7 @@ class GANTrainingSession:
         self.points.set_offsets(np.clip(fake, -3.5, 3.5))
         for line, key in ((self.d_line, "d_loss"), (self.g_line, "g_loss")):
             line.set_data(np.arange(1, len(self.history[key]) + 1), self.history[key])
-        self.ax_loss.relim()
-        self.ax_loss.autoscale_view()
+        self._fit_loss_axes()
         # Scored on fixed noise from a separate stream, so drawing never changes the training run.
         cov = mode_coverage(self.trainer.sample(1000, torch.Generator().manual_seed(777)),
                             self.ring.centers, self.ring.std)
@@ -126,6 +131,15 @@ class GANTrainingSession:
         g_text = f"G loss {g[-1]:.2f}" if g else "G untrained"
         return (f"{self.config.loss} GAN after {self.d_updates} D and {self.trainer.steps} G updates: "
                 f"{d_text}, {g_text}; {cov}")
+
+    def _fit_loss_axes(self) -> None:
+        """Loss limits in whole units and a doubling step axis: they change rarely, so most
+        frames reuse the cached axes (``Backdrop``)."""
+        values = np.array([v for key in ("d_loss", "g_loss") for v in self.history[key]], dtype=float)
+        values = values[np.isfinite(values)]
+        lo, hi = (np.floor(min(values.min(), 0)), np.ceil(values.max() + 1e-9)) if values.size else (0.0, 2.0)
+        n = max(len(self.history["d_loss"]), len(self.history["g_loss"]))
+        self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(n, 50)), ylim=(lo, max(hi, lo + 1)))
 
 
 class GeneratorLossExplorer(App):
