@@ -59,7 +59,9 @@ class GANTrainingSession:
         self.points = ax.scatter(np.zeros(n_show), np.zeros(n_show), s=4, c="#ff7f0e", label="generated")
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
         legend = ax.legend(loc="upper right", fontsize=7, markerscale=3)
-        self.ax_title = ax.set_title("vanilla, step 0: 0/8 modes", fontsize=9)  # sized for tight_layout
+        # a text, not ax.set_title: an Axes title repositions itself against hidden artists (Backdrop)
+        self.ax_title = ax.text(0.5, 1.03, "vanilla, 0 G updates: 0/8 modes", transform=ax.transAxes,
+                                ha="center", va="bottom", fontsize=9)
         (self.d_line,) = self.ax_loss.plot([], [], label="discriminator / critic")
         (self.g_line,) = self.ax_loss.plot([], [], label="generator")
         self.ax_loss.set(xlabel="update", ylabel="loss", xlim=(0, 50), ylim=(0, 2))
