@@ -66,6 +66,17 @@ Chapters (one concept per module; the notebook that teaches it)
     ``ddp``              14  ``launch`` / ``ddp_worker``: real gloo processes on loopback, DDP vs
                              full-batch gradients
     ``charlm``           10/11  the frozen corpus as ids, ``train_char_model``, ``bits_per_char``, ``sample``
+    ``embeddings``       15  embedding lookup and its scatter-add gradient (one-hot transpose),
+                             ``nearest_neighbours`` (cosine), ``same_genre_rate`` vs ``chance_same_genre``
+    ``recommender``      15  generated ratings with hidden tastes and genres (``make_ratings``), ``rmse``,
+                             ``fit_biases`` (bias-only baseline), ``MatrixFactorization``, ``train_mf``
+    ``pca``              15  ``fit_pca`` (eigenvectors of the covariance) -> ``PCA``; ``orthonormal_basis``,
+                             ``projector``, ``principal_angles``, ``projector_distance``
+    ``autoencoder``      15  ``LinearAutoencoder``, ``DeepAutoencoder``, ``train_autoencoder``,
+                             ``reconstruction_error``, ``pca_from_decoder`` (eigenvectors from a decoder)
+    ``transfer``         15  digits 0-4 / 5-9 tasks, ``FeatureMLP``, supervised and denoising pre-training,
+                             linear probe vs fine-tuning vs scratch (``compare_transfer``)
+    ``representation_plots`` 15  the chapter's figures
 """
 from .utils import seed_everything, setup_notebook, show
 
