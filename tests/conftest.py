@@ -46,7 +46,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for name, row in sorted(table.items()):
         player = row.get("player")
         played = f"  play ~2 s: +{player['played_steps']} steps, step: +1" if player else ""
-        played += "  (run-all was dropped once and sent again)" if row.get("run_all_sent_twice") else ""
+        played += "  (cells stayed queued: kernel reconnected once)" if row.get("kernel_reconnected") else ""
         terminalreporter.write_line(f"{name:40s} {row['median_ms']:>10} {row['max_ms']:>8} {row['moves']:>6}{played}")
     terminalreporter.write_line(f"screenshots: {path.parent}")
 

@@ -156,12 +156,14 @@ def _kernel_state(base: str, token: str, name: str) -> str | None:
 
 
 def _run_all(page, base: str, token: str, name: str) -> bool:
-    """Clear and run all cells; wait for the end. Returns True if run-all had to be sent twice.
+    """Clear and run all cells; wait for the end. Returns True if the kernel had to be reconnected.
 
-    JupyterLab can drop a run-all sent while its kernel connection is still settling: every cell
-    then shows [*] forever while the kernel sits idle. We wait for the status bar to say "Idle"
-    first; if that still happens (no cell finished, kernel idle for 30 s), run-all is sent once
-    more, and the retry is recorded in latency.json. A kernel that is busy is never interrupted.
+    Now and then (a few notebooks in a full run, never the same ones) JupyterLab keeps the execute
+    requests of a run-all in its client-side queue: every cell shows [*] while the kernel sits idle
+    and receives nothing; sending run-all again only queues more. JupyterLab flushes that queue
+    when its kernel connection comes up, so the fix a learner would use works: Kernel > Reconnect
+    to Kernel. We do that once, only when no cell has finished and the kernel has been idle for
+    20 s, and record it in latency.json. A kernel that is busy is never touched.
     """
     page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\bIdle\b")).first.wait_for(state="visible",
                                                                                        timeout=90_000)
@@ -181,9 +183,9 @@ def _run_all(page, base: str, token: str, name: str) -> bool:
             break
         stalled = not any(done) and _kernel_state(base, token, name) == "idle"
         idle_since = (idle_since or time.time()) if stalled else None
-        if stalled and not retried and time.time() - idle_since > 30:
-            print(f"\n{name}: run-all was dropped (all cells [*], kernel idle for 30 s); sending it again")
-            _menu_command(page, "runmenu:run-all")
+        if stalled and not retried and time.time() - idle_since > 20:
+            print(f"\n{name}: every cell queued [*] while the kernel idled for 20 s; reconnecting to the kernel")
+            _menu_command(page, "kernelmenu:reconnect-to-kernel")
             retried, idle_since = True, None
         shown = page.locator(CURRENT).locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         tracebacks = [t for t in shown.all_inner_texts() if "Traceback" in t or "Error" in t]
@@ -202,7 +204,7 @@ def _run_all(page, base: str, token: str, name: str) -> bool:
 
 def _menu_command(page, command: str) -> None:
     """Run a JupyterLab command through its main-menu entry (what a learner clicks)."""
-    menu = {"editmenu": "Edit", "runmenu": "Run"}[command.split(":")[0]]
+    menu = {"editmenu": "Edit", "runmenu": "Run", "kernelmenu": "Kernel"}[command.split(":")[0]]
     page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
     page.locator(f"li[data-command='{command}']").first.click()
     page.keyboard.press("Escape")
@@ -307,7 +309,7 @@ def test_notebook_in_browser(lab, browser, latencies, notebook):
         latencies[notebook.name] = {"median_ms": round(statistics.median(times)),
                                     "max_ms": round(max(times)), "moves": len(times)}
         if retried:
-            latencies[notebook.name]["run_all_sent_twice"] = True
+            latencies[notebook.name]["kernel_reconnected"] = True
         played = _exercise_player(page, notebook.name)
         if played is not None:
             latencies[notebook.name]["player"] = played
