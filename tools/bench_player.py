@@ -33,9 +33,9 @@ PLAYERS = {
         lambda: TrainingPlayer(OptimizerRace(), lr=None, steps_per_tick=10, max_steps=5000), 40),
     "11 reversal transformer (5 updates / frame)": (
         lambda: TrainingPlayer(app11.ReversalSession(length=8), lr=3e-3, lr_range=(1e-4, 1e-1), steps_per_tick=5), 20),
-    "12 ring GAN (5 rounds / frame, the notebook's setting)": (
+    "12 ring GAN (4 rounds / frame, the notebook's setting)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
-                               steps_per_tick=5, max_steps=3000), 20),
+                               steps_per_tick=4, max_steps=3000), 20),
     "12 ring GAN (1 round / frame)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
                                steps_per_tick=1, max_steps=3000), 40),
