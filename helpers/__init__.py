@@ -10,7 +10,9 @@ Plumbing
     ``utils``                   ``check_array`` / ``check_range`` / ``check_choice``: input validation
     ``data``                    moons, circles, XOR, spirals, digits, sample photos, the text corpus
     ``plotting``                ``LivePlot`` (training curves updated in place), decision boundaries
-    ``widgets``                 ``App`` / ``Panel`` (figure redrawn in place), ``TrainingPlayer``
+    ``widgets``                 ``App`` / ``Panel`` (figure redrawn in place), slider factories, ``render_png``
+    ``player``                  ``TrainingPlayer``: play / pause / step / reset, speed and learning-rate
+                                sliders, divergence stop, per-frame timing (also ``widgets.TrainingPlayer``)
     ``apps``                    each chapter's interactive explorer; ``all_apps()`` lists them
     ``exercises``               ``run_check`` / ``Feedback``; one module of checks per chapter
 
