@@ -14,7 +14,7 @@ import numpy as np
 from ..optim import make_optimizer
 from ..trajectories import SURFACES, draw_surface, run_trajectory
 from ..widgets import App, dropdown, float_slider, int_slider, log_slider, new_figure
-from ._backdrop import Backdrop
+from ._backdrop import Backdrop, grown
 
 _LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "rmsprop": "RMSProp",
            "adam": "Adam"}
@@ -169,13 +169,7 @@ class OptimizerRace:
         self.paths = {name: [start.copy()] for name in self.controls}
         self.gaps = {name: [float(self.surface.f(start)) - self.f_min] for name in self.controls}
         self.diverged_at: dict[str, int] = {}
-        if self.ax_gap.get_xlim()[1] != _RACE_AXIS:
-            self._set_step_axis(_RACE_AXIS)
-
-    def _set_step_axis(self, length: float) -> None:
-        self.backdrop.restore()
-        self.ax_gap.set_xlim(0, length)
-        self.backdrop.capture()
+        self.backdrop.set_limits(self.ax_gap, xlim=(0, _RACE_AXIS))
 
     def step(self, lr: float | None = None) -> float:
         """One update for every runner still going (``lr`` is unused: each has its own slider)."""
@@ -198,14 +192,14 @@ class OptimizerRace:
     def draw(self) -> str:
         k = max(len(p) for p in self.paths.values()) - 1
         parts = []
-        for name, line in self.lines.items():
+        for (name, line), legend_text in zip(self.lines.items(), self.legend.get_texts()):
             P = np.array(self.paths[name])  # (S+1, 2)
             line.set_data(P[:, 0], P[:, 1])
             self.curves[name].set_data(np.arange(len(P)), np.maximum(self.gaps[name], 1e-16))
             gone = self.diverged_at.get(name)
             label = f"{_LABELS[name]}: diverged at step {gone}" if gone else f"{_LABELS[name]}"
-            self.legend.get_texts()[list(self.lines).index(name)].set_text(label)
+            legend_text.set_text(label)
             parts.append(f"{_LABELS[name]} " + (f"diverged at step {gone}" if gone else f"{self.gaps[name][-1]:.1e}"))
-        if k > self.ax_gap.get_xlim()[1]:  # the step axis grows in doublings (a one-off slower frame)
-            self._set_step_axis(2 ** np.ceil(np.log2(k / _RACE_AXIS)) * _RACE_AXIS)
+        # the step axis grows in doublings: a one-off slower frame when the backdrop is redrawn
+        self.backdrop.set_limits(self.ax_gap, xlim=(0, grown(k, _RACE_AXIS)))
         return f"f - f* after {k} steps: " + ", ".join(parts)
