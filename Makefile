@@ -40,8 +40,8 @@ test-notebooks: install
 test-browser: install
 	$(BIN)/python -m pytest -m browser -s tests
 
-bench: install
-	$(BIN)/python tools/bench.py
+bench: install  ## ONLY=training for one module (python -m tools.bench --list)
+	$(BIN)/python -m tools.bench $(if $(ONLY),--only $(ONLY))
 
 notebooks: install  ## re-execute every notebook and store its outputs (NB=notebooks/01_neuron.ipynb for one)
 	$(BIN)/python tools/run_notebooks.py $(or $(NB),notebooks/*.ipynb)

@@ -1,4 +1,4 @@
-"""helpers.activations against torch.nn.functional, at the kinks, at the extremes, and on bad input;
+"""helpers.basics.activations against torch.nn.functional, at the kinks, at the extremes, and on bad input;
 plus notebook 05's explorer, figures and exercise checks."""
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from torch_twin import assert_close, torch_value_and_grads
 
-from helpers import activations as A
-from helpers.apps import activations as app05
+from helpers.basics import activations as A
+from helpers.apps import ch05_activations as app05
 from helpers.exercises import ch05
 
 # (name, ours, our derivative, torch twin) with hyper-parameters spelled out.

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from helpers.apps import all_apps
-from helpers.widgets import control_extremes, render_png
+from helpers.ui.widgets import control_extremes
+from helpers.core.figures import render_png
 
 APPS = all_apps()
 

@@ -1,4 +1,4 @@
-"""helpers.attention against PyTorch (values and every gradient, float64, masks included), its
+"""helpers.transformer.attention against PyTorch (values and every gradient, float64, masks included), its
 properties under extreme inputs (hypothesis), and its error messages on bad input."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from torch_twin import assert_close, torch_value_and_grads
 
-from helpers import attention as A
+from helpers.transformer import attention as A
 
 # (batch dims, T_q, T_k, d_k, d_v)
 SHAPES = [((1,), 1, 1, 1, 1), ((2,), 4, 4, 8, 8), ((3,), 5, 7, 4, 6), ((2, 3), 6, 6, 8, 5), ((1, 2), 3, 9, 2, 3)]

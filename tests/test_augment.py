@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import augment as A
+from helpers.training import augment as A
 
 FUNCS = [A.random_flip, A.random_affine, A.brightness_contrast, A.augment]
 

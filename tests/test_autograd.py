@@ -1,4 +1,4 @@
-"""helpers.autograd and helpers.nn against torch.autograd: values and every gradient, float64."""
+"""helpers.autograd.tensor and helpers.autograd.modules against torch.autograd: values and every gradient, float64."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import nn
-from helpers.autograd import Tensor, topological_order, unbroadcast
+from helpers.autograd import modules as nn
+from helpers.autograd.tensor import Tensor, topological_order, unbroadcast
 from torch_twin import assert_close, torch_value_and_grads
 
 F = torch.nn.functional

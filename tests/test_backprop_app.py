@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import nn
-from helpers.apps.backprop import NeuronGraphApp, TrainingSession, compare_figure, neuron_graph
-from helpers.autograd import Tensor
-from helpers.graph_drawing import GraphDrawing, draw_graph, layout, node_label, trace
-from helpers.widgets import TrainingPlayer, render_png
+from helpers.autograd import modules as nn
+from helpers.apps.ch04_backprop import NeuronGraphApp, TrainingSession, compare_figure, neuron_graph
+from helpers.autograd.tensor import Tensor
+from helpers.autograd.graph import GraphDrawing, draw_graph, layout, node_label, trace
+from helpers.ui.player import TrainingPlayer
+from helpers.core.figures import render_png
 from torch_twin import assert_close, torch_value_and_grads
 
 

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
+from helpers.training.batchnorm import BatchNorm1d, batchnorm_backward, batchnorm_forward
 from torch_twin import assert_close
 
 SHAPES = [(2, 1), (5, 3), (32, 7), (9, 16)]

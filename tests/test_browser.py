@@ -2,14 +2,14 @@
 
 For each notebook this test opens it in a real JupyterLab (localhost, with a token, on a
 throw-away copy of the notebooks), clears the stored outputs, runs all cells, then moves the first
-slider of the first interactive panel (``.course-app-panel``, see ``helpers.widgets.Panel``) with
+slider of the first interactive panel (``.course-app-panel``, see ``helpers.ui.widgets.Panel``) with
 the keyboard, several times, and checks that the printed status line and the figure (the ``src``
 of its ``<img>``) really changed. The time from each key press to the repainted figure is recorded;
 the table is printed at the end of the run and saved to ``test-artifacts/browser/latency.json``.
 A screenshot of each notebook is saved under ``test-artifacts/browser/`` (named ``FAILED-...`` when
 the notebook's check failed).
 
-Where a notebook has a training player (``.course-training-player``, ``helpers/player.py``), the
+Where a notebook has a training player (``.course-training-player``, ``helpers/ui/player.py``), the
 test also presses play, waits, pauses, and checks that the step counter advanced and the figure
 changed; then presses *step* and checks that the counter advanced by exactly one.
 

@@ -1,4 +1,4 @@
-"""Notebook 09's models (helpers.cnn), its data split, its apps and figures, and its exercises."""
+"""Notebook 09's models (helpers.cnn.models), its data split, its apps and figures, and its exercises."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from helpers import cnn, conv
-from helpers.apps import conv as conv_apps
-from helpers.data import load_digits, load_digits_images
+from helpers.cnn import models as cnn, conv
+from helpers.apps import ch09_cnn as conv_apps
+from helpers.core.data import load_digits, load_digits_images
 from helpers.exercises import ch09
 
 

@@ -1,4 +1,4 @@
-"""helpers.conv against torch.nn.functional: conv2d (loops and im2col) and pooling, forward and
+"""helpers.cnn.conv against torch.nn.functional: conv2d (loops and im2col) and pooling, forward and
 every gradient, float64, on random shapes; arithmetic (output size, receptive field); properties;
 bad inputs."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import conv
+from helpers.cnn import conv
 from torch_twin import assert_close, torch_value_and_grads
 
 # (N, C, H, W, C_out, kH, kW, stride, padding, dilation): one channel and many, non-square inputs

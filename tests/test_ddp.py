@@ -7,8 +7,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import allreduce as ar
-from helpers import ddp
+from helpers.distributed import allreduce as ar
+from helpers.distributed import ddp
 from helpers.exercises import ch14
 from torch_twin import assert_close, torch_value_and_grads
 

@@ -1,4 +1,4 @@
-"""helpers.deepnet: the NumPy deep stack against PyTorch autograd (float64, every recorded value and
+"""helpers.training.deepnet: the NumPy deep stack against PyTorch autograd (float64, every recorded value and
 gradient, several depths/widths/activations), its statistics, the PyTorch training helpers, and
 bad input."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch_twin import assert_close, torch_value_and_grads
 
-from helpers import deepnet as D
-from helpers.activations import ACTIVATIONS
+from helpers.training import deepnet as D
+from helpers.basics.activations import ACTIVATIONS
 
 WIDTHS = [[3, 4], [5, 6, 2], [4, 8, 8, 8, 3], [2, 7, 1, 5]]
 
@@ -151,7 +151,7 @@ def test_bad_input_names_expected_and_received(call, words):
 # ----------------------------------------------------------------------------- PyTorch helpers
 def test_torch_mlp_copies_our_init():
     model = D.torch_mlp([5, 7, 3], "gelu", "xavier", seed=4)
-    from helpers.init import init_weights
+    from helpers.training.init import init_weights
 
     Ws = init_weights("xavier", [5, 7, 3], np.random.default_rng(4))
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]

@@ -1,4 +1,4 @@
-"""helpers.distill: the distillation loss vs a direct computation and torch, gradients, properties."""
+"""helpers.compression.distill: the distillation loss vs a direct computation and torch, gradients, properties."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import distill
+from helpers.compression import distill
 from helpers.exercises import ch13
 from torch_twin import assert_close, torch_value_and_grads
 
@@ -123,7 +123,7 @@ def test_soft_targets_exercise_accepts_solution_and_rejects_wrong_answers():
 
 
 def test_training_helpers_small_run():
-    from helpers import distill_train as dt
+    from helpers.compression import students as dt
 
     data = dt.digits_tensors()
     assert tuple(data.X_train.shape[1:]) == (64,)

@@ -1,4 +1,4 @@
-"""GAN losses (helpers.gan): NumPy forward and gradients against PyTorch, hand-computed cases,
+"""GAN losses (helpers.gan.losses): NumPy forward and gradients against PyTorch, hand-computed cases,
 stability properties and input validation."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import gan
+from helpers.gan import losses as gan
 from torch_twin import assert_close, torch_value_and_grads
 
 SHAPES = [(1, 1), (5, 3), (17, 8), (64, 64)]

@@ -1,4 +1,4 @@
-"""The WGAN-GP gradient penalty (helpers.gan_penalty): autograd on hand-made critics whose
+"""The WGAN-GP gradient penalty (helpers.gan.penalty): autograd on hand-made critics whose
 gradients are known in closed form, and the by-hand double backprop against PyTorch."""
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import gan_penalty as gp
-from helpers.gan_models import Discriminator
+from helpers.gan import penalty as gp
+from helpers.gan.models import Discriminator
 from torch_twin import assert_close
 
 SHAPES = [(1, 1, 1), (4, 2, 3), (9, 5, 7), (16, 64, 8)]  # (N, D, H)

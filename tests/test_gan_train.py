@@ -1,5 +1,5 @@
-"""GAN players, training loop, metrics, the chapter's widgets and exercises (helpers.gan_models,
-helpers.gan_train, helpers.gan_metrics, helpers.apps.gan, helpers.exercises.ch12)."""
+"""GAN players, training loop, metrics, the chapter's widgets and exercises (helpers.gan.models,
+helpers.gan.train, helpers.gan.metrics, helpers.apps.ch12_gan, helpers.exercises.ch12)."""
 from __future__ import annotations
 
 import math
@@ -12,14 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import gan_metrics as gm
-from helpers import gan_plots
-from helpers.apps.gan import GANTrainingSession, GeneratorLossExplorer, LatentInterpolation
+from helpers.gan import metrics as gm
+from helpers.gan import plots as gan_plots
+from helpers.apps.ch12_gan import GANTrainingSession, GeneratorLossExplorer, LatentInterpolation
 from helpers.exercises import ch12
-from helpers.gan_models import Discriminator, Generator, ParallelLinear
-from helpers.gan_train import (ArraySampler, GANConfig, GANTrainer, SampleView, digit_gan_config,
+from helpers.gan.models import Discriminator, Generator, ParallelLinear
+from helpers.gan.train import (ArraySampler, GANConfig, GANTrainer, SampleView, digit_gan_config,
                                tiny_digit_generator, train_gan)
-from helpers.widgets import TrainingPlayer, render_png
+from helpers.ui.player import TrainingPlayer
+from helpers.core.figures import render_png
 
 
 # ----------------------------------------------------------------------------- models

@@ -1,4 +1,4 @@
-"""helpers.gradcheck: central differences vs the engine vs torch.autograd, and exercise checks of ch04."""
+"""helpers.autograd.gradcheck: central differences vs the engine vs torch.autograd, and exercise checks of ch04."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers.autograd import Tensor
+from helpers.autograd.tensor import Tensor
 from helpers.exercises import ch04
-from helpers.gradcheck import gradcheck, numerical_gradient, relative_error
+from helpers.autograd.gradcheck import gradcheck, numerical_gradient, relative_error
 from torch_twin import assert_close, torch_value_and_grads
 
 F = torch.nn.functional

@@ -1,4 +1,4 @@
-"""Gradient descent (helpers.gradient_descent): surface gradients against torch autograd, paths
+"""Gradient descent (helpers.basics.gradient_descent): surface gradients against torch autograd, paths
 against torch.optim.SGD (full batch and mini-batch), the exact 2/L threshold, gradient noise,
 bad inputs, notebook 03's widgets and the critical-learning-rate exercise."""
 from __future__ import annotations
@@ -9,10 +9,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import gradient_descent as gd
-from helpers.apps.descent import BatchSizeRace, Descent1D, Descent2D, plot_gradient_noise, plot_lr_sweep, plot_minibatch_runs
+from helpers.basics import gradient_descent as gd
+from helpers.apps.ch03_gradient_descent import (BatchSizeRace, Descent1D, Descent2D,
+                                                plot_gradient_noise, plot_lr_sweep,
+                                                plot_minibatch_runs)
 from helpers.exercises import ch03
-from helpers.widgets import TrainingPlayer
+from helpers.ui.player import TrainingPlayer
 from torch_twin import assert_close, torch_value_and_grads
 
 

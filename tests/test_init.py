@@ -1,4 +1,4 @@
-"""helpers.init: sample statistics against the formulas and against torch.nn.init (seeded,
+"""helpers.training.init: sample statistics against the formulas and against torch.nn.init (seeded,
 distributional, with stated tolerances); notebook 06's explorer, figures and exercise checks.
 
 Tolerances: with M = 150,000 samples the relative standard error of a sample std is about
@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 from scipy.stats import ks_2samp
 
-from helpers import init as I
-from helpers.apps import init as app06
+from helpers.training import init as I
+from helpers.apps import ch06_initialization as app06
 from helpers.exercises import ch06
 
 N_IN, N_OUT = 500, 300  # 150,000 samples per matrix
@@ -156,7 +156,7 @@ def test_explorer_status_names_the_regime(init, activation, word):
 
 def test_explorer_reports_overflow_in_words(monkeypatch):
     def overflowing(*args, **kwargs):
-        from helpers.deepnet import forward_backward
+        from helpers.training.deepnet import forward_backward
 
         return forward_backward(np.ones((2, 3)), [np.full((3, 3), 1e200)] * 3, "relu")
 
@@ -204,7 +204,7 @@ def test_exercise_solutions_agree_with_the_library():
     assert ch06.solution_he_std(30) == pytest.approx(I.he_std(30, 1))
     # The prediction is an average over random weights: one draw of a 128-wide stack scatters by
     # about 12% around it, the mean of 10 draws by about 4%; we allow 12%.
-    from helpers.deepnet import forward_backward
+    from helpers.training.deepnet import forward_backward
 
     second_moments = []
     for seed in range(10):

@@ -1,4 +1,4 @@
-"""Losses (helpers.losses) against torch.nn.functional: values and gradients in float64, several
+"""Losses (helpers.basics.losses) against torch.nn.functional: values and gradients in float64, several
 shapes; hypothesis properties at extreme logits; bad inputs; notebook 03's loss exercises."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import losses as L
+from helpers.basics import losses as L
 from helpers.exercises import ch03
 from torch_twin import assert_close, torch_value_and_grads
 

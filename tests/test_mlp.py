@@ -1,4 +1,4 @@
-"""The NumPy MLP forward pass and universal approximation (helpers.mlp) against torch in float64,
+"""The NumPy MLP forward pass and universal approximation (helpers.basics.mlp) against torch in float64,
 properties, bad inputs, notebook 02's exercises and figures.
 
 The module has no backward pass (training and gradients arrive with the autograd engine of
@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from helpers import mlp
-from helpers.apps import mlp as mlp_app
-from helpers.data import make_circles
+from helpers.basics import mlp
+from helpers.apps import ch02_networks as mlp_app
+from helpers.core.data import make_circles
 from helpers.exercises import ch02
 from torch_twin import assert_close
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import mnist
+from helpers.core import mnist
 
 
 @pytest.fixture(autouse=True)

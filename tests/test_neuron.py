@@ -1,4 +1,4 @@
-"""The neuron and the perceptron (helpers.neuron): forward and every gradient against torch in
+"""The neuron and the perceptron (helpers.basics.neuron): forward and every gradient against torch in
 float64, perceptron behaviour on gates and separable data, properties, bad inputs, ch01 exercises."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from helpers import neuron as nn1
-from helpers.apps.neuron import NeuronExplorer
+from helpers.basics import neuron as nn1
+from helpers.apps.ch01_neuron import NeuronExplorer
 from helpers.exercises import ch01
 from torch_twin import assert_close, torch_value_and_grads
 

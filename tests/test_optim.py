@@ -9,7 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import optim, schedules, trajectories
+from helpers.training import optim, schedules, trajectories
 from helpers.exercises import ch07
 from torch_twin import assert_close
 
@@ -71,7 +71,7 @@ def test_lr_can_change_between_steps():
 
 
 def test_weight_decay_is_the_l2_gradient():
-    from helpers.regularization import l2_penalty_grad
+    from helpers.training.regularization import l2_penalty_grad
 
     rng = np.random.default_rng(0)
     w1, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
@@ -289,14 +289,14 @@ def _pixels(fig) -> np.ndarray:
 
     from PIL import Image
 
-    from helpers.widgets import render_png
+    from helpers.core.figures import render_png
 
     return np.asarray(Image.open(io.BytesIO(render_png(fig)))).astype(int)
 
 
 def test_backdrop_gives_the_same_picture_as_a_full_redraw():
-    from helpers.apps._backdrop import Backdrop
-    from helpers.widgets import new_figure
+    from helpers.ui.backdrop import Backdrop
+    from helpers.core.figures import new_figure
 
     def build():
         fig = new_figure(4, 3)

@@ -1,4 +1,4 @@
-"""The TrainingPlayer (helpers/player.py): stepping, play / pause, learning-rate changes, divergence,
+"""The TrainingPlayer (helpers/ui/player.py): stepping, play / pause, learning-rate changes, divergence,
 reset, limits and bad input, on a tiny session whose plain training loop we can replay exactly;
 then the notebooks' own players (03, 04, 07, 12) at both ends of their learning-rate sliders."""
 from __future__ import annotations
@@ -8,12 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from helpers.apps.backprop import TrainingSession as MoonsSession
-from helpers.apps.descent import BatchSizeRace
-from helpers.apps.gan import GANTrainingSession
-from helpers.apps.optim import OptimizerRace
-from helpers.trajectories import rosenbrock, run_trajectory
-from helpers.widgets import TrainingPlayer, new_figure
+from helpers.apps.ch04_backprop import TrainingSession as MoonsSession
+from helpers.apps.ch03_gradient_descent import BatchSizeRace
+from helpers.apps.ch12_gan import GANTrainingSession
+from helpers.apps.ch07_optimizers import OptimizerRace
+from helpers.training.trajectories import rosenbrock, run_trajectory
+from helpers.ui.player import TrainingPlayer
+from helpers.core.figures import new_figure
 
 
 class LinearSession:

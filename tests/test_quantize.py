@@ -1,4 +1,4 @@
-"""helpers.quantize: our affine int8 quantizer vs torch's, error bounds, sizes, bad inputs."""
+"""helpers.compression.quantize: our affine int8 quantizer vs torch's, error bounds, sizes, bad inputs."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from helpers import quantize as Q
+from helpers.compression import quantize as Q
 from helpers.exercises import ch13
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")

@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from helpers import losses, regularization as R
-from helpers.digits_lab import RunConfig, digits_task, make_mlp, train_mlp
+from helpers.basics import losses
+from helpers.training import regularization as R
+from helpers.training.digits_lab import RunConfig, digits_task, make_mlp, train_mlp
 from helpers.exercises import ch08
 from torch_twin import assert_close, torch_value_and_grads
 

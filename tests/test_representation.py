@@ -11,8 +11,8 @@ from sklearn.decomposition import PCA as SkPCA
 from sklearn.metrics import mean_squared_error
 from sklearn.neighbors import NearestNeighbors
 
-from helpers import autoencoder, embeddings, pca, recommender, transfer
-from helpers.apps.representation import ComponentsExplorer
+from helpers.representation import autoencoder, embeddings, pca, recommender, transfer
+from helpers.apps.ch15_representation import ComponentsExplorer
 from helpers.exercises import ch15
 from torch_twin import assert_close, torch_value_and_grads
 
@@ -204,7 +204,7 @@ def test_subspace_is_invariant_to_an_invertible_mix():
 
 # ----------------------------------------------------------------------------- autoencoders
 def _digits_centred():
-    from helpers.data import load_digits
+    from helpers.core.data import load_digits
 
     X, _ = load_digits(flatten=True)
     return X - X.mean(axis=0)

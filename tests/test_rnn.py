@@ -1,4 +1,4 @@
-"""helpers.rnn and helpers.bptt against their PyTorch twins (float64, forward and every gradient),
+"""helpers.rnn.cells and helpers.rnn.bptt against their PyTorch twins (float64, forward and every gradient),
 plus property tests, a central-difference check and bad-input tests."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import bptt, rnn
+from helpers.rnn import bptt, cells as rnn
 from torch_twin import assert_close
 
 CELLS = {"rnn": (torch.nn.RNNCell, torch.nn.RNN), "lstm": (torch.nn.LSTMCell, torch.nn.LSTM),

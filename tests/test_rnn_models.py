@@ -1,15 +1,15 @@
-"""helpers.rnn_models, helpers.memory_tasks, notebook 10's apps and exercise checks."""
+"""helpers.rnn.models, helpers.rnn.memory, notebook 10's apps and exercise checks."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import memory_tasks, rnn
-from helpers.apps.rnn import CharSampler, GradientFlowExplorer, describe_flow
-from helpers.data import CharVocab
+from helpers.rnn import memory as memory_tasks, cells as rnn
+from helpers.apps.ch10_rnn import CharSampler, GradientFlowExplorer, describe_flow
+from helpers.core.data import CharVocab
 from helpers.exercises import ch10
-from helpers.rnn_models import CharLSTM, SequenceClassifier, count_parameters, generate
+from helpers.rnn.models import CharLSTM, SequenceClassifier, count_parameters, generate
 from torch_twin import assert_close
 
 
@@ -37,7 +37,7 @@ def test_charlstm_layer_matches_our_numpy_lstm():
     model = CharLSTM(9, embed_dim=5, hidden_size=7).double()
     ids = torch.randint(0, 9, (3, 6))
     emb = model.embed(ids).detach().numpy().transpose(1, 0, 2)  # (T, N, D)
-    from helpers.bptt import sequence_forward
+    from helpers.rnn.bptt import sequence_forward
 
     outputs, _, _ = sequence_forward("lstm", emb, rnn.params_from_torch(model.lstm))
     ref, _ = model.lstm(model.embed(ids))

@@ -1,4 +1,4 @@
-"""helpers.transformer (the tiny GPT), helpers.seq_tasks (digit reversal), notebook 11's apps,
+"""helpers.transformer.gpt (the tiny GPT), helpers.transformer.tasks (digit reversal), notebook 11's apps,
 figures and exercise checks."""
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import torch
 from matplotlib.figure import Figure
 from torch_twin import assert_close
 
-from helpers import attention as A
-from helpers import seq_tasks as S
-from helpers.apps import attention as app11
+from helpers.transformer import attention as A
+from helpers.transformer import tasks as S
+from helpers.apps import ch11_transformer as app11
 from helpers.exercises import ch11
-from helpers.transformer import GPT, Block, CausalSelfAttention, GPTConfig, count_parameters, generate
-from helpers.widgets import TrainingPlayer
+from helpers.transformer.gpt import (GPT, Block, CausalSelfAttention, GPTConfig, count_parameters,
+                                     generate)
+from helpers.ui.player import TrainingPlayer
 
 
 def _gpt(**kw) -> GPT:

@@ -1,4 +1,5 @@
-"""The chapters' interactive explorers (:class:`helpers.widgets.App` subclasses), one module each.
+"""Each notebook's widgets (:class:`helpers.ui.widgets.App` subclasses and training sessions), one
+module per notebook, named after it (``ch07_optimizers`` serves ``07_optimizers.ipynb``).
 
 ``all_apps()`` finds every App defined here, so the tests (every control at both ends) and the
 benchmarks (median latency per slider move) cover a new app without being told about it.
@@ -9,7 +10,7 @@ import importlib
 import inspect
 import pkgutil
 
-from ..widgets import App
+from helpers.ui.widgets import App
 
 __all__ = ["all_apps"]
 

@@ -5,8 +5,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..neuron import logic_gate, perceptron_predict, perceptron_update
-from . import Feedback, answer, close_enough, run_check
+from helpers.basics.neuron import logic_gate, perceptron_predict, perceptron_update
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_weighted_sum", "check_nand_weights", "check_perceptron_update",
            "solution_weighted_sum", "solution_nand_weights", "solution_perceptron_update"]

@@ -5,8 +5,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..mlp import Layer, count_parameters, mlp_forward
-from . import Feedback, answer, close_enough, run_check
+from helpers.basics.mlp import Layer, count_parameters, mlp_forward
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_dense_relu", "check_parameter_count", "check_xnor_network",
            "solution_dense_relu", "solution_parameter_count", "solution_xnor_network"]

@@ -5,8 +5,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..losses import cross_entropy_grad, softmax
-from . import Feedback, answer, close_enough, run_check
+from helpers.basics.losses import cross_entropy_grad, softmax
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_softmax", "check_cross_entropy_grad", "check_critical_lr",
            "solution_softmax", "solution_cross_entropy_grad", "solution_critical_lr"]

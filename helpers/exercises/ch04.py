@@ -11,9 +11,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..autograd import unbroadcast
-from ..gradcheck import numerical_gradient
-from . import Feedback, answer, close_enough, run_check
+from helpers.autograd.tensor import unbroadcast
+from helpers.autograd.gradcheck import numerical_gradient
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["HAND_VALUES", "check_hand_gradients", "hand_gradients_solution", "check_unbroadcast",
            "unbroadcast_solution", "check_softplus_backward", "softplus_backward_solution"]

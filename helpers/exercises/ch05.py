@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import Feedback, answer, close_enough, run_check
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_softplus", "check_sigmoid_chain", "check_dead_fraction", "solution_softplus",
            "solution_sigmoid_chain", "solution_dead_fraction"]

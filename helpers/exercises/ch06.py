@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from . import Feedback, answer, close_enough, run_check
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_xavier_bound", "check_he_std", "check_relu_variance", "solution_xavier_bound",
            "solution_he_std", "solution_relu_variance"]

@@ -5,9 +5,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..optim import SGD, Adam
-from ..schedules import warmup_cosine_lr
-from . import Feedback, answer, close_enough, run_check
+from helpers.training.optim import SGD, Adam
+from helpers.training.schedules import warmup_cosine_lr
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_momentum_step", "check_adam_step", "check_warmup_cosine",
            "solution_momentum_step", "solution_adam_step", "solution_warmup_cosine"]
@@ -88,7 +88,7 @@ def check_adam_step(fn: Callable) -> Feedback:
 
 
 def check_warmup_cosine(fn: Callable) -> Feedback:
-    """``fn(step, lr0, warmup, total)`` must match :func:`helpers.schedules.warmup_cosine_lr`."""
+    """``fn(step, lr0, warmup, total)`` must match :func:`helpers.training.schedules.warmup_cosine_lr`."""
     def check() -> str | None:
         for lr0, warmup, total in [(1.0, 10, 100), (0.3, 5, 20)]:
             got = [answer(fn(t, lr0, warmup, total)) for t in range(total + 1)]

@@ -5,9 +5,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..batchnorm import batchnorm_forward
-from ..regularization import dropout, smooth_labels
-from . import Feedback, answer, close_enough, run_check
+from helpers.training.batchnorm import batchnorm_forward
+from helpers.training.regularization import dropout, smooth_labels
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_inverted_dropout", "check_smooth_labels", "check_batchnorm_train",
            "solution_inverted_dropout", "solution_smooth_labels", "solution_batchnorm_train"]

@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..conv import conv2d, conv_output_size
-from . import Feedback, answer, close_enough, run_check
+from helpers.cnn.conv import conv2d, conv_output_size
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_output_size", "output_size_solution", "check_correlate2d", "correlate2d_solution",
            "check_separable_params", "separable_params_solution"]
@@ -66,7 +66,7 @@ def correlate2d_solution(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def check_correlate2d(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
-    """``fn(image, kernel)`` on non-square images and kernels, compared with :func:`helpers.conv.conv2d`."""
+    """``fn(image, kernel)`` on non-square images and kernels, compared with :func:`helpers.cnn.conv.conv2d`."""
     def check() -> str | None:
         rng = np.random.default_rng(9)
         for shape, kshape in (((6, 6), (3, 3)), ((5, 8), (2, 3)), ((7, 4), (4, 1))):

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import answer, close_enough, run_check
+from helpers.exercises import answer, close_enough, run_check
 
 __all__ = ["rnn_step_solution", "lstm_update_solution", "clip_by_global_norm_solution",
            "check_rnn_step", "check_lstm_update", "check_clip_by_global_norm"]

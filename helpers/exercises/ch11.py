@@ -10,8 +10,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..attention import causal_mask, masked_softmax
-from . import Feedback, answer, close_enough, run_check
+from helpers.transformer.attention import causal_mask, masked_softmax
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["causal_mask_solution", "check_causal_mask", "attention_weights_solution", "check_attention_weights",
            "MHA_SIZE", "mha_parameter_count_solution", "check_mha_parameter_count"]

@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..gan import generator_loss_nonsaturating
-from ..gan_penalty import linear_critic_penalty
-from . import Feedback, answer, close_enough, run_check
+from helpers.gan.losses import generator_loss_nonsaturating
+from helpers.gan.penalty import linear_critic_penalty
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["solution_optimal_discriminator", "check_optimal_discriminator", "solution_generator_loss",
            "check_generator_loss", "solution_linear_penalty", "check_linear_penalty"]

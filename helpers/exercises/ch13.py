@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..distill import soft_targets
-from ..quantize import affine_params, quantize
-from . import Feedback, answer, close_enough, run_check
+from helpers.compression.distill import soft_targets
+from helpers.compression.quantize import affine_params, quantize
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["solution_soft_targets", "check_soft_targets", "solution_quantize_int8", "check_quantize_int8"]
 

@@ -14,8 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..allreduce import shard_indices
-from . import Feedback, answer, close_enough, run_check
+from helpers.distributed.allreduce import shard_indices
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["solution_shard", "check_shard", "solution_allreduce_mean", "check_allreduce_mean",
            "solution_scaled_lr", "check_scaled_lr"]

@@ -14,9 +14,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..embeddings import embedding_backward
-from ..pca import fit_pca, projector
-from . import Feedback, answer, close_enough, run_check
+from helpers.representation.embeddings import embedding_backward
+from helpers.representation.pca import fit_pca, projector
+from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["solution_embedding_backward", "check_embedding_backward", "solution_top_components",
            "check_top_components", "solution_projector", "check_projector"]

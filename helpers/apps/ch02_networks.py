@@ -1,0 +1,147 @@
+"""Notebook 02's widget (N hidden ReLU units fitting a 1-D target) and its static figures."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.basics.mlp import TARGETS, Layer, fit_relu_network, mlp_trace, rms_error, target_function
+from helpers.core.plotting import CLASS_COLOURS, grid_2d
+from helpers.ui.widgets import App, dropdown, int_slider
+from helpers.core.figures import new_figure
+
+_MAX_UNITS = 64
+
+
+class UniversalApproximator(App):
+    """f(x) = Σ v_i ReLU(s_i (x − c_i)) + v_0 with N units, output weights by least squares.
+
+    Left: the target (grey), the network (blue) and each unit's scaled contribution v_i ReLU(·)
+    (thin lines; kinks marked on the axis). Right: the error of the fit along x.
+    """
+
+    def __init__(self, n_points: int = 400) -> None:
+        self.x = np.linspace(-1.0, 1.0, n_points)
+        self.fig = new_figure(7.6, 3.2)
+        self.ax, self.ax_err = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
+        self.parts = [self.ax.plot([], [], lw=0.7, alpha=0.5, color="#ff7f0e")[0] for _ in range(_MAX_UNITS)]
+        (self.target_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color="grey", lw=4, alpha=0.5,
+                                           label="target")
+        (self.fit_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color="#1f77b4", lw=2,
+                                        label="network")
+        (self.kinks,) = self.ax.plot([], [], "|", color="k", ms=10)
+        self.ax.set(xlim=(-1, 1), xlabel="x", ylabel="f(x)")
+        self.ax.legend(loc="upper right", fontsize=8)
+        (self.err_line,) = self.ax_err.plot(self.x, np.zeros_like(self.x), color="#d62728")
+        self.ax_err.set(xlim=(-1, 1), xlabel="x", title="network − target")
+        self.ax_err.grid(alpha=0.3)
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"n_units": int_slider(8, 1, _MAX_UNITS, "hidden units N", unit="ReLUs"),
+                "target": dropdown(list(TARGETS), "wave", "target"),
+                # (label, value) pairs rather than a dict: control_extremes reads a dict's labels
+                "placement": dropdown([("evenly spaced kinks", "grid"), ("random kinks (seed 0)", "random")],
+                                      "grid", "hidden units"),
+                "show_units": W.Checkbox(value=True, description="show each unit's contribution")}
+
+    def update(self, n_units: int = 8, target: str = "wave", placement: str = "grid",
+               show_units: bool = True) -> str:
+        y = target_function(target)(self.x)
+        fit = fit_relu_network(self.x, y, int(n_units), placement, rng=np.random.default_rng(0))
+        pred = fit.predict(self.x)
+        H = fit.features(self.x)[:, :-1] * fit.v[None, :-1]   # (N, M) each unit's contribution
+        for i, line in enumerate(self.parts):
+            visible = show_units and i < n_units
+            line.set_visible(visible)
+            if visible:
+                line.set_data(self.x, H[:, i])
+        self.target_line.set_ydata(y)
+        self.fit_line.set_ydata(pred)
+        self.kinks.set_data(fit.knots, np.full(n_units, -1.45))
+        self.ax.set_ylim(-1.5, 1.6)
+        err = pred - y
+        self.err_line.set_ydata(err)
+        span = max(1e-3, float(np.abs(err).max()) * 1.1)
+        self.ax_err.set_ylim(-span, span)
+        rms = rms_error(pred, y)
+        units = "unit" if n_units == 1 else "units"
+        return (f"N = {n_units} ReLU {units} ({placement} kinks), {n_units + 1} output weights by least "
+                f"squares: RMS error {rms:.3g}, worst error {np.abs(err).max():.3g}")
+
+
+# ----------------------------------------------------------------------------- static figures
+def plot_xor_network(layers: Sequence[Layer]) -> Figure:
+    """The hand-set XOR network seen from inside: what each hidden unit computes over the input
+    plane, where the four inputs land in hidden space (now a line separates them), and the output."""
+    xx, yy, grid = grid_2d((-0.5, 1.5), (-0.5, 1.5), 101)
+    hidden, out = mlp_trace(grid, layers)
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    H = mlp_trace(X, layers)[0]
+    colours = [CLASS_COLOURS[k] for k in y]
+    fig = new_figure(8.4, 2.5)
+    axes = fig.subplots(1, 4)
+    maps = [(hidden[:, 0], "hidden unit h1"), (hidden[:, 1], "hidden unit h2"), (None, "hidden space"),
+            (out[:, 0], "output f")]
+    for ax, (values, title) in zip(axes, maps):
+        if values is None:
+            ax.scatter(H[:, 0], H[:, 1], c=colours, s=90, edgecolors="k", zorder=3)
+            t = np.array([-0.2, 2.2])
+            ax.plot(t, (t - 0.5) / 2, "k--", lw=1)        # the output's boundary h1 - 2 h2 = 0.5
+            ax.set(xlim=(-0.3, 2.3), ylim=(-0.3, 1.3), xlabel="h1", ylabel="h2", title=title)
+            continue
+        img = values.reshape(xx.shape)  # (n*n,) -> (n, n)
+        ax.imshow(img, origin="lower", extent=(-0.5, 1.5, -0.5, 1.5), cmap="viridis")
+        ax.scatter(X[:, 0], X[:, 1], c=colours, s=60, edgecolors="w", zorder=3)
+        ax.set(title=title, xlabel="x1")
+    axes[0].set_ylabel("x2")
+    fig.tight_layout()
+    return fig
+
+
+def plot_approximation_errors(ns: Sequence[int], errors: dict[str, Sequence[float]], target: str) -> Figure:
+    """RMS error against the number of hidden units, log-log, one line per placement of the units."""
+    fig = new_figure(5.5, 3.2)
+    ax = fig.add_subplot()
+    for label, errs in errors.items():
+        ax.loglog(ns, errs, "o-", label=label)
+    ax.set_xticks(list(ns), [str(n) for n in ns])
+    ax.minorticks_off()
+    ax.set(xlabel="hidden units N", ylabel="RMS error", title=f"fitting the '{target}' target")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hidden_units(X: np.ndarray, y: np.ndarray, layers: Sequence[Layer], n_show: int = 7) -> Figure:
+    """Activation maps of the ``n_show`` hidden units with the largest output weights |v|, then the
+    network's output: each unit only says "which side of my line, and how far"; the class emerges
+    from their weighted sum. The data are drawn faintly on every map."""
+    lo, hi = X.min(axis=0) - 0.3, X.max(axis=0) + 0.3
+    xx, _, grid = grid_2d((lo[0], hi[0]), (lo[1], hi[1]), 101)
+    hidden, out = mlp_trace(grid, layers)
+    weights = layers[-1].W[:, 0]
+    top = np.argsort(-np.abs(weights))[:n_show]
+    fig = new_figure(8.4, 4.4)
+    axes = fig.subplots(2, (n_show + 2) // 2).ravel()
+    extent = (lo[0], hi[0], lo[1], hi[1])
+    colours = [CLASS_COLOURS[k] for k in y]
+    for ax, j in zip(axes, top):
+        ax.imshow(hidden[:, j].reshape(xx.shape), origin="lower", extent=extent, cmap="viridis")  # (n*n,) -> (n, n)
+        ax.scatter(X[:, 0], X[:, 1], c=colours, s=2, alpha=0.4)
+        ax.set_title(f"unit {j}: v = {weights[j]:+.2f}", fontsize=9)
+    ax = axes[len(top)]
+    ax.imshow((out[:, 0] > 0).reshape(xx.shape), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.5)  # (n, n)
+    ax.scatter(X[:, 0], X[:, 1], c=colours, s=3)
+    ax.set_title("network: f > 0", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[len(top) + 1:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,195 @@
+"""Notebook 05's explorer and figures: activation functions and what a deep stack of them does
+to the signal going forward and the gradient coming back.
+
+``ActivationExplorer`` (activation x depth) redraws three panels in place: the function and its
+derivative, the spread of every layer's activations, and every layer's weight-gradient norm
+relative to the last layer's. The static figures of the notebook are plain functions returning a
+``Figure``.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+
+from helpers.basics.activations import ACTIVATIONS, get_activation
+from helpers.training.deepnet import deep_stack_trace
+from helpers.core.checks import check_array, check_range
+from helpers.ui.widgets import App, dropdown, int_slider
+from helpers.core.figures import new_figure
+from helpers.core.notebook import markdown_table
+
+__all__ = ["ActivationExplorer", "stack_profile", "activation_gallery", "gradient_profile_figure",
+           "dead_units_figure", "describe_ratio", "markdown_table", "comparison_table"]
+
+_XS = np.linspace(-4, 4, 401)
+_COLOURS = dict(zip(ACTIVATIONS, ["#1f77b4", "#ff7f0e", "#2ca02c", "#17becf", "#9467bd", "#d62728", "#8c564b"]))
+
+
+def describe_ratio(ratio: float, limit: float = 1e3) -> str:
+    """Words for a first-layer / last-layer gradient ratio: vanished, exploded or healthy."""
+    if not np.isfinite(ratio) or ratio == 0:
+        return "no gradient reaches the first layer"
+    if ratio < 1 / limit:
+        return f"vanished ({ratio:.1e}× the last layer's)"
+    if ratio > limit:
+        return f"exploded ({ratio:.1e}× the last layer's)"
+    return f"healthy ({ratio:.2g}× the last layer's)"
+
+
+def stack_profile(activation: str, depth: int, init: str = "he", width: int = 64, n: int = 128,
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """Per-layer summary of :func:`helpers.training.deepnet.deep_stack_trace`, each an array of shape (L,):
+    ``lo``/``median``/``hi`` (5th/50th/95th percentiles of the activations ``h_l``), ``grad_rms``
+    (RMS of the gradient reaching layer l, :math:`\\partial\\mathcal{L}/\\partial h_l`) and
+    ``dead`` (fraction of units passing no gradient for any sample)."""
+    trace = deep_stack_trace(activation, init, depth=depth, width=width, n=n, seed=seed)
+    acts = np.stack([h.ravel() for h in trace.activations])       # (L, N*D)
+    # every 4th value (2,048 per layer) pins the percentiles down well enough for a plot, 4x faster
+    lo, med, hi = np.percentile(acts[:, ::4], [5, 50, 95], axis=1)
+    grads = np.stack([g.ravel() for g in trace.grad_activations])  # (L, N*D)
+    # With a random upstream signal, dL/dz is exactly 0 only where f'(z) is 0.
+    dead = np.array([np.mean(np.all(gz == 0, axis=0)) for gz in trace.grad_preacts])
+    return {"lo": lo, "median": med, "hi": hi, "grad_rms": np.sqrt(np.mean(grads ** 2, axis=1)),
+            "dead": dead}
+
+
+class ActivationExplorer(App):
+    """Pick an activation and a depth; see the function, the activations and the gradients per layer.
+
+    The stack is ``depth`` square layers of width 64, He-initialised, fed 128 standard-normal
+    inputs, with a standard-normal error signal sent back from the top (so the gradient
+    reaching the last layer has RMS 1). Profiles are cached per (activation, depth).
+    """
+
+    max_depth = 50
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+        self.fig = new_figure(9, 3.0)
+        ax_f, self.ax_h, self.ax_g = self.fig.subplots(1, 3)
+        (self.f_line,) = ax_f.plot(_XS, _XS, lw=2, label="f(x)")
+        (self.df_line,) = ax_f.plot(_XS, _XS, lw=1.5, ls="--", label="f'(x)")
+        ax_f.set(xlim=(-4, 4), ylim=(-1.5, 4), xlabel="x", title="function and derivative",
+                 xticks=[-4, 0, 4], yticks=[0, 1])  # few ticks: text layout dominates redraw time
+        ax_f.axhline(0, color="grey", lw=0.5)
+        ax_f.legend(loc="upper left", fontsize=8)
+        layers = np.arange(1, self.max_depth + 1, dtype=float)
+        self.band = self.ax_h.fill_between(layers, -np.ones_like(layers), np.ones_like(layers),
+                                           alpha=0.3, label="5–95% of values")
+        (self.median_line,) = self.ax_h.plot(layers, layers * 0, lw=1.5, label="median")
+        self.ax_h.set(xlabel="layer", title="activations h per layer")
+        self.ax_h.legend(loc="upper right", fontsize=8)
+        (self.grad_line,) = self.ax_g.semilogy(layers, np.ones_like(layers), marker=".", lw=1.5)
+        self.ax_g.axhline(1.0, color="grey", lw=0.5)
+        self.ax_g.set(xlabel="layer", title="gradient reaching layer (RMS)")
+        self.ax_g.yaxis.set_major_locator(LogLocator(numticks=5))
+        self.ax_g.yaxis.set_minor_locator(NullLocator())
+        for ax in (self.ax_h, self.ax_g):
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        options = [(a.title, name) for name, a in ACTIVATIONS.items()]  # (label, value) pairs
+        return {"activation": dropdown(options, "sigmoid", "activation"),
+                "depth": int_slider(20, 2, self.max_depth, "depth", unit="layers")}
+
+    def update(self, activation: str = "sigmoid", depth: int = 20) -> str:
+        act = get_activation(activation)
+        check_range(depth, "depth", 2, self.max_depth, integer=True)
+        self.f_line.set_ydata(act.fn(_XS))
+        self.df_line.set_ydata(act.grad(_XS))
+        key = (act.name, int(depth))
+        if key not in self._cache:
+            self._cache[key] = stack_profile(act.name, int(depth))
+        prof = self._cache[key]
+        layers = np.arange(1, depth + 1, dtype=float)
+        lo, hi = prof["lo"], prof["hi"]
+        self.band.set_verts([np.column_stack([np.r_[layers, layers[::-1]], np.r_[lo, hi[::-1]]])])
+        self.median_line.set_data(layers, prof["median"])
+        pad = 0.1 * max(hi.max() - lo.min(), 1e-3)
+        self.ax_h.set(xlim=(1, depth), ylim=(lo.min() - pad, hi.max() + pad))
+        g = prof["grad_rms"]
+        self.grad_line.set_data(layers, np.maximum(g, 1e-30))
+        self.ax_g.set(xlim=(1, depth), ylim=(min(1e-2, g.min() / 3), max(1e2, g.max() * 3)))
+        dead = prof["dead"].max()
+        dead_text = f"; up to {dead:.0%} of a layer's units dead" if dead > 0 else ""
+        return (f"{act.title}, {depth} layers: gradient at layer 1 {describe_ratio(g[0] / g[-1])}"
+                f"{dead_text}")
+
+
+def activation_gallery(names: list[str] | None = None) -> Figure:
+    """Every activation (solid) with its derivative (dashed) on [-4, 4], one panel each, and a
+    last panel overlaying all the derivatives."""
+    names = list(ACTIVATIONS) if names is None else [get_activation(n).name for n in names]
+    fig = new_figure(8, 4.2)
+    axes = fig.subplots(2, 4, sharex=True).ravel()
+    for ax, name in zip(axes, names):
+        act = ACTIVATIONS[name]
+        ax.plot(_XS, act.fn(_XS), color=_COLOURS[name], lw=2)
+        ax.plot(_XS, act.grad(_XS), color=_COLOURS[name], lw=1.2, ls="--")
+        ax.set(title=act.title, ylim=(-1.5, 3))
+    last = axes[-1]
+    for name in names:
+        last.plot(_XS, ACTIVATIONS[name].grad(_XS), color=_COLOURS[name], lw=1.2, label=ACTIVATIONS[name].title)
+    last.set(title="all derivatives", ylim=(-0.3, 1.3))
+    last.legend(fontsize=6, loc="upper left")
+    for ax in axes:
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_profile_figure(profiles: dict[str, np.ndarray]) -> Figure:
+    """The gradient reaching each layer, one line per activation, relative to the top layer's.
+
+    Args:
+        profiles: activation name -> per-layer gradient size (e.g. ``layer_stats(trace)
+            ["grad_act_rms"]``), shape (L,), layer 1 first.
+    """
+    fig = new_figure(6.5, 3.2)
+    ax = fig.add_subplot()
+    for name, norms in profiles.items():
+        norms = check_array(norms, f"profiles[{name!r}]", ndim=1)
+        rel = np.maximum(norms / norms[-1], 1e-30)
+        ax.semilogy(np.arange(1, len(rel) + 1), rel, marker=".", color=_COLOURS.get(name),
+                    label=get_activation(name).title)
+    ax.axhline(1.0, color="grey", lw=0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="layer (1 = nearest the input)", ylabel="gradient size / top layer's",
+           title="How much gradient reaches each layer")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def dead_units_figure(lrs: np.ndarray, dead: np.ndarray, label: str = "ReLU") -> Figure:
+    """Fraction of dead first-layer units after one SGD step, against that step's learning rate."""
+    lrs = check_array(lrs, "lrs", ndim=1)
+    dead = check_array(dead, "dead", ndim=1, shape=lrs.shape)
+    fig = new_figure(5.5, 3.0)
+    ax = fig.add_subplot()
+    ax.semilogx(lrs, 100 * dead, marker="o", label=label)
+    ax.set(xlabel="learning rate of the single step", ylabel="dead units (%)", ylim=(0, 100),
+           title="Units that never fire again after one step")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_table(history: dict[str, list[float]], train_acc: dict[str, float],
+                     test_acc: dict[str, float], target: float = 0.5) -> str:
+    """The notebook's results table (Markdown): per activation, the final training loss, train and
+    test accuracy, and the first step at which the loss fell below ``target`` ("never" if not)."""
+    rows = []
+    for name, losses in history.items():
+        first = next((i + 1 for i, v in enumerate(losses) if v < target), "never")
+        rows.append([get_activation(name).title, float(losses[-1]), float(train_acc[name]),
+                     float(test_acc[name]), first])
+    return markdown_table(["activation", "final train loss", "train accuracy", "test accuracy",
+                           f"first step with loss < {target:g}"], rows)

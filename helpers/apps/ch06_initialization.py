@@ -1,0 +1,219 @@
+"""Notebook 06's explorer and figures: how the initial weights' scale decides whether a deep stack's
+activations and gradients keep their size, shrink to nothing or blow up.
+
+``InitExplorer`` (init x activation x depth) redraws, in place, the histograms of three layers'
+activations and the per-layer scale of the activations and of the gradients.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
+
+from helpers.basics.activations import ACTIVATIONS, get_activation
+from helpers.training.deepnet import DeepTrace, deep_stack_trace, layer_stats
+from helpers.training.init import INITIALIZERS, get_initializer
+from helpers.core.checks import check_array, check_range
+from helpers.ui.widgets import App, dropdown, int_slider
+from helpers.core.figures import new_figure
+
+__all__ = ["InitExplorer", "scale_change", "signal_verdict", "histogram_grid", "hidden_weights_figure",
+           "init_results_table"]
+
+_BINS = 41
+_FLOOR = 1e-300  # guards ratios against division by an exact 0
+
+
+def _symmetric_range(values: list[np.ndarray]) -> tuple[float, float]:
+    """A plotting range holding 99% of the values of every array (never empty)."""
+    lo = min(float(np.percentile(v, 0.5)) for v in values)
+    hi = max(float(np.percentile(v, 99.5)) for v in values)
+    if hi - lo < 1e-12 * max(1.0, abs(hi)):
+        lo, hi = lo - 0.5 * max(1.0, abs(lo)), hi + 0.5 * max(1.0, abs(hi))
+    return lo, hi
+
+
+def _factor(ratio: float) -> str:
+    return f"×{ratio:.1e}" if ratio < 0.01 or ratio > 100 else f"×{ratio:.2g}"
+
+
+def scale_change(trace: DeepTrace, stats: dict[str, np.ndarray] | None = None) -> tuple[float, float]:
+    """How much the signal's size changed across the stack: (std of the last layer's activations
+    / the first layer's, RMS of the gradient reaching layer 1 / the gradient at the top layer).
+    ``stats`` is ``layer_stats(trace)`` if already computed."""
+    stats = layer_stats(trace) if stats is None else stats
+    fwd = stats["act_std"][-1] / max(stats["act_std"][0], _FLOOR)              # first -> last layer
+    bwd = stats["grad_act_rms"][0] / max(stats["grad_act_rms"][-1], _FLOOR)    # top -> layer 1
+    return float(fwd), float(bwd)
+
+
+def signal_verdict(trace: DeepTrace, limit: float = 100.0, stats: dict[str, np.ndarray] | None = None) -> str:
+    """Words for what happened to the signal over the stack: symmetric (all units equal),
+    vanishing or exploding (activations' std or gradient RMS changed more than ``limit``-fold
+    between the first and the last layer), saturated (tanh/sigmoid stuck on their flat parts),
+    or preserved. ``stats`` is ``layer_stats(trace)`` if already computed."""
+    h_last = trace.activations[-1]
+    if np.ptp(h_last, axis=1).max() == 0:
+        return "symmetric: every unit of the last layer computes the same value (and gets the same gradient)"
+    fwd, bwd = scale_change(trace, stats)
+    numbers = f"activation std {_factor(fwd)} from layer 1 to the top, gradient {_factor(bwd)} from the top to layer 1"
+    if min(fwd, bwd) < 1 / limit:
+        return f"vanishing: {numbers}"
+    if max(fwd, bwd) > limit:
+        return f"exploding: {numbers}"
+    act = get_activation(trace.activation)
+    if act.name in ("sigmoid", "tanh"):
+        flat = float(np.mean(act.grad(trace.preacts[-1]) < 0.01 * act.grad(np.zeros(1))[0]))
+        if flat > 0.5:
+            return f"saturated: {flat:.0%} of the top layer's units sit on a flat part of {act.title}; {numbers}"
+    return f"preserved: {numbers}"
+
+
+class InitExplorer(App):
+    """Choose an initializer, an activation and a depth; see the activations' histograms at the
+    first, middle and last layer, and the scale of activations and gradients per layer.
+
+    Square layers of width 64, 128 standard-normal inputs, a standard-normal error signal at the top.
+    """
+
+    max_depth = 50
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str, int], tuple[DeepTrace, dict[str, np.ndarray]]] = {}
+        self.fig = new_figure(8.5, 3.0)
+        self.ax_hist, self.ax_scale = self.fig.subplots(1, 2)
+        edges = np.linspace(-1, 1, _BINS + 1)
+        self.stairs = [self.ax_hist.stairs(np.zeros(_BINS), edges, lw=1.5, label=lab)
+                       for lab in ("layer 1", "middle layer", "last layer")]
+        self.ax_hist.set(xlabel="activation value h", ylabel="fraction of values", title="activations")
+        self.ax_hist.legend(fontsize=8, loc="upper right")
+        layers = np.arange(1, self.max_depth + 1, dtype=float)
+        (self.act_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker=".", label="activations h")
+        (self.grad_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker=".", label="gradients ∂L/∂h")
+        self.ax_scale.set(xlabel="layer", ylabel="RMS size")
+        self.note = self.ax_scale.text(0.03, 0.5, "", transform=self.ax_scale.transAxes, fontsize=8)
+        self.ax_scale.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        # few ticks and no minor ones on the log axis: text layout dominates redraw time
+        self.ax_scale.yaxis.set_major_locator(LogLocator(numticks=6))
+        self.ax_scale.yaxis.set_minor_locator(NullLocator())
+        for ax in (self.ax_hist, self.ax_scale):
+            ax.grid(alpha=0.3)
+            ax.xaxis.set_major_locator(MaxNLocator(5))
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        inits = [(i.label, name) for name, i in INITIALIZERS.items()]  # (label, value) pairs
+        acts = [(a.title, name) for name, a in ACTIVATIONS.items()]
+        return {"init": dropdown(inits, "small", "initialization"),
+                "activation": dropdown(acts, "tanh", "activation"),
+                "depth": int_slider(30, 2, self.max_depth, "depth", unit="layers")}
+
+    def trace(self, init: str, activation: str, depth: int) -> tuple[DeepTrace, dict[str, np.ndarray]]:
+        """The (cached) deep-stack trace for these settings and its :func:`layer_stats`."""
+        key = (get_initializer(init).name, get_activation(activation).name, int(depth))
+        if key not in self._cache:
+            trace = deep_stack_trace(key[1], key[0], depth=key[2], width=64, n=128, seed=0)
+            self._cache[key] = (trace, layer_stats(trace))
+        return self._cache[key]
+
+    def update(self, init: str = "small", activation: str = "tanh", depth: int = 30) -> str:
+        check_range(depth, "depth", 2, self.max_depth, integer=True)
+        try:
+            trace, stats = self.trace(init, activation, depth)
+        except ValueError as exc:  # overflow of float64: say so instead of drawing garbage
+            return f"{get_initializer(init).label} + {get_activation(activation).title}: {exc}"
+        shown = [trace.activations[i] for i in (0, depth // 2, depth - 1)]
+        lo, hi = _symmetric_range(shown)
+        edges, top = np.linspace(lo, hi, _BINS + 1), 0.0
+        for stairs, h in zip(self.stairs, shown):
+            counts, _ = np.histogram(np.clip(h, lo, hi), bins=edges)
+            stairs.set_data(counts / h.size, edges)
+            top = max(top, counts.max() / h.size)
+        self.ax_hist.set(xlim=(lo, hi), ylim=(0, 1.15 * top))
+        layers = np.arange(1, depth + 1, dtype=float)
+        # exact zeros (a zero init) cannot sit on a log axis: leave them out, the status explains
+        a, g = (np.where(v > 0, v, np.nan) for v in (stats["act_rms"], stats["grad_act_rms"]))
+        self.act_line.set_data(layers, a)
+        self.grad_line.set_data(layers, g)
+        zero = [what for what, v in (("activations", a), ("gradients", g)) if np.isnan(v).any()]
+        self.note.set_text(" and ".join(zero) + " exactly 0 in some layers\n(not drawn on a log axis)" if zero else "")
+        both = np.r_[a, g]
+        both = both[np.isfinite(both)] if np.isfinite(both).any() else np.ones(1)
+        self.ax_scale.set(xlim=(1, depth), ylim=(min(1e-2, both.min() / 3), max(1e2, both.max() * 3)))
+        return (f"{get_initializer(init).label} + {get_activation(activation).title}, {depth} layers: "
+                f"{signal_verdict(trace, stats=stats)}")
+
+
+def init_results_table(history: dict[str, list[float]], test_acc: dict[str, float]) -> str:
+    """Markdown table of a training comparison between inits: first and final loss, test accuracy
+    and a verdict (trained, stuck, or diverged at step k)."""
+    from helpers.core.notebook import markdown_table
+
+    rows = []
+    for name, losses in history.items():
+        if not np.isfinite(losses[-1]):
+            final, verdict = "—", f"diverged at step {len(losses)}"
+        else:
+            final = float(losses[-1])
+            verdict = "stuck (loss fell < 5%)" if losses[-1] > 0.95 * losses[0] else "trained"
+        rows.append([get_initializer(name).label, float(losses[0]), final, float(test_acc[name]), verdict])
+    return markdown_table(["init", "first loss", "final loss", "test accuracy", "verdict"], rows)
+
+
+def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
+                   layers: tuple[int, ...] = (1, 10, 20, 30), width: int = 64, seed: int = 0) -> Figure:
+    """A grid of histograms: one row per ``(init, activation)`` pair, two columns (activations, and
+    gradients :math:`\\partial\\mathcal{L}/\\partial h`), one curve per layer in ``layers``.
+
+    Each panel uses its own x-range (its 0.5-99.5 percentiles) and prints the RMS scale of the
+    first and last layer shown, so collapsed and exploded signals stay readable.
+    """
+    check_range(depth, "depth", 2, 200, integer=True)
+    if not layers or any(not 1 <= l <= depth for l in layers):
+        raise ValueError(f"layers must be in 1..{depth}, got {layers}")
+    if not pairs:
+        raise ValueError("pairs must list at least one (init, activation) pair, got none")
+    fig = new_figure(8, 1.35 * len(pairs) + 0.3)
+    axes = fig.subplots(len(pairs), 2, squeeze=False)
+    colours = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b"]
+    for row, (init, act) in zip(axes, pairs):
+        trace = deep_stack_trace(act, init, depth=depth, width=width, n=256, seed=seed)
+        for ax, series, what in ((row[0], trace.activations, "h"), (row[1], trace.grad_activations, "∂L/∂h")):
+            shown = [series[l - 1] for l in layers]
+            lo, hi = _symmetric_range(shown)
+            edges = np.linspace(lo, hi, _BINS + 1)
+            for l, v, c in zip(layers, shown, colours):
+                counts, _ = np.histogram(np.clip(v, lo, hi), bins=edges)
+                ax.stairs(counts / v.size, edges, color=c, label=f"layer {l}")
+            rms = [float(np.sqrt(np.mean(v ** 2))) for v in (shown[0], shown[-1])]
+            ax.text(0.02, 0.95, f"RMS: layer {layers[0]} {rms[0]:.1e}, layer {layers[-1]} {rms[1]:.1e}",
+                    transform=ax.transAxes, fontsize=7, va="top")
+            ax.tick_params(labelsize=7)
+            ax.set_title(f"{get_initializer(init).label} + {get_activation(act).title}: {what}", fontsize=8)
+    axes[0][1].legend(fontsize=6, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def hidden_weights_figure(weights: dict[str, np.ndarray], title: str = "") -> Figure:
+    """Heatmaps of first-layer weight matrices (or their changes during training), one panel per
+    init, each with its own symmetric colour scale: rows are inputs, columns hidden units;
+    identical columns mean identical units.
+
+    Args:
+        weights: init label -> weight matrix (D_in, D_hidden).
+        title: figure title.
+    """
+    fig = new_figure(8, 2.6)
+    axes = fig.subplots(1, len(weights), squeeze=False)[0]
+    for ax, (label, Wm) in zip(axes, weights.items()):
+        Wm = check_array(Wm, f"weights[{label!r}]", ndim=2)
+        lim = max(float(np.abs(Wm).max()), 1e-12)
+        ax.imshow(Wm, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+        ax.set(title=label, xlabel="hidden unit", ylabel="input pixel")
+        ax.tick_params(labelsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,192 @@
+"""Notebook 10's explorers and figures: gradients flowing back through time, and sampling text.
+
+``GradientFlowExplorer`` (cell, recurrent gain, forget-gate bias, sequence length) redraws
+:math:`\\|\\partial L/\\partial h_t\\|` against t from the NumPy BPTT of :mod:`helpers.rnn.bptt`.
+``CharSampler`` (temperature, seed, length, prompt) samples from a character LSTM step by step and
+shows the next-character distribution the temperature reshapes. The static figures of the
+notebook are plain functions returning a ``Figure``.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.rnn.bptt import hidden_grad_norms
+from helpers.core.checks import check_range
+from helpers.ui.widgets import App, dropdown, float_slider, int_slider, log_slider
+from helpers.core.figures import new_figure
+
+__all__ = ["GradientFlowExplorer", "CharSampler", "gradient_flow_figure", "clipping_figure",
+           "describe_flow", "CELL_NAMES"]
+
+CELL_NAMES = {"rnn": "vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
+_FLOOR, _CEIL = 1e-30, 1e30  # plotting range: beyond it the words in the status say it
+
+
+def describe_flow(ratio: float) -> str:
+    """Words for ||dL/dh_1|| / ||dL/dh_T||: vanished, exploded or carried."""
+    if ratio < 1e-6:
+        return f"vanished ({ratio:.0e} of the last step's)"
+    if ratio > 1e3:
+        return f"exploded ({ratio:.0e}× the last step's)"
+    return f"carried back ({ratio:.2g}× the last step's)"
+
+
+def gradient_flow_figure(gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0), forget_bias: float = 0.0,
+                         seq_len: int = 100, seed: int = 0) -> Figure:
+    """One panel per cell: relative ||dL/dh_t|| against t for several recurrent gains (log scale)."""
+    check_range(seq_len, "seq_len", 2, 1000, integer=True)
+    fig = new_figure(9, 2.9)
+    axes = fig.subplots(1, 3, sharey=True)
+    t = np.arange(1, seq_len + 1)
+    for ax, (cell, title) in zip(axes, CELL_NAMES.items()):
+        for gain in gains:
+            norms = hidden_grad_norms(cell, seq_len, gain, forget_bias=forget_bias, seed=seed)
+            ax.semilogy(t, np.clip(norms, _FLOOR, _CEIL), label=f"g = {gain:g}")
+        bias = "" if cell == "rnn" else f", gate bias {forget_bias:+g}"
+        ax.set(title=f"{title}{bias}", xlabel="time step t", ylim=(_FLOOR, _CEIL))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("‖∂L/∂h_t‖ / ‖∂L/∂h_T‖")
+    axes[-1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def clipping_figure(runs: dict[str, dict[str, list[float]]], clip: float = 1.0) -> Figure:
+    """Training loss and gradient norm per step for runs labelled e.g. "no clipping" / "clipped"."""
+    fig = new_figure(8, 2.8)
+    ax_loss, ax_norm = fig.subplots(1, 2)
+    for label, hist in runs.items():
+        ax_loss.plot(hist["loss"], label=label)
+        ax_norm.semilogy(hist["grad_norm"], label=label, lw=1)
+    ax_loss.axhline(np.log(4), color="grey", ls=":", lw=1, label="chance (ln 4)")
+    ax_norm.axhline(clip, color="grey", ls="--", lw=1, label=f"clip at {clip:g}")
+    ax_loss.set(xlabel="SGD step", ylabel="cross-entropy", title="training loss")
+    ax_norm.set(xlabel="SGD step", ylabel="‖g‖ before clipping", title="gradient norm")
+    for ax in (ax_loss, ax_norm):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+class GradientFlowExplorer(App):
+    """How much of the error signal at the last step reaches each earlier step, for a random cell.
+
+    The network (32 units, 8 standard-normal inputs per step, batch 16) is re-drawn from the same
+    seed at every move, so only the knob you move changes the curve.
+    """
+
+    def __init__(self) -> None:
+        self.fig = new_figure(7, 3.0)
+        self.ax = self.fig.add_subplot()
+        (self.line,) = self.ax.semilogy([1, 2], [1, 1], lw=2)
+        self.ax.axhline(1.0, color="grey", lw=0.8)
+        self.ax.set(ylim=(_FLOOR, _CEIL), xlabel="time step t", ylabel="‖∂L/∂h_t‖ / ‖∂L/∂h_T‖",
+                    title="gradient reaching step t from a loss at the last step")
+        self.ax.grid(alpha=0.3)
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        # gain first: it is the knob of this figure for every cell (the gate bias only for LSTM/GRU)
+        return {"gain": float_slider(1.0, 0.25, 4.0, 0.05, "recurrent gain g", unit="≈ spectral radius"),
+                "cell": dropdown({v: k for k, v in CELL_NAMES.items()}, "rnn", "cell"),
+                "forget_bias": float_slider(0.0, -2.0, 6.0, 0.5, "forget/update gate bias", unit="logit"),
+                "seq_len": int_slider(100, 10, 200, "sequence length T", unit="steps", step=10)}
+
+    def update(self, cell: str = "rnn", gain: float = 1.0, forget_bias: float = 0.0, seq_len: int = 100) -> str:
+        norms = hidden_grad_norms(cell, seq_len, gain, forget_bias=forget_bias)
+        self.line.set_data(np.arange(1, seq_len + 1), np.clip(norms, _FLOOR, _CEIL))
+        self.ax.set_xlim(1, seq_len)
+        bias = "" if cell == "rnn" else f", gate bias {forget_bias:+.1f}"
+        return f"{CELL_NAMES[cell]}, g = {gain:.2f}{bias}: the gradient at t = 1 has {describe_flow(norms[0])}"
+
+
+class CharSampler(App):
+    """Sample text from a character LSTM; the temperature reshapes the next-character distribution.
+
+    Args:
+        model: a trained :class:`helpers.rnn.models.CharLSTM`. If None, a tiny one is trained for
+            about a second at construction (a demo that knows little more than character
+            frequencies); the status line says which model is used.
+        vocab: the model's :class:`helpers.core.data.CharVocab` (required with ``model``).
+        description: how to name the model in the status line.
+    """
+
+    prompts = ("def ", "class ", "import ", "    return ", "# ")
+
+    def __init__(self, model=None, vocab=None, description: str | None = None) -> None:
+        from helpers.rnn.models import CharLSTM
+
+        if model is None:
+            model, vocab = self._tiny_model()
+            description = description or "a tiny CharLSTM trained for 1 s at start-up (demo quality)"
+        if not isinstance(model, CharLSTM) or vocab is None or len(vocab) != model.vocab_size:
+            raise ValueError("CharSampler needs a CharLSTM and its vocabulary (same size), got "
+                             f"{type(model).__name__} and {type(vocab).__name__}")
+        self.model, self.vocab = model, vocab
+        self.description = description or "the given CharLSTM"
+        self.fig = new_figure(9, 3.4)
+        self.ax_p, self.ax_t = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
+        self.bars = self.ax_p.bar(np.arange(12), np.zeros(12), color="#1f77b4")
+        self.ax_p.set(ylim=(0, 1), ylabel="probability", title="next character after the prompt")
+        self.ax_p.grid(alpha=0.3, axis="y")
+        self.ax_t.set_axis_off()
+        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=7.5,
+                                   parse_math=False, transform=self.ax_t.transAxes)
+        self.ax_t.set_title("sample (prompt + generated)")
+        self.fig.tight_layout()
+
+    @staticmethod
+    def _tiny_model():
+        import torch
+
+        from helpers.rnn.charlm import load_char_corpus, train_char_model
+        from helpers.rnn.models import CharLSTM
+
+        corpus = load_char_corpus()
+        torch.manual_seed(0)
+        model = CharLSTM(len(corpus.vocab), embed_dim=16, hidden_size=48)
+        train_char_model(model, corpus, steps=40, lr=2e-2, batch_size=16, seq_len=32, eval_every=10**6,
+                         plot=False, progress=False)
+        return model, corpus.vocab
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"temperature": log_slider(0.8, 0.05, 5.0, "temperature τ", unit="×logits⁻¹"),
+                "seed": int_slider(0, 0, 20, "random seed"),
+                "length": int_slider(150, 20, 200, "length", unit="chars", step=10),
+                "prompt": dropdown(list(self.prompts), "def ", "prompt")}
+
+    def next_char_probs(self, prompt: str, temperature: float) -> np.ndarray:
+        """softmax(logits / τ) for the character after ``prompt``; shape (K,)."""
+        import torch
+
+        check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
+        ids = torch.from_numpy(self.vocab.encode(prompt))[None, :]  # (1, T)
+        with torch.no_grad():
+            logits = self.model(ids)[0, -1].double().numpy() / temperature  # (K,)
+        z = np.exp(logits - logits.max())  # minus max: no overflow at small tau
+        return z / z.sum()
+
+    def next_char_entropy(self, prompt: str, temperature: float) -> float:
+        r"""Entropy :math:`-\sum_k p_k \log_2 p_k` (bits) of the next character after ``prompt`` at ``temperature``."""
+        probs = self.next_char_probs(prompt, temperature)
+        return float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())  # 0 log 0 = 0
+
+    def update(self, temperature: float = 0.8, seed: int = 0, length: int = 150, prompt: str = "def ") -> str:
+        from helpers.rnn.models import generate
+
+        probs = self.next_char_probs(prompt, temperature)
+        top = np.argsort(self.next_char_probs(prompt, 1.0))[::-1][:len(self.bars)]  # fixed order: tau = 1
+        for bar, k in zip(self.bars, top):
+            bar.set_height(probs[k])
+        self.ax_p.set_xticks(np.arange(len(top)), [repr(self.vocab.chars[k])[1:-1] for k in top], fontsize=8)
+        ids = generate(self.model, self.vocab.encode(prompt), length, temperature, seed)
+        text = self.vocab.decode(ids).replace("\t", "    ")
+        # hard-wrap long lines without touching spaces: in code, indentation is content
+        lines = [line[k:k + 62] for line in text.split("\n") for k in range(0, max(len(line), 1), 62)]
+        self.text.set_text("\n".join(lines[:22]))
+        entropy = self.next_char_entropy(prompt, temperature)
+        return (f"τ = {temperature:.2f}: next-character entropy {entropy:.1f} bits, "
+                f"{length} characters sampled; model: {self.description}")

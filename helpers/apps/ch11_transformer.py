@@ -1,0 +1,239 @@
+"""Notebook 11's explorers: attention maps of the digit-reversal transformer, and sampling a tiny
+GPT at a chosen temperature; plus the chapter's static figures and a training session for
+:class:`helpers.ui.player.TrainingPlayer` that shows attention forming while the model learns.
+
+Built with no arguments, each app trains its own small model in about a second (seeded, so the
+same every time); the notebook passes in the models it trained properly instead.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch.nn import functional as F
+
+from helpers.ui.backdrop import Backdrop, grown
+from helpers.transformer.attention import positional_encoding
+from helpers.core.data import CharVocab
+from helpers.transformer.tasks import make_reversal_data, predict, train_reversal
+from helpers.transformer.gpt import GPT, GPTConfig, generate
+from helpers.core.checks import check_array, check_range
+from helpers.ui.widgets import App, dropdown, int_slider, log_slider
+from helpers.core.figures import new_figure
+
+__all__ = ["reversal_model", "AttentionExplorer", "SamplingExplorer", "ReversalSession",
+           "plot_positional_encoding", "plot_attention_grid"]
+
+_PROMPTS = ["def ", "class ", "import ", "    return ", "# "]
+_VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # how whitespace characters are labelled on the bar chart
+
+
+def reversal_model(length: int = 10, n_layer: int = 2, n_head: int = 2, pos: str = "learned", seed: int = 0) -> GPT:
+    """The chapter's reversal transformer: an encoder (no causal mask), D = 32, untrained."""
+    torch.manual_seed(seed)
+    return GPT(GPTConfig(vocab_size=10, block_size=length, n_layer=n_layer, n_head=n_head, n_embd=32,
+                         pos=pos, causal=False))
+
+
+def _mirror_mass(att: np.ndarray) -> float:
+    """Mean attention that output position t puts on input position T-1-t. att: (..., T, T)."""
+    T = att.shape[-1]
+    return float(att[..., np.arange(T), T - 1 - np.arange(T)].mean())
+
+
+class AttentionExplorer(App):
+    """Pick a layer, a head and an input; see where each output position looks.
+
+    Rows are the positions being computed (queries), columns the input positions (keys); for
+    reversal, a head that has learned the task shows the anti-diagonal.
+    """
+
+    def __init__(self, model: GPT | None = None, x: np.ndarray | None = None) -> None:
+        if model is None:  # a quick, seeded model so the app works on its own
+            model = reversal_model(length=8)
+            x_val, y_val = make_reversal_data(200, 8, seed=1)
+            train_reversal(model, x_val, y_val, steps=80, plot=False, progress=False)
+        T = model.config.block_size
+        self.x = check_array(make_reversal_data(8, T, seed=2)[0] if x is None else x, "x", ndim=2, dtype="int")
+        self.pred = predict(model, self.x)                                     # (n, T)
+        self.maps = model.attention_maps(torch.from_numpy(self.x)).numpy()     # (L, n, h, T, T)
+        L, _, h, T, _ = self.maps.shape
+        self.n_layer, self.n_head, self.T = L, h, T
+        self.fig = new_figure(4.6, 4.0)
+        self.ax = self.fig.add_subplot()
+        self.im = self.ax.imshow(self.maps[0, 0, 0], cmap="viridis", vmin=0, vmax=1)
+        self.fig.colorbar(self.im, ax=self.ax, label="attention weight")
+        self.ax.set(xticks=range(T), yticks=range(T), xlabel="input position (key): digit",
+                    ylabel="output position (query): predicted digit")
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"layer": int_slider(0, 0, self.n_layer - 1, "layer", unit="0 = first"),
+                "head": int_slider(0, 0, self.n_head - 1, "head", unit="index"),
+                "example": int_slider(0, 0, len(self.x) - 1, "input", unit="held-out example")}
+
+    def update(self, layer: int = 0, head: int = 0, example: int = 0) -> str:
+        att = self.maps[layer, example, head]                                  # (T, T)
+        self.im.set_data(att)
+        x, p = self.x[example], self.pred[example]
+        self.ax.set_xticklabels([f"{t}:{d}" for t, d in enumerate(x)], fontsize=7, rotation=90)
+        self.ax.set_yticklabels([f"{t}:{d}" for t, d in enumerate(p)], fontsize=7)
+        wrong = int(np.sum(p != x[::-1]))
+        self.ax.set_title(f"layer {layer}, head {head}", fontsize=10)
+        verdict = "reversed correctly" if wrong == 0 else f"{wrong} of {self.T} digits wrong"
+        return (f"input {''.join(map(str, x))} -> output {''.join(map(str, p))} ({verdict}); this head puts "
+                f"{_mirror_mass(att):.0%} of its attention on the mirror position (uniform would be {1 / self.T:.0%})")
+
+
+def _default_char_model() -> tuple[GPT, CharVocab]:
+    """A seconds-old GPT on the course corpus: enough to show what temperature does."""
+    from helpers.rnn.charlm import load_char_corpus, random_batch
+
+    corpus = load_char_corpus()
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=len(corpus.vocab), block_size=32, n_layer=1, n_head=2, n_embd=32))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    rng = np.random.default_rng(0)
+    for _ in range(80):
+        x, y = random_batch(corpus.train, 32, 32, rng)
+        loss = F.cross_entropy(model(x).reshape(-1, len(corpus.vocab)), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model, corpus.vocab
+
+
+class SamplingExplorer(App):
+    """Temperature τ reshapes the next-character distribution softmax(logits / τ); see it and a sample."""
+
+    def __init__(self, model: GPT | None = None, vocab: CharVocab | None = None, length: int = 100,
+                 top: int = 12, max_lines: int = 8) -> None:
+        if (model is None) != (vocab is None):
+            raise ValueError("give both model and vocab, or neither")
+        if model is None:
+            model, vocab = _default_char_model()
+        check_range(length, "length", 1, 1000, integer=True)
+        self.model, self.vocab, self.length, self.max_lines = model, vocab, length, max_lines
+        self.logits = {}
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            for prompt in _PROMPTS:
+                ids = torch.from_numpy(vocab.encode(prompt))[None, :]          # (1, T)
+                self.logits[prompt] = model(ids)[0, -1].double()               # (K,)
+        model.train(was_training)
+        self.top = min(top, len(vocab))
+        self.fig = new_figure(7.0, 3.9)
+        self.ax_p, self.ax_t = self.fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.1]})
+        self.bars = self.ax_p.bar(range(self.top), np.zeros(self.top), color="#1f77b4")
+        self.ax_p.set(ylim=(0, 1), ylabel="probability", xticks=range(self.top))
+        self.ax_p.set_title(f"next character after the prompt (the {self.top} likeliest at τ = 1)", fontsize=9)
+        self.ax_t.axis("off")
+        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=8,
+                                   transform=self.ax_t.transAxes, parse_math=False)
+        self.fig.tight_layout()
+
+    def controls(self) -> dict[str, W.ValueWidget]:
+        return {"temperature": log_slider(1.0, 0.05, 5.0, "temperature τ", unit="× logit scale⁻¹"),
+                "prompt": dropdown(_PROMPTS, _PROMPTS[0], "prompt"),
+                "seed": int_slider(0, 0, 20, "sampling seed", unit="integer")}
+
+    def update(self, temperature: float = 1.0, prompt: str = "def ", seed: int = 0) -> str:
+        logits = self.logits[prompt]
+        probs = torch.softmax((logits - logits.max()) / temperature, dim=-1).numpy()  # stable at tiny τ
+        order = np.argsort(-logits.numpy())[: self.top]                      # fixed by τ = 1's ranking
+        for bar, p in zip(self.bars, probs[order]):
+            bar.set_height(p)
+        self.ax_p.set_xticklabels([_VISIBLE.get(self.vocab.chars[i], self.vocab.chars[i]) for i in order],
+                                  family="monospace", parse_math=False)  # a '$' is a character, not LaTeX
+        ids = generate(self.model, self.vocab.encode(prompt), self.length, temperature, seed)
+        sample = self.vocab.decode(ids)
+        lines = sample.expandtabs(4).split("\n")[: self.max_lines]
+        self.text.set_text("\n".join(ln if len(ln) <= 90 else ln[:89] + "…" for ln in lines))
+        entropy = float(-(probs[probs > 0] * np.log2(probs[probs > 0])).sum())
+        kind = "near-greedy: repetitive" if temperature < 0.4 else "close to uniform noise" if temperature > 2.5 else "varied"
+        return (f"τ = {temperature:.2f}: next-character entropy {entropy:.2f} bits, top choice "
+                f"{probs.max():.0%}; the sample is {kind}")
+
+
+class ReversalSession:
+    """A :class:`helpers.ui.player.TrainingSession`: train the reversal model step by step and watch the
+    first layer's attention (head 0, one held-out input) turn into the anti-diagonal."""
+
+    def __init__(self, length: int = 8, batch_size: int = 64, seed: int = 0) -> None:
+        self.length, self.batch_size, self.seed = length, batch_size, seed
+        self.x_val, self.y_val = make_reversal_data(200, length, seed=1)
+        self.fig = new_figure(7.0, 3.0)
+        self.ax_loss, self.ax_att = self.fig.subplots(1, 2)
+        (self.line,) = self.ax_loss.plot([], [], lw=1)
+        self.ax_loss.set(xlabel="step", ylabel="train loss (nats)", yscale="log")
+        self.ax_loss.grid(alpha=0.3)
+        self.im = self.ax_att.imshow(np.zeros((length, length)), vmin=0, vmax=1, cmap="viridis")
+        self.ax_att.set(xlabel="input position", ylabel="output position", title="layer 0, head 0")
+        self.ax_loss.set(xlim=(0, 50), ylim=(1e-3, 5))
+        self.fig.tight_layout()
+        self.backdrop = Backdrop(self.fig, [self.line, self.im])  # axes and ticks drawn once
+        self.backdrop.capture()
+        self.reset()
+
+    def reset(self) -> None:
+        self.model = reversal_model(self.length, seed=self.seed)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.rng = np.random.default_rng(self.seed)
+        self.losses: list[float] = []
+
+    def step(self, lr: float) -> float:
+        for group in self.opt.param_groups:
+            group["lr"] = lr  # the player's slider takes effect at the next step
+        x = torch.from_numpy(self.rng.integers(0, 10, size=(self.batch_size, self.length)))
+        loss = F.cross_entropy(self.model(x).reshape(-1, 10), x.flip(1).reshape(-1))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        self.losses.append(loss.item())
+        return self.losses[-1]
+
+    def draw(self) -> str:
+        steps = np.arange(1, len(self.losses) + 1)
+        self.line.set_data(steps, np.maximum(self.losses, 1e-6) if self.losses else [])
+        self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(len(self.losses), 50)))
+        att = self.model.attention_maps(torch.from_numpy(self.x_val[:1])).numpy()[0, 0, 0]  # (T, T)
+        self.im.set_data(att)
+        acc = float(np.mean(np.all(predict(self.model, self.x_val) == self.y_val, axis=1)))
+        loss = f"loss {self.losses[-1]:.3f}" if self.losses else "untrained"
+        return f"{loss}; held-out strings reversed exactly: {acc:.0%}; mirror attention {_mirror_mass(att):.0%}"
+
+
+def plot_positional_encoding(T: int = 64, D: int = 32) -> Figure:
+    """The sinusoidal table as an image, and a few of its columns as curves over position."""
+    pe = positional_encoding(T, D)                                            # (T, D)
+    fig = new_figure(7.5, 3.0)
+    ax_img, ax_curves = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    im = ax_img.imshow(pe.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, origin="lower")
+    fig.colorbar(im, ax=ax_img)
+    ax_img.set(xlabel="position pos", ylabel="dimension j", title=f"PE for T = {T}, D = {D}")
+    for j in (0, 2, 8, 16):
+        if j < D:
+            ax_curves.plot(pe[:, j], label=f"j = {j}")
+    ax_curves.set(xlabel="position pos", ylabel="PE(pos, j)", title="sin columns: slower with j")
+    ax_curves.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_attention_grid(model: GPT, x: np.ndarray) -> Figure:
+    """Every layer's and head's attention for one input ``x`` of shape (T,), one panel each."""
+    x = check_array(x, "x", ndim=1, dtype="int")
+    maps = model.attention_maps(torch.from_numpy(x)[None]).numpy()[:, 0]      # (L, h, T, T)
+    L, h = maps.shape[:2]
+    fig = new_figure(2.2 * h + 0.6, 2.2 * L)
+    axes = fig.subplots(L, h, squeeze=False)
+    for (l_idx, h_idx), ax in np.ndenumerate(axes):
+        ax.imshow(maps[l_idx, h_idx], vmin=0, vmax=1, cmap="viridis")
+        ax.set_title(f"layer {l_idx}, head {h_idx}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[-1, 0].set(xlabel="input position", ylabel="output position")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,137 @@
+r"""Draw the computational graph an autograd :class:`~helpers.autograd.tensor.Tensor` has recorded (notebook 04).
+
+Plain matplotlib, no graphviz: :func:`trace` walks from the output back to the leaves,
+:func:`layout` puts every node in a column (leaves on the left, the output on the right) and a
+row, and :class:`GraphDrawing` draws one box per node, with its value (forward pass) and, after
+``backward()``, its gradient :math:`\partial L/\partial\,\text{node}` (backward pass), and an arrow
+per edge. ``GraphDrawing.update`` rewrites the box texts of a graph with the same structure in
+place, which is what the chapter's slider app does on every move.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.autograd.tensor import Tensor
+from helpers.core.figures import new_figure
+
+__all__ = ["trace", "layout", "node_label", "GraphDrawing", "draw_graph"]
+
+_COLOURS = {"param": "#d6e9f8", "const": "#eeeeee", "op": "#fde9d3", "root": "#d8f0d2"}
+
+
+def trace(root: Tensor) -> tuple[list[Tensor], list[tuple[int, int]]]:
+    """All nodes of ``root``'s graph (parents before children, deterministic order) and the edges
+    as ``(parent index, child index)`` pairs."""
+    if not isinstance(root, Tensor):
+        raise ValueError(f"trace needs a Tensor, got {type(root).__name__}")
+    order: list[Tensor] = []
+    index: dict[int, int] = {}
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:  # iterative post-order depth-first search
+        node, expanded = stack.pop()
+        if expanded:
+            if id(node) not in index:
+                index[id(node)] = len(order)
+                order.append(node)
+            continue
+        if id(node) in index:
+            continue
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(node._parents))
+    edges = [(index[id(p)], index[id(n)]) for n in order for p in n._parents]
+    return order, edges
+
+
+def layout(nodes: list[Tensor], edges: list[tuple[int, int]]) -> np.ndarray:
+    """(x, y) positions, shape (len(nodes), 2): x is the column, y the row.
+
+    An operation sits one column right of its latest input; a leaf sits just left of its first
+    user; leaves are stacked top to bottom in the order they are used, and each operation is
+    placed at the mean height of its inputs, then columns are spread to avoid overlaps.
+    """
+    n = len(nodes)
+    parents: list[list[int]] = [[] for _ in range(n)]
+    children: list[list[int]] = [[] for _ in range(n)]
+    for p, c in edges:
+        parents[c].append(p)
+        children[p].append(c)
+    col = np.zeros(n)
+    for i in range(n):  # nodes are in topological order
+        if parents[i]:
+            col[i] = max(col[p] for p in parents[i]) + 1
+    for i in range(n):
+        if not parents[i] and children[i]:
+            col[i] = min(col[c] for c in children[i]) - 1
+    row = np.zeros(n)
+    leaves = [i for i in range(n) if not parents[i]]
+    for rank, i in enumerate(leaves):
+        row[i] = -rank
+    for i in range(n):
+        if parents[i]:
+            row[i] = np.mean([row[p] for p in parents[i]])
+    for c in np.unique(col):  # at least one row apart within a column, keeping the order
+        members = sorted(np.flatnonzero(col == c), key=lambda i: -row[i])
+        for above, below in zip(members, members[1:]):
+            row[below] = min(row[below], row[above] - 1.0)
+    return np.column_stack([col, row])
+
+
+def _fmt(a: np.ndarray | None) -> str:
+    if a is None:
+        return "–"
+    return f"{float(a.reshape(())) + 0.0:.3g}" if a.size == 1 else f"shape {a.shape}"  # + 0.0: no "-0"
+
+
+def node_label(node: Tensor, show_grad: bool = True) -> str:
+    """Box text: the name or operation, the value and (if present) the gradient."""
+    head = f"{node.name} ({node.op})" if node.name and node.op else (node.name or node.op or "const")
+    text = f"{head}\n= {_fmt(node.data)}"
+    if show_grad and node.requires_grad:
+        text += f"\n∂L: {_fmt(node.grad)}"
+    return text
+
+
+class GraphDrawing:
+    """A figure of ``root``'s graph whose box texts can be updated in place.
+
+    Args:
+        root: the output tensor (call ``backward()`` first to show gradients).
+        show_grad: print each node's gradient under its value.
+        width, height: figure size in inches.
+    """
+
+    def __init__(self, root: Tensor, show_grad: bool = True, width: float = 8.0, height: float = 3.6) -> None:
+        self.show_grad = show_grad
+        self.nodes, self.edges = trace(root)
+        pos = layout(self.nodes, self.edges)
+        self.fig: Figure = new_figure(width, height)
+        self.ax = self.fig.add_axes((0.01, 0.01, 0.98, 0.98))
+        self.ax.set_axis_off()
+        self.ax.set(xlim=(pos[:, 0].min() - 0.6, pos[:, 0].max() + 0.6),
+                    ylim=(pos[:, 1].min() - 0.7, pos[:, 1].max() + 0.7))
+        for p, c in self.edges:  # from the right side of a box to the left side of the next
+            self.ax.annotate("", xy=pos[c] - (0.3, 0), xytext=pos[p] + (0.3, 0),
+                             arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=0, shrinkB=0))
+        self.texts = []
+        for i, node in enumerate(self.nodes):
+            kind = "root" if node is root else ("op" if node._parents else
+                                                ("param" if node.requires_grad else "const"))
+            self.texts.append(self.ax.text(*pos[i], node_label(node, show_grad), ha="center", va="center",
+                                           fontsize=7.5, bbox=dict(boxstyle="round,pad=0.3",
+                                                                   fc=_COLOURS[kind], ec="#555555")))
+
+    def update(self, root: Tensor) -> None:
+        """Show the values and gradients of a new graph with the same structure (in place)."""
+        nodes, edges = trace(root)
+        if len(nodes) != len(self.nodes) or edges != self.edges:
+            raise ValueError(f"update needs a graph with the same structure: expected {len(self.nodes)} nodes "
+                             f"and {len(self.edges)} edges, got {len(nodes)} and {len(edges)}")
+        self.nodes = nodes
+        for text, node in zip(self.texts, nodes):
+            text.set_text(node_label(node, self.show_grad))
+
+
+def draw_graph(root: Tensor, show_grad: bool = True, width: float = 8.0, height: float = 3.6) -> Figure:
+    """The figure of ``root``'s computational graph (display it as a cell's last expression)."""
+    return GraphDrawing(root, show_grad, width, height).fig

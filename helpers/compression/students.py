@@ -1,0 +1,168 @@
+r"""Notebook 13's experiment: a teacher, a student trained alone and a distilled student, on digits.
+
+The set-up: a wide teacher MLP is trained on the full digits training split; a small student
+only sees a few labelled examples (``n_student`` of them). Trained alone it learns from one-hot
+labels; distilled, it also learns from the teacher's softened predictions on those same
+examples (:func:`helpers.compression.distill.distillation_loss_torch`). Same student, same examples, same
+number of steps, same seed: the only difference is the loss.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from helpers.compression.distill import distillation_loss_torch
+from helpers.core.checks import check_range
+
+__all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier", "accuracy",
+           "StudentRow", "compare_students", "plot_students", "latency_ms"]
+
+
+@dataclass(frozen=True)
+class DigitsTensors:
+    """Flattened 8x8 digits as float32 tensors. Shape: ``X_*`` (N, 64), ``y_*`` (N,) int64."""
+
+    X_train: object
+    y_train: object
+    X_test: object
+    y_test: object
+
+
+def digits_tensors(test: float = 0.4, seed: int = 0) -> DigitsTensors:
+    """scikit-learn's digits (pixels in [0, 1]) as a stratified train/test split of torch tensors."""
+    import torch
+    from sklearn.model_selection import train_test_split
+
+    from helpers.core.data import load_digits
+
+    check_range(test, "test", 0.0, 1.0, low_inclusive=False)
+    X, y = load_digits(flatten=True)                                  # (1797, 64), (1797,)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test, random_state=seed, stratify=y)
+    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    return DigitsTensors(f(Xtr), torch.tensor(ytr), f(Xte), torch.tensor(yte))
+
+
+def make_mlp(hidden: int, D: int = 64, K: int = 10, seed: int = 0):
+    """A one-hidden-layer ReLU network D -> hidden -> K with seeded initial weights."""
+    import torch
+    from torch import nn
+
+    check_range(hidden, "hidden", 1, None, integer=True)
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(D, hidden), nn.ReLU(), nn.Linear(hidden, K))
+
+
+def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
+                     alpha: float = 0.3, lr: float = 3e-3, batch: int = 64, seed: int = 0,
+                     progress: bool = False) -> list[float]:
+    """Adam on minibatches for a fixed number of steps; returns the loss of every step.
+
+    With ``teacher_logits`` (one row per training example) the loss is the distillation loss,
+    otherwise plain cross-entropy. ``progress`` shows a ``tqdm`` bar with the running loss.
+
+    Shape:
+        X: (N, D); y: (N,); teacher_logits: (N, K) or None.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    check_range(steps, "steps", 1, None, integer=True)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    if teacher_logits is not None and tuple(teacher_logits.shape[:1]) != tuple(X.shape[:1]):
+        raise ValueError(f"teacher_logits must have one row per example ({X.shape[0]}), "
+                         f"got shape {tuple(teacher_logits.shape)}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    losses: list[float] = []
+    bar = tqdm(range(steps), desc="training", leave=False, disable=not progress)
+    for step in bar:
+        idx = torch.randint(0, len(X), (min(batch, len(X)),), generator=gen)
+        z = model(X[idx])
+        if teacher_logits is None:
+            loss = F.cross_entropy(z, y[idx])
+        else:
+            loss = distillation_loss_torch(z, teacher_logits[idx], y[idx], T=T, alpha=alpha)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if progress and step % 50 == 0:
+            bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    return losses
+
+
+def accuracy(model, X, y) -> float:
+    """Fraction of rows of ``X`` whose arg-max prediction equals ``y``."""
+    import torch
+
+    with torch.no_grad():
+        return float((model(X).argmax(dim=1) == y).float().mean())
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    """One seed of the comparison: test accuracy of the student alone and distilled."""
+
+    seed: int
+    alone: float
+    distilled: float
+
+
+def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: int = 100,
+                     hidden: int = 16, steps: int = 400, T: float = 4.0, alpha: float = 0.3) -> list[StudentRow]:
+    """For each seed: pick ``n_student`` training examples, train the same student twice, test both."""
+    import torch
+
+    check_range(n_student, "n_student", 1, len(data.X_train), integer=True)
+    rows = []
+    for seed in seeds:
+        sub = torch.tensor(np.random.default_rng(seed).choice(len(data.X_train), n_student, replace=False))
+        X, y = data.X_train[sub], data.y_train[sub]
+        with torch.no_grad():
+            z_t = teacher(X)                                          # (n_student, K)
+        alone = make_mlp(hidden, seed=seed)
+        train_classifier(alone, X, y, steps, seed=seed)
+        distilled = make_mlp(hidden, seed=seed)
+        train_classifier(distilled, X, y, steps, teacher_logits=z_t, T=T, alpha=alpha, seed=seed)
+        rows.append(StudentRow(seed, accuracy(alone, data.X_test, data.y_test),
+                               accuracy(distilled, data.X_test, data.y_test)))
+    return rows
+
+
+def plot_students(rows: list[StudentRow]):
+    """Grouped bars of test accuracy per seed: student alone vs distilled (a ``Figure``)."""
+    from helpers.core.figures import new_figure
+
+    if not rows:
+        raise ValueError("rows must hold at least one StudentRow, got an empty list")
+    fig = new_figure(6, 2.6)
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    ax.bar(x - 0.2, [r.alone for r in rows], 0.4, label="student alone")
+    ax.bar(x + 0.2, [r.distilled for r in rows], 0.4, label="student distilled")
+    lo = min(min(r.alone, r.distilled) for r in rows)
+    ax.set(xticks=x, xticklabels=[f"seed {r.seed}" for r in rows], ylabel="test accuracy",
+           ylim=(max(0.0, lo - 0.1), 1.0))
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def latency_ms(model, X, repeat: int = 50) -> float:
+    """Median wall time of one forward pass on ``X`` in milliseconds (no gradients, 2 warm-ups)."""
+    import torch
+
+    check_range(repeat, "repeat", 1, None, integer=True)
+    times = []
+    with torch.no_grad():
+        for i in range(repeat + 2):
+            start = time.perf_counter()
+            model(X)
+            if i >= 2:
+                times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)

@@ -1,0 +1,100 @@
+"""Input validation shared by every chapter.
+
+Validation lives here so that every public function can say, in one line, what it expected
+and what it received, instead of letting a NumPy broadcasting error surface from deep inside.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+__all__ = ["check_array", "check_choice", "check_range"]
+
+
+def _shape_str(shape: Iterable[Any]) -> str:
+    return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+
+
+def check_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
+                shape: tuple[int | None, ...] | None = None, dtype: str = "float",
+                allow_empty: bool = False, finite: bool = True) -> np.ndarray:
+    """Convert ``x`` to an ndarray and validate it, raising a ``ValueError`` that names the problem.
+
+    Args:
+        x: array-like input.
+        name: the argument's name, used in the message.
+        ndim: required number of dimensions (an int or a tuple of allowed ints).
+        shape: required shape; ``None`` entries match any size.
+        dtype: ``"float"`` (any real number; ints and bools are converted to float64, float32 is
+            kept), ``"int"`` (integer labels/indices), or ``"any"``.
+        allow_empty: whether a zero-size array is acceptable.
+        finite: reject NaN and infinity.
+
+    Returns:
+        The validated array (float arrays as float32 or float64).
+    """
+    if isinstance(x, (str, bytes)) or x is None:
+        raise ValueError(f"{name} must be an array of numbers, got {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists etc.
+        raise ValueError(f"{name} must be array-like with a regular shape: {exc}") from None
+    if arr.dtype == object:
+        raise ValueError(f"{name} must be a regular numeric array, got an object array "
+                         f"(ragged lists or mixed types?) of shape {arr.shape}")
+    if dtype == "float":
+        if arr.dtype.kind in "biu":
+            arr = arr.astype(np.float64)
+        elif arr.dtype.kind != "f":
+            raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        elif arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+    elif dtype == "int":
+        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        if arr.dtype.kind not in "iub":
+            raise ValueError(f"{name} must hold integers (class labels or indices), got dtype {arr.dtype}")
+        arr = arr.astype(np.int64)
+    elif dtype != "any":
+        raise ValueError(f"unknown dtype requirement {dtype!r}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape} ({arr.ndim}-D)")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s) in an array of shape {arr.shape}")
+    return arr
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Raise a ``ValueError`` unless ``value`` is one of ``choices``."""
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_range(value: Any, name: str, low: float | None = None, high: float | None = None,
+                *, integer: bool = False, low_inclusive: bool = True) -> Any:
+    """Raise a ``ValueError`` unless ``low <= value <= high`` (and an int if ``integer``)."""
+    if integer:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    elif isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    if too_low or (high is not None and value > high):
+        lo = "(-inf" if low is None else ("[" if low_inclusive else "(") + f"{low}"
+        hi = "inf" if high is None else f"{high}"
+        raise ValueError(f"{name} must be in {lo}, {hi}], got {value!r}")
+    return value

@@ -1,0 +1,93 @@
+"""Notebook 15's figures: embedding size vs error, the item map, components as images, 2-D codes,
+and the transfer comparison. Each function returns a matplotlib ``Figure`` (not registered with pyplot)."""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from helpers.core.checks import check_array
+from helpers.core.figures import new_figure
+
+__all__ = ["plot_rmse_vs_dim", "plot_item_map", "plot_component_rows", "plot_codes", "plot_transfer"]
+
+
+def plot_rmse_vs_dim(dims: list[int], train_rmse: list[float], test_rmse: list[float],
+                     baselines: dict[str, float]) -> Figure:
+    """Training and held-out RMSE of matrix factorisation against the embedding size, with the
+    baselines' held-out RMSE as horizontal lines."""
+    fig = new_figure(5.6, 2.8)
+    ax = fig.add_subplot()
+    ax.plot(dims, train_rmse, "o-", label="MF, training ratings")
+    ax.plot(dims, test_rmse, "o-", label="MF, held-out ratings")
+    for (name, value), style in zip(baselines.items(), ["--", ":"]):
+        ax.axhline(value, color="0.4", ls=style, lw=1, label=f"{name} (held-out)")
+    ax.set(xscale="log", xticks=dims, xticklabels=[str(d) for d in dims], xlabel="embedding size (dim)",
+           ylabel="RMSE", ylim=(0, None))
+    ax.legend(fontsize=7, loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_item_map(coords: np.ndarray, labels: np.ndarray, names: tuple[str, ...]) -> Figure:
+    """Items as points at their 2-D coordinates, one colour per genre. Shape: coords (N, 2), labels (N,)."""
+    coords = check_array(coords, "coords", shape=(None, 2))
+    labels = check_array(labels, "labels", shape=(coords.shape[0],), dtype="int")
+    fig = new_figure(4.4, 3.4)
+    ax = fig.add_subplot()
+    for g, name in enumerate(names):
+        pts = coords[labels == g]
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, label=name)
+    ax.set(xlabel="PC 1 of the film vectors", ylabel="PC 2", xticks=[], yticks=[])
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def plot_component_rows(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
+    """Each entry (k, 64) as a row of 8×8 images, one per direction (blue negative, red positive)."""
+    fig = new_figure(0.65 * n + 1.6, 0.8 * len(rows) + 0.2)
+    axes = fig.subplots(len(rows), n, squeeze=False)
+    for r, (name, vectors) in enumerate(rows.items()):
+        V = check_array(vectors, name, shape=(None, 64))
+        for c in range(n):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c < len(V):
+                lim = np.abs(V[c]).max() or 1.0
+                ax.imshow(V[c].reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)  # (64,) -> (8, 8)
+            else:
+                ax.set_axis_off()
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    fig.subplots_adjust(left=0.2, right=0.99, top=0.97, bottom=0.03, wspace=0.08, hspace=0.12)
+    return fig
+
+
+def plot_codes(codes: dict[str, np.ndarray], labels: np.ndarray) -> Figure:
+    """Side-by-side scatter plots of 2-D codes, coloured by digit. Shape: each code (N, 2); labels (N,)."""
+    fig = new_figure(3.3 * len(codes), 3.0)
+    axes = fig.subplots(1, len(codes), squeeze=False)[0]
+    for ax, (name, Z) in zip(axes, codes.items()):
+        Z = check_array(Z, name, shape=(len(labels), 2))
+        points = ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", s=5, vmin=-0.5, vmax=9.5)
+        ax.set(title=name, xticks=[], yticks=[])
+    fig.colorbar(points, ax=list(axes), ticks=range(10), label="digit")
+    return fig
+
+
+def plot_transfer(results: dict[str, np.ndarray]) -> Figure:
+    """Mean target-task accuracy of every way of training (bars) and every seed (dots)."""
+    fig = new_figure(6.0, 2.6)
+    ax = fig.add_subplot()
+    names = list(results)
+    for x, name in enumerate(names):
+        acc = np.asarray(results[name])
+        ax.bar(x, acc.mean(), 0.6, color="0.6" if name == "scratch" else f"C{x}", alpha=0.8)
+        ax.plot(np.full(len(acc), x) + np.linspace(-0.15, 0.15, len(acc)), acc, "k.", ms=4)
+    lo = min(float(np.min(v)) for v in results.values())
+    ax.set(xticks=range(len(names)), ylabel="test accuracy, digits 5-9", ylim=(max(0.0, lo - 0.1), 1.0))
+    ax.set_xticklabels(["\n".join(n.rsplit(" ", 1)) for n in names], fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,155 @@
+"""Recurrent models in PyTorch for notebook 10: a character LSTM and a sequence classifier.
+
+The from-scratch NumPy cells (:mod:`helpers.rnn.cells`, :mod:`helpers.rnn.bptt`) are for understanding;
+training uses these ``torch.nn`` modules, which share PyTorch's parameter layout with them.
+
+``CharLSTM`` is also the baseline that notebook 11 compares its tiny transformer with, on the same
+corpus and the same metric (bits per character, :mod:`helpers.rnn.charlm`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.core.checks import check_choice, check_range
+
+__all__ = ["CharLSTM", "SequenceClassifier", "generate", "count_parameters"]
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def _check_ids(ids: torch.Tensor, vocab_size: int) -> None:
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.dim() != 2:
+        got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {got}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ValueError(f"ids must lie in [0, {vocab_size}), got range [{int(ids.min())}, {int(ids.max())}]")
+
+
+class CharLSTM(nn.Module):
+    r"""Character-level language model: embedding → LSTM → linear read-out.
+
+    .. math::
+        e_t = E[x_t], \qquad (h_t, c_t) = \mathrm{LSTM}(e_t, (h_{t-1}, c_{t-1})), \qquad
+        \text{logits}_t = W_{\text{out}} h_t + b_{\text{out}}
+
+    and :math:`p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(\text{logits}_t)`.
+
+    Args:
+        vocab_size: number of distinct characters ``K``.
+        embed_dim: size of each character embedding.
+        hidden_size: LSTM state size ``H``.
+        num_layers: stacked LSTM layers.
+
+    Shape:
+        - ids: (N, T) int64 in [0, K)
+        - output of ``forward``: logits (N, T, K)
+        - state for :meth:`forward_state`: a pair ``(h, c)``, each (num_layers, N, H)
+
+    Example:
+        >>> model = CharLSTM(vocab_size=10)
+        >>> model(torch.zeros(2, 5, dtype=torch.long)).shape
+        torch.Size([2, 5, 10])
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1) -> None:
+        super().__init__()
+        check_range(vocab_size, "vocab_size", 1, None, integer=True)
+        check_range(embed_dim, "embed_dim", 1, None, integer=True)
+        check_range(hidden_size, "hidden_size", 1, None, integer=True)
+        check_range(num_layers, "num_layers", 1, None, integer=True)
+        self.vocab_size = int(vocab_size)
+        self.embed = nn.Embedding(vocab_size, embed_dim)
+        self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, vocab_size)
+
+    def forward_state(self, ids: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
+                      ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Logits (N, T, K) and the final state ``(h, c)``; pass the state back in to continue the text."""
+        _check_ids(ids, self.vocab_size)
+        out, state = self.lstm(self.embed(ids), state)  # out: (N, T, H)
+        return self.head(out), state
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits (N, T, K) for ids (N, T), starting from a zero state."""
+        return self.forward_state(ids)[0]
+
+
+@torch.no_grad()
+def generate(model: CharLSTM, prompt_ids: np.ndarray, length: int = 200, temperature: float = 1.0,
+             seed: int = 0) -> np.ndarray:
+    r"""Sample ``length`` ids after ``prompt_ids``, carrying the LSTM state step by step.
+
+    Each new character costs one LSTM step (:math:`O(1)` in the text length), instead of re-reading
+    the whole context as :func:`helpers.rnn.charlm.sample` does, which is what keeps a slider fast.
+    Sampling is from :math:`\mathrm{softmax}(\text{logits} / \tau)`.
+
+    Shape:
+        - prompt_ids: (T,) int64, T >= 1
+        - returns: (T + length,) int64, the prompt followed by the sample
+    """
+    if not isinstance(model, CharLSTM):
+        raise ValueError(f"model must be a CharLSTM (stateful generation needs its forward_state), "
+                         f"got {type(model).__name__}")
+    check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
+    check_range(length, "length", 0, 100_000, integer=True)
+    prompt = torch.as_tensor(np.asarray(prompt_ids), dtype=torch.int64)
+    if prompt.dim() != 1 or prompt.numel() == 0:
+        raise ValueError(f"prompt_ids must be a non-empty 1-D array, got shape {tuple(prompt.shape)}")
+    gen = torch.Generator().manual_seed(int(seed))
+    was_training = model.training
+    model.eval()
+    logits, state = model.forward_state(prompt[None, :])  # logits (1, T, K)
+    out = [prompt]
+    for _ in range(length):
+        scaled = logits[0, -1] / temperature
+        probs = torch.softmax(scaled - scaled.max(), dim=-1)  # subtract max: exp never overflows at tiny tau
+        nxt = torch.multinomial(probs, 1, generator=gen)       # (1,)
+        out.append(nxt)
+        logits, state = model.forward_state(nxt[None, :], state)  # one step: (1, 1, K)
+    model.train(was_training)
+    return torch.cat(out).numpy()
+
+
+class SequenceClassifier(nn.Module):
+    r"""A recurrent network that reads a sequence and predicts one class from its last state.
+
+    .. math:: h_T = \mathrm{Cell}(x_1, \dots, x_T), \qquad \text{logits} = W h_T + b
+
+    Args:
+        cell: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
+        input_size: features per time step ``D``.
+        hidden_size: state size ``H``.
+        num_classes: ``K``.
+        forget_bias: added to the bias of the LSTM forget gate (GRU: update gate) at
+            initialisation; a positive value makes a fresh cell keep its state (Gers et al., 2000;
+            Jozefowicz et al., 2015). Ignored for the vanilla RNN, which has no gate.
+
+    Shape:
+        - x: (N, T, D) float (batch first)
+        - output: logits (N, K)
+    """
+
+    _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_classes: int,
+                 forget_bias: float = 0.0) -> None:
+        super().__init__()
+        check_choice(cell, "cell", list(self._CELLS))
+        check_range(forget_bias, "forget_bias", -20.0, 20.0)
+        self.cell = cell
+        self.rnn = self._CELLS[cell](input_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, num_classes)
+        if cell != "rnn":  # the second gate block is f (LSTM: i, f, g, o) or z (GRU: r, z, n)
+            with torch.no_grad():
+                self.rnn.bias_hh_l0[hidden_size:2 * hidden_size] += forget_bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            raise ValueError(f"x must have shape (N, T, D), got {tuple(x.shape)}")
+        out, _ = self.rnn(x)           # (N, T, H)
+        return self.head(out[:, -1])   # (N, K)

@@ -1,0 +1,298 @@
+r"""A deep stack of dense layers, forward and backward, with every layer's signal recorded
+(notebooks 05 and 06, and their widgets).
+
+Layer :math:`l = 1, \dots, L` computes
+
+.. math:: z_l = h_{l-1} W_l + b_l, \qquad h_l = f(z_l), \qquad h_0 = X,
+
+and the backward pass, given :math:`G = \partial \mathcal{L} / \partial h_L` (the loss is
+:math:`\mathcal{L} = \sum_{n,j} G_{nj} (h_L)_{nj}`), applies the chain rule layer by layer:
+
+.. math:: \frac{\partial \mathcal{L}}{\partial z_l} = \frac{\partial \mathcal{L}}{\partial h_l} \odot f'(z_l), \quad
+          \frac{\partial \mathcal{L}}{\partial W_l} = h_{l-1}^\top \frac{\partial \mathcal{L}}{\partial z_l}, \quad
+          \frac{\partial \mathcal{L}}{\partial h_{l-1}} = \frac{\partial \mathcal{L}}{\partial z_l} W_l^\top .
+
+Each backward step multiplies the gradient by :math:`f'(z_l)` and by :math:`W_l^\top`; over many
+layers those factors compound, which is why gradients vanish or explode. :func:`layer_stats`
+summarises a :class:`DeepTrace` per layer; :func:`torch_forward_backward` computes the same
+trace with PyTorch's autograd, for checking.
+
+Shape: ``X`` (N, D_0); ``weights[l]`` (D_l, D_{l+1}) (our layout, ``x @ W``); each recorded array
+(N, D_l); ``grad_weights[l]`` like ``weights[l]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from helpers.basics.activations import get_activation
+from helpers.training.init import get_initializer, init_weights
+from helpers.core.checks import check_array, check_range
+
+__all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
+           "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch", "accuracy",
+           "silent_units", "silent_fraction"]
+
+# Our activation names -> the torch.nn.functional function with the same definition and defaults.
+TORCH_ACTIVATION_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
+                          "leaky_relu": "leaky_relu", "elu": "elu", "gelu": "gelu", "silu": "silu"}
+
+
+@dataclass
+class DeepTrace:
+    """Everything one forward + backward pass recorded; lists hold one entry per layer 1..L."""
+
+    preacts: list[np.ndarray]           # z_l, (N, D_l)
+    activations: list[np.ndarray]       # h_l = f(z_l), (N, D_l)
+    grad_preacts: list[np.ndarray]      # dL/dz_l, (N, D_l)
+    grad_activations: list[np.ndarray]  # dL/dh_l, (N, D_l)
+    grad_weights: list[np.ndarray]      # dL/dW_l, (D_{l-1}, D_l)
+    grad_biases: list[np.ndarray]       # dL/db_l, (D_l,)
+    grad_input: np.ndarray              # dL/dX, (N, D_0)
+    activation: str = "relu"            # the activation's name, as in ACTIVATIONS
+
+    @property
+    def depth(self) -> int:
+        return len(self.activations)
+
+
+def _check_stack(X: np.ndarray, weights: list, biases: list | None, grad_output: np.ndarray | None):
+    X = check_array(X, "X", ndim=2)
+    if not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError(f"weights must be a non-empty list of (D_in, D_out) arrays, got {type(weights).__name__}")
+    Ws, width = [], X.shape[1]
+    for l, W in enumerate(weights):
+        Ws.append(check_array(W, f"weights[{l}]", ndim=2, shape=(width, None)))
+        width = Ws[-1].shape[1]
+    if biases is None:
+        bs = [np.zeros(W.shape[1]) for W in Ws]
+    else:
+        if len(biases) != len(Ws):
+            raise ValueError(f"biases must have one entry per layer ({len(Ws)}), got {len(biases)}")
+        bs = [check_array(b, f"biases[{l}]", shape=(W.shape[1],)) for l, (b, W) in enumerate(zip(biases, Ws))]
+    G = None if grad_output is None else check_array(grad_output, "grad_output", shape=(X.shape[0], width))
+    return X, Ws, bs, G
+
+
+def forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str = "relu",
+                     biases: list[np.ndarray] | None = None,
+                     grad_output: np.ndarray | None = None) -> DeepTrace:
+    """Run the stack forward and backward in NumPy, keeping every layer's values and gradients.
+
+    Args:
+        X: inputs, (N, D_0).
+        weights: one (D_{l-1}, D_l) array per layer.
+        activation: a name from :data:`helpers.basics.activations.ACTIVATIONS`, applied after every layer.
+        biases: one (D_l,) array per layer; zeros when None.
+        grad_output: :math:`G = \\partial\\mathcal{L}/\\partial h_L`, (N, D_L); ones when None.
+
+    Returns:
+        A :class:`DeepTrace`.
+
+    Raises:
+        ValueError: on bad shapes, or if the signal overflows float64 (beyond about 1e308; a
+        far too large init over very many layers), naming the layer where it happened.
+    """
+    act = get_activation(activation)
+    X, Ws, bs, G = _check_stack(X, weights, biases, grad_output)
+    zs, hs = [], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        h = X
+        for l, (W, b) in enumerate(zip(Ws, bs)):
+            zs.append(h @ W + b)                        # (N, D_l)
+            _check_finite(zs[-1], "forward signal", l)
+            hs.append(act.fn(zs[-1]))
+            h = hs[-1]
+        g_h = np.ones_like(h) if G is None else G
+        gz, gh, gW, gb = [], [], [], []
+        for l in range(len(Ws) - 1, -1, -1):
+            h_prev = X if l == 0 else hs[l - 1]
+            gh.append(g_h)
+            g_z = g_h * act.grad(zs[l])                 # (N, D_l)
+            gz.append(g_z)
+            gW.append(h_prev.T @ g_z)                   # (D_{l-1}, D_l)
+            _check_finite(gW[-1], "gradient", l)
+            gb.append(g_z.sum(axis=0))                  # (D_l,)
+            g_h = g_z @ Ws[l].T                         # (N, D_{l-1})
+    return DeepTrace(zs, hs, gz[::-1], gh[::-1], gW[::-1], gb[::-1], g_h, act.name)
+
+
+def _check_finite(a: np.ndarray, what: str, layer: int) -> None:
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"the {what} overflowed float64 at layer {layer + 1} (expected finite "
+                         f"values, got inf/NaN): the weights are far too large for this depth")
+
+
+def torch_forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str = "relu",
+                           biases: list[np.ndarray] | None = None,
+                           grad_output: np.ndarray | None = None) -> DeepTrace:
+    """The same trace computed by PyTorch autograd in float64 (``torch.nn.functional`` activations;
+    torch's weight layout would be ``W.T``, here we keep ours and write ``h @ W``)."""
+    import torch
+    import torch.nn.functional as F
+
+    X, Ws, bs, G = _check_stack(X, weights, biases, grad_output)
+    fn = getattr(F, TORCH_ACTIVATION_NAMES[get_activation(activation).name])
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    tW = [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in Ws]
+    tb = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in bs]
+    zs, hs, h = [], [], x
+    for W, b in zip(tW, tb):
+        zs.append(h @ W + b)
+        hs.append(fn(zs[-1]))
+        for t in (zs[-1], hs[-1]):
+            t.retain_grad()
+        h = hs[-1]
+    h.backward(torch.ones_like(h) if G is None else torch.tensor(G, dtype=torch.float64))
+
+    def np_(ts: list) -> list[np.ndarray]:
+        return [t.detach().numpy().copy() for t in ts]
+
+    return DeepTrace(np_(zs), np_(hs), np_([z.grad for z in zs]), np_([a.grad for a in hs]),
+                     np_([W.grad for W in tW]), np_([b.grad for b in tb]), x.grad.numpy().copy(),
+                     get_activation(activation).name)
+
+
+def deep_stack_trace(activation: str = "tanh", init: str = "xavier", depth: int = 20,
+                     width: int = 64, n: int = 256, seed: int = 0) -> DeepTrace:
+    """The standard experiment: ``n`` standard-normal inputs of dimension ``width`` through
+    ``depth`` square layers initialised with ``init``, zero biases, and a standard-normal upstream
+    gradient ``G`` (as if a loss sent back a unit-scale error signal)."""
+    check_range(depth, "depth", 1, 200, integer=True)
+    check_range(width, "width", 1, 4096, integer=True)
+    check_range(n, "n", 1, 100_000, integer=True)
+    rng = np.random.default_rng(seed)
+    get_initializer(init)
+    X = rng.standard_normal((n, width))
+    weights = init_weights(init, [width] * (depth + 1), rng)
+    G = rng.standard_normal((n, width))
+    return forward_backward(X, weights, activation, grad_output=G)
+
+
+def _rms(a: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.mean(np.square(a, dtype=np.float64))))
+
+
+def layer_stats(trace: DeepTrace) -> dict[str, np.ndarray]:
+    """Per-layer summaries of a trace, each an array of shape (L,):
+
+    * ``act_std``: std of :math:`h_l` over all samples and units;
+    * ``act_rms``: root-mean-square of :math:`h_l` (scale of the signal, mean included);
+    * ``grad_act_rms``: RMS of :math:`\\partial\\mathcal{L}/\\partial h_l` (the backward signal);
+    * ``grad_w_norm``: Frobenius norm :math:`\\lVert \\partial\\mathcal{L}/\\partial W_l \\rVert`;
+    * ``dead_fraction``: fraction of units whose local derivative :math:`f'(z_l)` is exactly 0
+      for every sample (they pass no gradient at all, e.g. ReLUs that never fire).
+    """
+    grad = get_activation(trace.activation).grad
+    with np.errstate(over="ignore", invalid="ignore"):
+        act_std = np.array([float(np.std(h)) for h in trace.activations])
+    dead = [float(np.mean(np.all(grad(z) == 0, axis=0))) for z in trace.preacts]
+    return {"act_std": act_std,
+            "act_rms": np.array([_rms(h) for h in trace.activations]),
+            "grad_act_rms": np.array([_rms(g) for g in trace.grad_activations]),
+            "grad_w_norm": np.array([_rms(g) * np.sqrt(g.size) for g in trace.grad_weights]),
+            "dead_fraction": np.array(dead)}
+
+
+# ----------------------------------------------------------------------------- training in PyTorch
+# Training comparisons run in PyTorch (fast), with weights drawn by our own initializers.
+def torch_mlp(widths: list[int], activation: str = "relu", init: str | Callable = "he", seed: int = 0):
+    """A ``torch.nn.Sequential`` MLP ``widths[0] -> ... -> widths[-1]``: Linear layers with
+    ``activation`` between them (none after the last: it outputs logits), weights drawn by our
+    initializer ``init`` (a name from :data:`helpers.training.init.INITIALIZERS` or a function
+    ``(n_in, n_out, rng) -> W``) and copied in as ``W.T`` (torch's (out, in) layout), zero biases."""
+    import torch.nn as nn
+
+    from helpers.training.init import copy_into_linear
+
+    if len(widths) < 2:
+        raise ValueError(f"widths must list at least an input and an output size, got {widths}")
+    act_name = TORCH_ACTIVATION_NAMES[get_activation(activation).name]
+    modules = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
+               "elu": nn.ELU, "gelu": nn.GELU, "silu": nn.SiLU}
+    draw = init if callable(init) else get_initializer(init).fn
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(nn.Linear(int(a), int(b)))
+        copy_into_linear(layers[-1], draw(int(a), int(b), rng))
+        if i < len(widths) - 2:
+            layers.append(modules[act_name]())
+    return nn.Sequential(*layers)
+
+
+def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1, steps: int = 300,
+                     plot=None, progress: bool = True) -> dict[str, list[float]]:
+    """Train several classifiers side by side with full-batch SGD on cross-entropy.
+
+    All models see the same data and learning rate, one step each per iteration, so a
+    :class:`helpers.core.plotting.LivePlot` with one metric per model name shows them race. A model
+    whose loss becomes non-finite is stopped (its history ends there: it diverged).
+
+    Returns:
+        ``{name: [loss before step 1, loss before step 2, ...]}``.
+    """
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    X = check_array(X, "X", ndim=2)
+    y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_range(steps, "steps", 1, None, integer=True)
+    xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    opts = {name: torch.optim.SGD(m.parameters(), lr=lr) for name, m in models.items()}
+    history: dict[str, list[float]] = {name: [] for name in models}
+    for step in tqdm(range(steps), desc="training", disable=not progress):
+        values = {}
+        for name, model in models.items():
+            if history[name] and not np.isfinite(history[name][-1]):
+                continue  # diverged: stop this one
+            opts[name].zero_grad()
+            loss = F.cross_entropy(model(xt), yt)
+            loss.backward()
+            opts[name].step()
+            history[name].append(loss.item())
+            values[name] = history[name][-1]
+        if plot is not None:
+            plot.update(step, **values)
+    if plot is not None:
+        plot.close()
+    return history
+
+
+def accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
+    """Fraction of rows of ``X`` (N, D) whose arg-max logit equals the label ``y`` (N,)."""
+    import torch
+
+    X = check_array(X, "X", ndim=2)
+    y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
+    with torch.no_grad():
+        logits = model(torch.tensor(X, dtype=torch.float32))
+    return float((logits.argmax(dim=1).numpy() == y).mean())
+
+
+def silent_units(model, X: np.ndarray) -> list[np.ndarray]:
+    """For each hidden layer of a :func:`torch_mlp`, a boolean mask (D_l,) of the units whose
+    pre-activation is :math:`\\le 0` for **every** row of ``X``. For ReLU those units are dead:
+    output 0 and gradient 0 for all inputs, so gradient descent can never revive them."""
+    import torch
+    import torch.nn as nn
+
+    X = check_array(X, "X", ndim=2)
+    h, masks = torch.tensor(X, dtype=torch.float32), []
+    with torch.no_grad():
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        for module in model:
+            h = module(h)
+            if isinstance(module, nn.Linear) and module is not linears[-1]:
+                masks.append((h <= 0).all(dim=0).numpy())
+    return masks
+
+
+def silent_fraction(model, X: np.ndarray) -> np.ndarray:
+    """The fraction of :func:`silent_units` in each hidden layer, shape (L_hidden,)."""
+    return np.array([float(m.mean()) for m in silent_units(model, X)])

@@ -1,0 +1,317 @@
+r"""A small, fast test bench for notebooks 07 and 08: an MLP on the bundled 8x8 digits.
+
+PyTorch computes the forward pass and the gradients; everything the two chapters teach is ours:
+the update (:mod:`helpers.training.optim`), the learning-rate schedule (:mod:`helpers.training.schedules`), the
+targets (label smoothing and mixup from :mod:`helpers.training.regularization`), the augmentations
+(:mod:`helpers.training.augment`), gradient clipping and early stopping. The optimizer updates NumPy
+*views* of the torch parameters in place (``p.detach().numpy()`` shares memory), so no copy is
+made and the next forward pass sees the new weights.
+
+A run is described by a :class:`RunConfig` and returns a :class:`RunResult` with per-epoch
+curves (measured in eval mode on the clean data) and per-step gradient norms.
+
+Shape: features (N, 64) float32, labels (N,) int64 in [0, 10).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from helpers.training.augment import augment
+from helpers.core.data import load_digits, train_val_test_split
+from helpers.training.optim import make_optimizer
+from helpers.training.regularization import EarlyStopping, clip_grad_norm, mixup, smooth_labels
+from helpers.training.schedules import schedule_values
+from helpers.core.checks import check_range
+
+__all__ = ["DigitsTask", "digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
+           "final", "results_table", "plot_capacity", "plot_steps"]
+
+K = 10  # classes
+
+
+@dataclass(frozen=True)
+class DigitsTask:
+    """Train / validation / test arrays; the test set is only for the final number."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def digits_task(n_train: int | None = None, seed: int = 0) -> DigitsTask:
+    """The 1,797 digits split 60/20/20 (stratified); ``n_train`` keeps only that many training
+    images (a small training set is what makes a big network overfit)."""
+    X, y = load_digits(flatten=True)
+    s = train_val_test_split(X, y, val=0.2, test=0.2, seed=seed)
+    n = len(s.y_train) if n_train is None else check_range(n_train, "n_train", 20, len(s.y_train), integer=True)
+    f32 = np.float32
+    return DigitsTask(s.X_train[:n].astype(f32), s.y_train[:n], s.X_val.astype(f32), s.y_val,
+                      s.X_test.astype(f32), s.y_test)
+
+
+def make_mlp(hidden: tuple[int, ...] = (128,), dropout: float = 0.0, batchnorm: bool = False,
+             activation: str = "relu", d_in: int = 64, init_gain: float | None = None) -> Any:
+    """``Linear -> [BatchNorm] -> act -> [Dropout]`` per hidden layer, then a ``Linear`` to 10 logits.
+
+    ``init_gain`` (optional) rescales PyTorch's default weights, e.g. to make a deep network's
+    gradients explode on purpose.
+    """
+    import torch.nn as nn
+
+    acts = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+    if activation not in acts:
+        raise ValueError(f"activation must be one of {list(acts)}, got {activation!r}")
+    check_range(dropout, "dropout", 0.0, 0.95)
+    layers, width = [], d_in
+    for h in hidden:
+        layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batchnorm else []) + [acts[activation]()]
+        layers += [nn.Dropout(dropout)] if dropout > 0 else []
+        width = h
+    model = nn.Sequential(*layers, nn.Linear(width, K))
+    if init_gain is not None:
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                layer.weight.data.mul_(init_gain)
+    return model
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run. ``optimizer_options`` go to :func:`helpers.training.optim.make_optimizer`."""
+
+    hidden: tuple[int, ...] = (128,)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    optimizer_options: dict = field(default_factory=dict)
+    schedule: str = "constant"
+    epochs: int = 20
+    batch_size: int = 32
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+    batchnorm: bool = False
+    label_smoothing: float = 0.0
+    mixup_alpha: float = 0.0
+    augment: bool = False
+    early_stopping: int = 0      # patience in epochs; 0 = off
+    clip_norm: float = 0.0       # 0 = off
+    init_gain: float | None = None
+    seed: int = 0
+
+
+@dataclass
+class RunResult:
+    """Per-epoch curves (eval mode, clean data), per-step records and the final scores."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    diverged: bool = False
+    best_epoch: int = -1
+    test_acc: float = float("nan")
+
+
+def _evaluate(model: Any, X: Any, y: Any) -> tuple[float, float]:
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    with torch.no_grad():
+        logits = model(X)
+        loss = float(F.cross_entropy(logits, y))
+        acc = float((logits.argmax(1) == y).float().mean())
+    model.train()
+    return loss, acc
+
+
+def train_mlp(task: DigitsTask, config: RunConfig | None = None,
+              on_epoch: Callable[[int, RunResult], None] | None = None, progress: bool = False) -> RunResult:
+    """Train ``make_mlp(...)`` on ``task`` as ``config`` says; return the curves.
+
+    Args:
+        on_epoch: called as ``on_epoch(epoch, result_so_far)`` after every epoch (live plots).
+        progress: show a ``tqdm`` progress bar over the epochs.
+
+    A non-finite loss or gradient stops the run with ``diverged=True`` (no exception).
+    """
+    import torch
+
+    c = RunConfig() if config is None else config
+    check_range(c.epochs, "epochs", 1, 10_000, integer=True)
+    check_range(c.batch_size, "batch_size", 2, None, integer=True)
+    torch.manual_seed(c.seed)
+    rng = np.random.default_rng(c.seed)
+    model = make_mlp(c.hidden, c.dropout, c.batchnorm, c.activation, init_gain=c.init_gain)
+    torch_params = list(model.parameters())
+    params = [p.detach().numpy() for p in torch_params]  # views: in-place updates reach the model
+    opt = make_optimizer(c.optimizer, params, lr=c.lr, weight_decay=c.weight_decay, **c.optimizer_options)
+    n = len(task.y_train)
+    steps_per_epoch = int(np.ceil(n / c.batch_size))
+    lrs = schedule_values(c.schedule, c.lr, c.epochs * steps_per_epoch)
+    stopper = EarlyStopping(c.early_stopping) if c.early_stopping else None
+    data = {k: torch.from_numpy(np.asarray(v)) for k, v in vars(task).items()}
+    res = RunResult()
+    epochs = range(c.epochs)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="epochs", leave=False)
+    for epoch in epochs:
+        for idx in np.array_split(rng.permutation(n), steps_per_epoch):
+            x = task.X_train[idx]
+            if c.augment:
+                images = x.reshape(-1, 8, 8)  # (B, 64) -> (B, H, W)
+                x = augment(images, rng).reshape(len(idx), 64)  # (B, H, W) -> (B, 64)
+            target = smooth_labels(task.y_train[idx], K, c.label_smoothing)  # (B, K); eps = 0: one-hot
+            if c.mixup_alpha > 0:
+                x, target, _, _ = mixup(x, target, c.mixup_alpha, rng)
+            log_probs = torch.log_softmax(model(torch.from_numpy(np.asarray(x, np.float32))), dim=1)
+            loss = -(torch.from_numpy(target.astype(np.float32)) * log_probs).sum(1).mean()
+            model.zero_grad(set_to_none=True)
+            loss.backward()
+            grads = [p.grad.numpy() for p in torch_params]
+            # joint L2 norm before clipping, in float64: a float32 square overflows at |g| ~ 1e19
+            norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in (g.astype(np.float64) for g in grads))))
+            loss_value = float(loss.detach())
+            if not (np.isfinite(loss_value) and np.isfinite(norm)):
+                res.diverged = True
+                break
+            if c.clip_norm:
+                grads, _ = clip_grad_norm(grads, c.clip_norm)
+            opt.lr = float(lrs[len(res.step_loss)])
+            opt.step(grads)
+            res.step_loss.append(loss_value)
+            res.grad_norm.append(norm)
+            res.lrs.append(opt.lr)
+        if res.diverged:
+            break
+        for name, (X, y) in {"train": ("X_train", "y_train"), "val": ("X_val", "y_val")}.items():
+            loss_e, acc_e = _evaluate(model, data[X], data[y])
+            getattr(res, f"{name}_loss").append(loss_e)
+            getattr(res, f"{name}_acc").append(acc_e)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, res)
+        if stopper is not None and stopper.update(res.val_loss[-1], params):
+            break
+    if stopper is not None and stopper.best_params:
+        stopper.restore(params)
+        res.best_epoch = stopper.best_epoch
+    res.test_acc = _evaluate(model, data["X_test"], data["y_test"])[1]
+    return res
+
+
+def compare_runs(task: DigitsTask, configs: dict[str, RunConfig], seeds: tuple[int, ...] = (0,),
+                 metric: str = "train_loss", title: str = "", show: bool = True) -> dict[str, list[RunResult]]:
+    """Train every config with every seed; a live plot follows ``metric`` of the first seed.
+
+    Returns:
+        ``{label: [one RunResult per seed]}``.
+    """
+    from tqdm.auto import tqdm
+
+    from helpers.core.plotting import LivePlot
+
+    if metric not in ("train_loss", "val_loss"):
+        raise ValueError(f"metric must be 'train_loss' or 'val_loss', got {metric!r}")
+    if "step" in configs:  # LivePlot.update(step, **values) cannot take a series named "step"
+        raise ValueError("a run label cannot be 'step' (LivePlot reserves it); use e.g. 'step decay'")
+    if not configs or not seeds:
+        raise ValueError(f"need at least one config and one seed, got {len(configs)} and {len(seeds)}")
+    # about 15 redraws in all: each one renders a PNG, which costs as much as a few epochs
+    every = max(5, len(configs) * max(c.epochs for c in configs.values()) // 15)
+    plot = LivePlot(list(configs), every=every, logy=True, show=show,
+                    title=title or metric.replace("_", " ") + " per epoch")
+    plot.fig.axes[0].set_xlabel("epoch")
+    results: dict[str, list[RunResult]] = {}
+    with tqdm(total=len(configs) * len(seeds), desc="training runs", leave=False, disable=not show) as bar:
+        for label, config in configs.items():
+            results[label] = []
+            for seed in seeds:
+                def record(epoch: int, res: RunResult, label: str = label) -> None:
+                    plot.update(epoch, **{label: getattr(res, metric)[-1]})
+
+                results[label].append(train_mlp(task, replace(config, seed=seed),
+                                                on_epoch=record if seed == seeds[0] else None))
+                bar.update(1)
+    plot.close()
+    return results
+
+
+def final(runs: list[RunResult], name: str) -> float:
+    """The mean over seeds of a metric's last value (``"val_acc"``, ``"train_loss"``, ...), or of
+    ``"test_acc"``, ``"best_val_loss"``, ``"epochs"``. A diverged run counts as NaN."""
+    def one(r: RunResult) -> float:
+        if name == "test_acc":
+            return r.test_acc
+        if name == "epochs":
+            return float(len(r.val_loss))
+        if name == "best_val_loss":
+            return min(r.val_loss) if r.val_loss else float("nan")
+        series = getattr(r, name)
+        return float(series[-1]) if series and not r.diverged else float("nan")
+    return float(np.mean([one(r) for r in runs]))
+
+
+def results_table(results: dict[str, list[RunResult]],
+                  columns: tuple[str, ...] = ("train_loss", "train_acc", "val_loss", "val_acc", "epochs")) -> str:
+    """A Markdown table of :func:`final` values (mean over seeds), one row per run label."""
+    head = "| run | " + " | ".join(c.replace("_", " ") for c in columns) + " |"
+    rule = "|---|" + "---:|" * len(columns)
+    rows = []
+    for label, runs in results.items():
+        cells = []
+        for c in columns:
+            v = final(runs, c)
+            cells.append("diverged" if not np.isfinite(v) else f"{v:.0f}" if c == "epochs" else f"{v:.3f}")
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join([head, rule, *rows])
+
+
+def plot_capacity(widths: list[int], results: list[RunResult]) -> Any:
+    """Final train and validation accuracy (left) and loss (right) against hidden width."""
+    from helpers.core.figures import new_figure
+
+    if len(widths) != len(results) or not widths:
+        raise ValueError(f"need one result per width, got {len(widths)} widths and {len(results)} results")
+    fig = new_figure(8.0, 3.0)
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("acc", "loss")):
+        for split, colour in (("train", "C0"), ("val", "C3")):
+            ax.plot(widths, [getattr(r, f"{split}_{metric}")[-1] for r in results], "o-", color=colour,
+                    label="training" if split == "train" else "validation")
+        ax.set(xscale="log", xlabel="hidden units (log scale)", ylabel="accuracy" if metric == "acc" else "loss")
+        ax.grid(alpha=0.3)
+    axes[1].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_steps(results: dict[str, RunResult]) -> Any:
+    """Per-step gradient norm (left) and mini-batch loss (right), log scales; a diverged run is
+    drawn up to its last finite step and marked in the legend."""
+    from helpers.core.figures import new_figure
+
+    fig = new_figure(8.0, 3.0)
+    ax_g, ax_l = fig.subplots(1, 2)
+    for label, r in results.items():
+        name = label + (f" (diverged at step {len(r.step_loss) + 1})" if r.diverged else "")
+        ax_g.semilogy(r.grad_norm, lw=1.2, label=name)
+        ax_l.semilogy(r.step_loss, lw=1.2)
+    ax_g.set(xlabel="step", ylabel="gradient norm ||g||")
+    ax_l.set(xlabel="step", ylabel="mini-batch loss")
+    for ax in (ax_g, ax_l):
+        ax.grid(alpha=0.3)
+    ax_g.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,91 @@
+"""A figure's static layer drawn once and reused, so a slider move only draws what moved.
+
+Most of a redraw is spent on things that never change: axes, tick labels, contour lines, legends.
+:class:`Backdrop` renders those once into pixels, shows the pixels as a figure image and hides
+the originals; :func:`helpers.core.figures.render_png` then rasterises only the moving artists on top
+(the idea of blitting, but through an ordinary ``savefig``, so ``Panel`` needs no change).
+
+To change something static (limits, which contours show, ticks)::
+
+    backdrop.restore()      # the real static artists are back, the cached pixels gone
+    ax.set_xlim(...)        # edit freely
+    backdrop.capture()      # cache the new static layer
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = ["Backdrop", "grown", "decades"]
+
+
+class Backdrop:
+    """Cache everything in ``fig`` except the ``dynamic`` artists as one image.
+
+    Args:
+        fig: a figure with an Agg canvas (:func:`helpers.core.figures.new_figure`), laid out already.
+        dynamic: the artists that change on a slider move; they are drawn normally, on top.
+            (Use ``ax.text`` for a changing title: an Axes title repositions itself against the
+            hidden tick labels.)
+    """
+
+    def __init__(self, fig: Figure, dynamic: Iterable[Artist]) -> None:
+        self.fig = fig
+        self.dynamic = list(dynamic)
+        self._image = None
+        self._hidden: list[Artist] = []
+
+    def restore(self) -> None:
+        """Drop the cached pixels and show the static artists again, exactly those we hid."""
+        if self._image is not None:
+            self._image.remove()
+            self._image = None
+        for artist in self._hidden:
+            artist.set_visible(True)
+        self._hidden = []
+
+    def capture(self) -> None:
+        """Render the static layer (everything visible but the dynamic artists) and cache it."""
+        self.restore()
+        dynamic_shown = [a.get_visible() for a in self.dynamic]
+        for artist in self.dynamic:
+            artist.set_visible(False)
+        self.fig.canvas.draw()
+        pixels = np.asarray(self.fig.canvas.buffer_rgba()).copy()  # (H, W, 4), top row first
+        for artist, shown in zip(self.dynamic, dynamic_shown):
+            artist.set_visible(shown)
+        keep = {id(a) for a in self.dynamic}
+        self._hidden = [child for ax in self.fig.axes for child in ax.get_children()
+                        if id(child) not in keep and child.get_visible()]
+        for artist in self._hidden:
+            artist.set_visible(False)
+        self._image = self.fig.figimage(pixels, origin="upper", zorder=-1)
+
+    def set_limits(self, ax: Axes, xlim: tuple[float, float] | None = None,
+                   ylim: tuple[float, float] | None = None) -> bool:
+        """Set ``ax``'s limits, re-capturing the static layer only if they change (returns whether
+        they did). Pair it with :func:`grown` / :func:`decades` so limits change rarely."""
+        new_x = ax.get_xlim() if xlim is None else tuple(map(float, xlim))
+        new_y = ax.get_ylim() if ylim is None else tuple(map(float, ylim))
+        if np.allclose(new_x, ax.get_xlim()) and np.allclose(new_y, ax.get_ylim()):
+            return False
+        self.restore()
+        ax.set(xlim=new_x, ylim=new_y)
+        self.capture()
+        return True
+
+
+def grown(n: float, start: float) -> float:
+    """The smallest ``start * 2**k >= n`` (k >= 0): an axis that doubles when the data outgrow it."""
+    return float(start * 2 ** max(0, math.ceil(math.log2(max(n, 1e-300) / start))))
+
+
+def decades(lo: float, hi: float) -> tuple[float, float]:
+    """``(lo, hi)`` widened to whole powers of ten, for a log axis that rarely moves."""
+    lo, hi = max(lo, 1e-300), max(hi, lo * 10)
+    return 10.0 ** math.floor(math.log10(lo)), 10.0 ** math.ceil(math.log10(hi))

@@ -1,0 +1,103 @@
+"""The UI layer: every app's slider latency and every training player's frame time (kernel side).
+
+    python -m tools.bench --only ui
+
+Sliders: for every App in ``helpers.apps``, the median time of one slider move (``update`` + PNG
+render) while sweeping each control across its range.
+
+Players: A frame is what one tick of the Play widget costs in the kernel: the session's updates at the
+notebook's "updates / frame" setting, one ``draw`` and one PNG render (``player.frame_ms``). The
+goal is a median of at most 50 ms. The reference, run in the same process, is the same updates
+without drawing: the ratio is the price of watching the training.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from helpers.apps import ch11_transformer as app11
+from helpers.apps.ch04_backprop import TrainingSession as MoonsSession
+from helpers.apps.ch03_gradient_descent import BatchSizeRace
+from helpers.apps.ch12_gan import GANTrainingSession
+from helpers.apps.ch07_optimizers import OptimizerRace
+from helpers.ui.player import TrainingPlayer
+
+SECTION = "training player: kernel time per frame (goal: median <= 50 ms)"
+SLIDERS = "widget latency (update + render, median over a sweep)"
+
+# name -> (player as the notebook builds it, frames to time)
+PLAYERS = {
+    "03 batch-size race (2 updates / frame)": (
+        lambda: TrainingPlayer(BatchSizeRace(batch_size=20), lr=0.05, lr_range=(1e-3, 1.0), steps_per_tick=2), 40),
+    "04 two-moons MLP (5 updates / frame)": (
+        lambda: TrainingPlayer(MoonsSession(), lr=0.3, lr_range=(1e-3, 10.0), steps_per_tick=5, max_steps=3000), 40),
+    "07 optimizer race (10 updates / frame)": (
+        lambda: TrainingPlayer(OptimizerRace(), lr=None, steps_per_tick=10, max_steps=5000), 40),
+    "11 reversal transformer (5 updates / frame)": (
+        lambda: TrainingPlayer(app11.ReversalSession(length=8), lr=3e-3, lr_range=(1e-4, 1e-1), steps_per_tick=5), 20),
+    "12 ring GAN (4 rounds / frame, the notebook's setting)": (
+        lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
+                               steps_per_tick=4, max_steps=3000), 20),
+    "12 ring GAN (1 round / frame)": (
+        lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
+                               steps_per_tick=1, max_steps=3000), 40),
+}
+
+
+def sweep_values(control, n: int = 8) -> list:
+    import ipywidgets as W
+
+    if isinstance(control, W.FloatLogSlider):
+        return list(control.base ** np.linspace(control.min, control.max, n))
+    if isinstance(control, W.IntSlider):
+        return sorted(set(int(v) for v in np.linspace(control.min, control.max, n)))
+    if hasattr(control, "min") and hasattr(control, "max"):
+        return list(np.linspace(control.min, control.max, n))
+    if hasattr(control, "options"):
+        from helpers.ui.widgets import control_extremes
+
+        return control_extremes(control)
+    return [control.value]
+
+
+def bench_sliders(report) -> None:
+    from helpers.apps import all_apps
+    from helpers.core.figures import render_png
+
+    for name, cls in all_apps().items():
+        app = cls()
+        controls = app.controls()
+        defaults = app.defaults()
+        for cname, control in controls.items():
+            times = []
+            for value in sweep_values(control):
+                values = dict(defaults, **{cname: value})
+                start = time.perf_counter()
+                app.safe_update(**values)
+                render_png(app.fig)
+                times.append((time.perf_counter() - start) * 1e3)
+            report.add(SLIDERS, f"{name}.{cname}",
+                       f"{statistics.median(times):.0f} ms (max {max(times):.0f} ms)")
+
+
+def run(report) -> None:
+    torch.set_num_threads(1)
+    bench_sliders(report)
+    for name, (make, frames) in PLAYERS.items():
+        player = make()
+        for tick in range(1, frames + 1):  # what the Play widget does in the browser
+            player.play.value = tick
+        frame = statistics.median(player.frame_ms[2:])  # the first frames pay one-off caches
+        session, per_frame = player.session, player.steps_per_tick
+        times = []
+        for _ in range(frames):
+            start = time.perf_counter()
+            for _ in range(per_frame):
+                session.step(player.lr)
+            times.append((time.perf_counter() - start) * 1e3)
+        updates = statistics.median(times)
+        report.add(SECTION, name, f"frame {frame:.0f} ms (max {max(player.frame_ms[2:]):.0f}); "
+                                  f"updates alone {updates:.0f} ms; frame / updates {frame / updates:.1f}x")
