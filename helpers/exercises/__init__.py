@@ -36,23 +36,38 @@ class Feedback:
         return self.message
 
 
-def run_check(title: str, check: Callable[[], str | None], hint: str = "") -> Feedback:
+_WRONG_ATTEMPTS: dict[str, int] = {}  # per check title: wrong answers so far (for progressive hints)
+
+
+def run_check(title: str, check: Callable[[], str | None], hint: str = "",
+              hints: tuple[str, ...] = ()) -> Feedback:
     """Run ``check()``, which returns None when the answer is right or a string saying what is wrong.
 
-    An answer still set to ``...`` reads as "not attempted yet"; any exception raised by the
-    learner's code is reported with its type and message (the learner's bug, shown plainly).
+    An answer still set to ``...`` reads as "not attempted yet" and gets no hint: the learner tries
+    first. Each wrong attempt shows the next of ``hints`` (a gentle one, then a stronger one; the
+    last repeats); ``hint`` is the older single-hint form. Any exception raised by the learner's
+    code is reported with its type and message (the learner's bug, shown plainly).
     """
+    attempted = True
     try:
         problem = check()
     except NotImplementedError:
-        problem = "not attempted yet: replace the `...` with your answer."
+        problem, attempted = "not attempted yet: replace the `...` with your answer, then run the cell.", False
     except Exception as exc:
         problem = f"your code raised {type(exc).__name__}: {exc}"
     if problem is None:
+        _WRONG_ATTEMPTS.pop(title, None)
         msg = f"✅ {title}: correct."
         ok = True
     else:
-        msg = f"❌ {title}: {problem}" + (f"\n   hint: {hint}" if hint else "")
+        ladder = tuple(hints) or ((hint,) if hint else ())
+        shown = ""
+        if attempted and ladder:
+            n = _WRONG_ATTEMPTS[title] = _WRONG_ATTEMPTS.get(title, 0) + 1
+            shown = ladder[min(n, len(ladder)) - 1]
+            label = "hint" if n == 1 or len(ladder) == 1 else "stronger hint"
+            shown = f"\n   {label}: {shown}"
+        msg = f"❌ {title}: {problem}" + shown
         ok = False
     print(msg)
     return Feedback(ok, msg)
