@@ -6,13 +6,23 @@ notebook output. Nothing here imports ipywidgets.
 """
 from __future__ import annotations
 
+import base64
 import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-__all__ = ["new_figure", "render_png"]
+__all__ = ["new_figure", "render_png", "show_figure", "FigureWithAlt", "OKABE_ITO", "PALETTE", "LINESTYLES",
+           "MARKERS"]
+
+# The course's colour-blind-safe palette (Okabe & Ito, 2008), in the order series should use it.
+OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+             "purple": "#CC79A7", "sky": "#56B4E9", "yellow": "#F0E442", "black": "#000000"}
+PALETTE = list(OKABE_ITO.values())
+# Where colour carries meaning, a line style or marker carries it too (series i uses entry i).
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2, 1, 2))]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 
 def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figure:
@@ -38,3 +48,44 @@ def render_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
     return buf.getvalue()
+
+
+class FigureWithAlt:
+    """A figure for a notebook output: a 2x-resolution PNG shown at its nominal size, stored with a
+    one-sentence text alternative as its ``text/plain`` (what a screen reader, a code host without
+    images and nbval's text comparison see).
+
+    Made by :func:`show_figure`; the notebook displays it as a cell's last expression.
+    """
+
+    def __init__(self, fig: Figure, alt: str, scale: int = 2) -> None:
+        if not isinstance(fig, Figure):
+            raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+        if not isinstance(alt, str) or len(alt.strip()) < 10:
+            raise ValueError(f"alt must be a sentence saying what the figure shows, got {alt!r}")
+        if scale not in (1, 2, 3):
+            raise ValueError(f"scale must be 1, 2 or 3, got {scale!r}")
+        self.fig, self.alt, self.scale = fig, alt.strip(), scale
+        dpi = fig.dpi
+        fig.set_dpi(dpi * scale)
+        try:
+            self.png = render_png(fig)
+        finally:
+            fig.set_dpi(dpi)
+        self.width = int(round(fig.get_figwidth() * dpi))
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": f"Figure: {self.alt}"}
+        return data, {"image/png": {"width": self.width, "alt": self.alt}}
+
+
+def show_figure(fig: Figure, alt: str, scale: int = 2) -> FigureWithAlt:
+    """Wrap ``fig`` for display with its text alternative ``alt`` (see :class:`FigureWithAlt`).
+
+    Example:
+        >>> fig = new_figure(2, 1)
+        >>> out = show_figure(fig, "An empty figure, two inches wide.")
+        >>> out._repr_mimebundle_()[0]["text/plain"]
+        'Figure: An empty figure, two inches wide.'
+    """
+    return FigureWithAlt(fig, alt, scale)
