@@ -44,9 +44,10 @@ def test_sdpa_matches_torch_value_and_grads(shape, mask_kind, rng):
     value, (dq, dk, dv) = torch_value_and_grads(
         lambda a, b, c: F.scaled_dot_product_attention(a, b, c, attn_mask=tmask, is_causal=causal), q, k, v,
         upstream=upstream)
-    out, weights = A.scaled_dot_product_attention(q, k, v, mask, causal)
+    out, cache = A.attention_forward(q, k, v, mask, causal)
     assert_close(out, value, what="output")
-    ours = A.attention_backward(upstream, q, k, v, weights)
+    assert_close(A.scaled_dot_product_attention(q, k, v, mask, causal)[0], value, what="value API")
+    ours = A.attention_backward(upstream, cache)
     for name, g, t in zip("qkv", ours, (dq, dk, dv)):
         assert_close(g, t, what=f"d{name}")
 
@@ -55,10 +56,11 @@ def test_fully_masked_row_is_zero_like_torch_sdpa(rng):
     q, k, v = rng.standard_normal((1, 3, 4)), rng.standard_normal((1, 5, 4)), rng.standard_normal((1, 5, 2))
     mask = np.ones((1, 3, 5), dtype=bool)
     mask[0, 1] = False
-    out, weights = A.scaled_dot_product_attention(q, k, v, mask)
+    out, cache = A.attention_forward(q, k, v, mask)
+    weights = cache.weights
     assert np.all(weights[0, 1] == 0) and np.all(out[0, 1] == 0)
     assert np.allclose(weights[0, [0, 2]].sum(axis=-1), 1)
-    dq, dk, dv = A.attention_backward(np.ones_like(out), q, k, v, weights)
+    dq, dk, dv = A.attention_backward(np.ones_like(out), cache)
     assert np.all(dq[0, 1] == 0) and np.all(np.isfinite(dk)) and np.all(np.isfinite(dv))
     torch_out = F.scaled_dot_product_attention(*(torch.from_numpy(a) for a in (q, k, v)),
                                                attn_mask=torch.from_numpy(mask))
@@ -121,7 +123,7 @@ def test_mha_matches_torch_value_and_every_grad(case, mask_kind, self_attention,
     out_t, w_t = mha(tq, tk, tv, average_attn_weights=False, **kwargs)
     out_t.backward(torch.from_numpy(upstream))
 
-    out, cache = A.multi_head_attention(x_q, x_k, x_v, params, h, mask=mask, causal=causal)
+    out, cache = A.multi_head_attention_forward(x_q, x_k, x_v, params, h, mask=mask, causal=causal)
     assert_close(out, out_t.detach().numpy(), what="output")
     assert_close(cache.weights, w_t.detach().numpy(), what="per-head weights")
     dx_q, dx_k, dx_v, grads = A.multi_head_attention_backward(upstream, cache)
@@ -141,7 +143,7 @@ def test_mha_fully_masked_sequence_gives_the_output_bias_where_torch_gives_nan(r
     params = A.mha_params_from_torch(mha)
     x = rng.standard_normal((2, 4, 8))
     mask = A.padding_mask(np.array([4, 0]), 4)  # the second sequence is all padding
-    out, _ = A.multi_head_attention(x, x, x, params, 2, mask=mask)
+    out, _ = A.multi_head_attention_forward(x, x, x, params, 2, mask=mask)
     assert np.allclose(out[1], params.b_out)  # zero attention output, then the output projection's bias
     t = torch.from_numpy(x)
     torch_out, _ = mha(t, t, t, key_padding_mask=~torch.from_numpy(mask[:, 0]))
@@ -163,7 +165,7 @@ def test_layer_norm_matches_torch_value_and_grads(shape, rng):
     gamma, beta = rng.standard_normal(D), rng.standard_normal(D)
     value, (dx, dgamma, dbeta) = torch_value_and_grads(
         lambda a, g, b: F.layer_norm(a, (D,), g, b, eps=1e-5), x, gamma, beta, upstream=upstream)
-    y, cache = A.layer_norm(x, gamma, beta)
+    y, cache = A.layer_norm_forward(x, gamma, beta)
     assert_close(y, value, what="layer norm")
     for name, ours, theirs in zip(("dx", "dgamma", "dbeta"), A.layer_norm_backward(upstream, cache), (dx, dgamma, dbeta)):
         assert_close(ours, theirs, what=name)
@@ -175,7 +177,7 @@ def test_layer_norm_matches_the_torch_module(rng):
         ln.weight.normal_()
         ln.bias.normal_()
     x = rng.standard_normal((4, 6))
-    y, _ = A.layer_norm(x, ln.weight.detach().numpy(), ln.bias.detach().numpy(), eps=ln.eps)
+    y, _ = A.layer_norm_forward(x, ln.weight.detach().numpy(), ln.bias.detach().numpy(), eps=ln.eps)
     assert_close(y, ln(torch.from_numpy(x)).detach().numpy(), what="nn.LayerNorm")
 
 
@@ -183,8 +185,8 @@ def test_layer_norm_matches_the_torch_module(rng):
 def test_layer_norm_ignores_shift_and_scale_of_its_input(offset, scale, seed):
     x = np.random.default_rng(seed).standard_normal((3, 16))
     g, b = np.ones(16), np.zeros(16)
-    y, _ = A.layer_norm(x, g, b, eps=1e-12)
-    y2, _ = A.layer_norm(offset + scale * x, g, b, eps=1e-12)
+    y, _ = A.layer_norm_forward(x, g, b, eps=1e-12)
+    y2, _ = A.layer_norm_forward(offset + scale * x, g, b, eps=1e-12)
     assert np.all(np.isfinite(y2))
     assert np.allclose(y, y2, atol=1e-5)  # the two-pass variance survives a large mean
 
@@ -231,10 +233,10 @@ def test_attention_finite_with_scores_up_to_1e4(data, T, d, causal):
     q = data.draw(hnp.arrays(np.float64, (1, T, d), elements=elems))
     k = data.draw(hnp.arrays(np.float64, (1, T, d), elements=elems))
     v = data.draw(hnp.arrays(np.float64, (1, T, d), elements=st.floats(-1e4, 1e4)))
-    out, w = A.scaled_dot_product_attention(q, k, v, causal=causal)
-    assert np.all(np.isfinite(out)) and np.allclose(w.sum(axis=-1), 1.0)
+    out, cache = A.attention_forward(q, k, v, causal=causal)
+    assert np.all(np.isfinite(out)) and np.allclose(cache.weights.sum(axis=-1), 1.0)
     assert np.all(np.abs(out) <= np.abs(v).max() + 1e-6)  # a weighted average stays inside the values' range
-    grads = A.attention_backward(np.ones_like(out), q, k, v, w)
+    grads = A.attention_backward(np.ones_like(out), cache)
     assert all(np.all(np.isfinite(g)) for g in grads)
 
 
@@ -276,15 +278,15 @@ def test_bad_masks_and_sizes(rng):
         A.scaled_dot_product_attention(q, k, v, mask=np.ones((4, 4), dtype=bool))
     with pytest.raises(ValueError, match=r"lengths must lie in \[0, 3\], got range \[1, 4\]"):
         A.padding_mask(np.array([1, 4]), 3)
-    with pytest.raises(ValueError, match=r"d_out must have shape \(2, 3, 6\), got \(2, 3, 5\)"):
-        out, w = A.scaled_dot_product_attention(q, k, v)
-        A.attention_backward(np.zeros((2, 3, 5)), q, k, v, w)
+    with pytest.raises(ValueError, match=r"dy must have shape \(2, 3, 6\), got \(2, 3, 5\)"):
+        out, cache = A.attention_forward(q, k, v)
+        A.attention_backward(np.zeros((2, 3, 5)), cache)
     x = rng.standard_normal((2, 3, 6))
     with pytest.raises(ValueError, match=r"D must be divisible by num_heads, got D=6, num_heads=4"):
-        A.multi_head_attention(x, x, x, A.init_mha_params(6, rng), 4)
+        A.multi_head_attention_forward(x, x, x, A.init_mha_params(6, rng), 4)
     with pytest.raises(ValueError, match=r"w_in must have shape \(18, 6\), got \(24, 8\)"):
-        A.multi_head_attention(x, x, x, A.init_mha_params(8, rng), 2)
+        A.multi_head_attention_forward(x, x, x, A.init_mha_params(8, rng), 2)
     with pytest.raises(ValueError, match=r"gamma must have shape \(6\), got \(5,\)"):
-        A.layer_norm(x, np.ones(5), np.zeros(6))
+        A.layer_norm_forward(x, np.ones(5), np.zeros(6))
     with pytest.raises(ValueError, match=r"T must be in \[1, inf\], got 0"):
         A.positional_encoding(0, 4)

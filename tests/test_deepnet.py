@@ -39,7 +39,7 @@ def test_output_and_parameter_gradients_match_torch(activation, widths, rng):
         return h
 
     value, grads = torch_value_and_grads(torch_stack, X, *Ws, *bs, upstream=G)
-    trace = D.forward_backward(X, Ws, activation, biases=bs, grad_output=G)
+    trace = D.forward_backward(X, Ws, activation, biases=bs, dy=G)
     assert_close(trace.activations[-1], value, what="output")
     assert_close(trace.grad_input, grads[0], what="dL/dX")
     for l in range(L):
@@ -51,8 +51,8 @@ def test_output_and_parameter_gradients_match_torch(activation, widths, rng):
 @pytest.mark.parametrize("widths", WIDTHS[1:], ids=str)
 def test_every_recorded_layer_matches_torch(activation, widths, rng):
     X, Ws, bs, G = _stack(rng, widths)
-    ours = D.forward_backward(X, Ws, activation, biases=bs, grad_output=G)
-    theirs = D.torch_forward_backward(X, Ws, activation, biases=bs, grad_output=G)
+    ours = D.forward_backward(X, Ws, activation, biases=bs, dy=G)
+    theirs = D.torch_forward_backward(X, Ws, activation, biases=bs, dy=G)
     assert ours.activation == theirs.activation == activation
     for field in ("preacts", "activations", "grad_preacts", "grad_activations", "grad_weights", "grad_biases"):
         for l, (a, b) in enumerate(zip(getattr(ours, field), getattr(theirs, field))):
@@ -63,7 +63,7 @@ def test_every_recorded_layer_matches_torch(activation, widths, rng):
 def test_default_bias_and_upstream(rng):
     X, Ws, _, _ = _stack(rng, [3, 4, 2])
     a = D.forward_backward(X, Ws, "tanh")
-    b = D.forward_backward(X, Ws, "tanh", biases=[np.zeros(4), np.zeros(2)], grad_output=np.ones((6, 2)))
+    b = D.forward_backward(X, Ws, "tanh", biases=[np.zeros(4), np.zeros(2)], dy=np.ones((6, 2)))
     assert_close(a.grad_input, b.grad_input)
     assert a.depth == 2
 
@@ -82,7 +82,7 @@ def test_gradient_matches_central_differences(depth, width, seed):
     X = rng.standard_normal((3, width))
     Ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(depth)]
     G = rng.standard_normal((3, width))
-    trace = D.forward_backward(X, Ws, "tanh", grad_output=G)
+    trace = D.forward_backward(X, Ws, "tanh", dy=G)
     E = rng.standard_normal(Ws[0].shape)
     h = 1e-6
     plus = D.forward_backward(X, [Ws[0] + h * E] + Ws[1:], "tanh").activations[-1]
@@ -134,7 +134,7 @@ def test_overflow_is_a_clear_error():
     (lambda: D.forward_backward(np.ones((4, 3)), []), ["non-empty list", "list"]),
     (lambda: D.forward_backward(np.ones((4, 3)), [np.ones((3, 2))], biases=[]), ["one entry per layer (1)", "0"]),
     (lambda: D.forward_backward(np.ones((4, 3)), [np.ones((3, 2))], biases=[np.ones(3)]), ["biases[0]", "(2)", "(3,)"]),
-    (lambda: D.forward_backward(np.ones((4, 3)), [np.ones((3, 2))], grad_output=np.ones((4, 3))), ["grad_output", "(4, 2)"]),
+    (lambda: D.forward_backward(np.ones((4, 3)), [np.ones((3, 2))], dy=np.ones((4, 3))), ["dy", "(4, 2)"]),
     (lambda: D.forward_backward(np.full((2, 3), np.nan), [np.ones((3, 2))]), ["X", "finite", "NaN"]),
     (lambda: D.forward_backward(np.ones((0, 3)), [np.ones((3, 2))]), ["X", "empty", "(0, 3)"]),
     (lambda: D.forward_backward(np.ones((2, 3)), [np.ones((3, 2))], "softmax"), ["softmax", "relu"]),

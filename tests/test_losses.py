@@ -27,7 +27,7 @@ def test_softmax_and_its_backward_match_torch(rng, shape):
     value, (grad,) = torch_value_and_grads(lambda t: torch.softmax(t, dim=1), z, upstream=g)
     p = L.softmax(z)
     assert_close(p, value, what="softmax")
-    assert_close(L.softmax_backward(p, g), grad, what="softmax backward")
+    assert_close(L.softmax_backward(g, L.SoftmaxCache(p)), grad, what="softmax backward")
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -61,7 +61,7 @@ def test_cross_entropy_gradient_is_p_minus_y_through_the_chain_rule(rng):
     z, y = _logits(rng, (6, 4)), rng.integers(0, 4, 6)
     p, Y = L.softmax(z), L.one_hot(y, 4)
     # dJ/dp = -Y / (N p), back through softmax: the 1/p cancels and p - y remains.
-    via_chain = L.softmax_backward(p, -Y / (p * len(y)))
+    via_chain = L.softmax_backward(-Y / (p * len(y)), L.SoftmaxCache(p))
     assert_close(via_chain, (p - Y) / len(y), atol=1e-12, what="chain rule")
     assert_close(L.cross_entropy_grad(z, y), (p - Y) / len(y), what="p - y")
 
@@ -158,7 +158,7 @@ BAD = [
     (lambda: L.mse(np.ones(3), np.array([1.0, np.inf, 0.0])), r"target must be finite"),
     (lambda: L.mse(np.array([]), np.array([])), r"pred must not be empty"),
     (lambda: L.binary_cross_entropy_with_logits(np.ones(2), np.array([0.0, 2.0])), r"targets must lie in \[0, 1\], got range \[0, 2\]"),
-    (lambda: L.softmax_backward(np.ones((2, 2)) / 2, np.ones((2, 3))), r"grad_probs must have shape \(2, 2\), got \(2, 3\)"),
+    (lambda: L.softmax_backward(np.ones((2, 3)), L.softmax_forward(np.ones((2, 2)))[1]), r"dy must have shape \(2, 2\), got \(2, 3\)"),
     (lambda: L.one_hot(np.array([0, 1]), 0), r"num_classes must be a positive int, got 0"),
 ]
 

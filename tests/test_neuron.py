@@ -25,8 +25,9 @@ def test_neuron_forward_and_backward_match_torch(rng, activation, shape):
     X, w, b, g = rng.standard_normal(shape), rng.standard_normal(d), rng.standard_normal(1), rng.standard_normal(n)
     value, (gX, gw, gb) = torch_value_and_grads(lambda X_, w_, b_: TORCH_ACT[activation](X_ @ w_ + b_),
                                                 X, w, b, upstream=g)
-    assert_close(nn1.neuron_forward(X, w, float(b[0]), activation), value, what="forward")
-    dX, dw, db = nn1.neuron_backward(X, w, float(b[0]), g, activation)
+    a, cache = nn1.neuron_forward(X, w, float(b[0]), activation)
+    assert_close(a, value, what="forward")
+    dX, dw, db = nn1.neuron_backward(g, cache)
     assert_close(dX, gX, what="dX")
     assert_close(dw, gw, what="dw")
     assert_close(db, gb[0], what="db")
@@ -38,7 +39,7 @@ def test_weighted_sum_and_step_match_torch(rng, shape):
     z = torch.tensor(X) @ torch.tensor(w) + 0.3
     assert_close(nn1.weighted_sum(X, w, 0.3), z.numpy())
     step_torch = torch.heaviside(z, torch.tensor(0.0, dtype=torch.float64))  # H(0) = 0, as ours
-    assert_close(nn1.neuron_forward(X, w, 0.3, "step"), step_torch.numpy())
+    assert_close(nn1.neuron_forward(X, w, 0.3, "step")[0], step_torch.numpy())
     assert np.array_equal(nn1.perceptron_predict(X, w, 0.3), step_torch.numpy().astype(np.int64))
 
 
@@ -48,7 +49,7 @@ def test_step_at_exactly_zero_is_class_zero():
 
 def test_step_has_no_gradient():
     with pytest.raises(ValueError, match="activation must be differentiable .* got 'step'"):
-        nn1.neuron_backward(np.ones((1, 2)), np.ones(2), 0.0, np.ones(1), "step")
+        nn1.neuron_backward(np.ones(1), nn1.neuron_forward(np.ones((1, 2)), np.ones(2), 0.0, "step")[1])
 
 
 @pytest.mark.parametrize("gate, expected", [("AND", [0, 0, 0, 1]), ("OR", [0, 1, 1, 1]), ("NAND", [1, 1, 1, 0]),
@@ -111,9 +112,9 @@ def test_perceptron_converges_on_separable_data_with_a_margin(angle, offset, see
 @given(st.floats(-1000, 1000), st.floats(-1000, 1000), st.sampled_from(["sigmoid", "tanh"]))
 def test_saturating_neuron_is_finite_at_extreme_inputs(z1, z2, activation):
     X = np.array([[z1, z2], [-z1, -z2]])
-    a = nn1.neuron_forward(X, np.ones(2), 0.0, activation)
+    a, cache = nn1.neuron_forward(X, np.ones(2), 0.0, activation)
     assert np.all(np.isfinite(a)) and np.all(np.abs(a) <= 1)
-    grads = nn1.neuron_backward(X, np.ones(2), 0.0, np.ones(2), activation)
+    grads = nn1.neuron_backward(np.ones(2), cache)
     assert all(np.all(np.isfinite(g)) for g in grads)
 
 

@@ -30,38 +30,38 @@ def test_dropout_matches_torch_given_its_mask(shape, p, rng):
     torch.manual_seed(0)
     value, (grad,) = torch_value_and_grads(lambda t: F.dropout(t, p, training=True), x, upstream=upstream)
     keep = value != 0
-    ours, mask = R.dropout(x, p, keep=keep)
+    ours, cache = R.dropout_forward(x, p, keep=keep)
     assert_close(ours, value, what="dropout forward")
-    assert_close(R.dropout_backward(upstream, mask), grad, what="dropout backward")
+    assert_close(R.dropout_backward(upstream, cache), grad, what="dropout backward")
 
 
 def test_dropout_eval_mode_is_the_identity_like_torch(rng):
     x = rng.normal(size=(4, 3))
-    out, mask = R.dropout(x, 0.5, training=False)
-    assert np.array_equal(out, x) and np.array_equal(mask, np.ones_like(x))
+    out, cache = R.dropout_forward(x, 0.5, training=False)
+    assert np.array_equal(out, x) and np.array_equal(cache.mask, np.ones_like(x))
     assert np.array_equal(out, F.dropout(torch.tensor(x), 0.5, training=False).numpy())
 
 
 def test_dropout_p_one_drops_everything_without_nan(rng):
-    out, mask = R.dropout(np.ones((3, 3)), 1.0, rng=rng)
-    assert np.array_equal(out, np.zeros((3, 3))) and np.all(np.isfinite(mask))
+    out, cache = R.dropout_forward(np.ones((3, 3)), 1.0, rng=rng)
+    assert np.array_equal(out, np.zeros((3, 3))) and np.all(np.isfinite(cache.mask))
 
 
 @given(st.floats(0.0, 0.9), st.integers(0, 2**31 - 1))
 def test_dropout_keeps_the_mean_and_drops_about_p(p, seed):
     rng = np.random.default_rng(seed)
     x = np.full(20_000, 3.0)
-    out, _ = R.dropout(x, p, rng=rng)
+    out, _ = R.dropout_forward(x, p, rng=rng)
     assert abs(out.mean() - 3.0) < 0.15 and abs(np.mean(out == 0) - p) < 0.03
     assert np.all((out == 0) | np.isclose(out, 3.0 / (1 - p)))
 
 
 @pytest.mark.parametrize("call,fragment", [
-    (lambda: R.dropout(np.ones(3), 0.5), "needs rng=np.random.Generator"),
-    (lambda: R.dropout(np.ones(3), 1.5, rng=np.random.default_rng()), "p must be in [0.0, 1.0]"),
-    (lambda: R.dropout(np.array([1.0, np.nan]), 0.5, rng=np.random.default_rng()), "finite"),
-    (lambda: R.dropout(np.ones(3), 0.5, keep=np.ones(4, bool)), "keep must have shape (3), got (4,)"),
-    (lambda: R.dropout_backward(np.ones(3), np.ones(4)), "grad_out must have shape (4), got (3,)"),
+    (lambda: R.dropout_forward(np.ones(3), 0.5), "needs rng=np.random.Generator"),
+    (lambda: R.dropout_forward(np.ones(3), 1.5, rng=np.random.default_rng()), "p must be in [0.0, 1.0]"),
+    (lambda: R.dropout_forward(np.array([1.0, np.nan]), 0.5, rng=np.random.default_rng()), "finite"),
+    (lambda: R.dropout_forward(np.ones(3), 0.5, keep=np.ones(4, bool)), "keep must have shape (3), got (4,)"),
+    (lambda: R.dropout_backward(np.ones(3), R.DropoutCache(np.ones(4))), "dy must have shape (4), got (3,)"),
 ])
 def test_dropout_bad_inputs(call, fragment):
     with pytest.raises(ValueError) as info:

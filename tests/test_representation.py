@@ -26,12 +26,13 @@ def test_embedding_forward_and_backward_match_torch(V, D, idx_shape):
     upstream = rng.normal(size=idx_shape + (D,))
     value, grads = torch_value_and_grads(lambda w, i: F.embedding(i, w), W, idx, upstream=upstream,
                                          requires_grad=[True, False])
-    assert_close(embeddings.embedding_forward(W, idx), value, what="lookup")
-    assert_close(embeddings.embedding_backward(idx, upstream, V), grads[0], what="d L / d W")
+    out, cache = embeddings.embedding_forward(W, idx)
+    assert_close(out, value, what="lookup")
+    assert_close(embeddings.embedding_backward(upstream, cache), grads[0], what="d L / d W")
 
 
 def test_embedding_backward_accumulates_repeats_and_leaves_unused_rows_zero():
-    g = embeddings.embedding_backward(np.array([2, 2, 0, 2]), np.ones((4, 3)), 4)
+    g = embeddings.embedding_backward(np.ones((4, 3)), embeddings.EmbeddingCache(np.array([2, 2, 0, 2]), 4))
     assert np.array_equal(g[:, 0], [1.0, 0.0, 3.0, 0.0])
 
 
@@ -43,16 +44,17 @@ def test_embedding_matches_nn_embedding_module():
     up = torch.randn(out.shape)
     out.backward(up)
     W = table.weight.detach().numpy().astype(np.float64)
-    assert np.allclose(embeddings.embedding_forward(W, idx), out.detach().numpy(), atol=1e-7)
-    assert np.allclose(embeddings.embedding_backward(idx, up.numpy(), 6), table.weight.grad.numpy(), atol=1e-6)
+    ours, cache = embeddings.embedding_forward(W, idx)
+    assert np.allclose(ours, out.detach().numpy(), atol=1e-7)
+    assert np.allclose(embeddings.embedding_backward(up.numpy(), cache), table.weight.grad.numpy(), atol=1e-6)
 
 
 @pytest.mark.parametrize("call,needle", [
     (lambda: embeddings.embedding_forward(np.zeros((3, 2)), np.array([0, 3])), "[0, 2]"),
     (lambda: embeddings.embedding_forward(np.zeros((3, 2)), np.array([0.5])), "integers"),
     (lambda: embeddings.embedding_forward(np.zeros(3), np.array([0])), "2 dimension"),
-    (lambda: embeddings.embedding_backward(np.array([0, 1]), np.zeros((3, 2)), 4), "(2, 'D')"),
-    (lambda: embeddings.embedding_backward(np.array([-1]), np.zeros((1, 2)), 4), "got values from -1"),
+    (lambda: embeddings.embedding_backward(np.zeros((3, 2)), embeddings.EmbeddingCache(np.array([0, 1]), 4)), "(2, 'D')"),
+    (lambda: embeddings.embedding_backward(np.zeros((1, 2)), embeddings.EmbeddingCache(np.array([-1]), 4)), "got values from -1"),
 ])
 def test_embedding_bad_inputs(call, needle):
     with pytest.raises(ValueError, match="got") as info:

@@ -82,7 +82,7 @@ def test_torch_attention_layer_equals_our_numpy_multi_head_attention(causal, N, 
     # c_attn / c_proj are in nn.MultiheadAttention's in_proj / out_proj layout, so the weights copy across
     params = A.MHAParams(*(t.detach().numpy() for t in (layer.c_attn.weight, layer.c_attn.bias,
                                                       layer.c_proj.weight, layer.c_proj.bias)))
-    ours, _ = A.multi_head_attention(x, x, x, params, h, causal=causal)
+    ours, _ = A.multi_head_attention_forward(x, x, x, params, h, causal=causal)
     assert_close(ours, layer(torch.from_numpy(x)).detach().numpy(), what="attention layer")
 
 

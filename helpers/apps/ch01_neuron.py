@@ -50,18 +50,18 @@ class NeuronExplorer(App):
     def update(self, w1: float = 1.0, w2: float = 1.0, b: float = -1.5, activation: str = "sigmoid",
                gate: str = "AND") -> str:
         w = np.array([w1, w2], dtype=np.float64)
-        out = neuron_forward(self.grid, w, b, activation)
+        out, _ = neuron_forward(self.grid, w, b, activation)
         lo, hi = _COLOUR_RANGE[activation]
         self.image.set_data(np.clip(out, lo, hi).reshape(self.xx.shape))  # (n*n,) -> (n, n)
         self.image.set_clim(lo, hi)
         self._draw_boundary(w, b)
-        self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation))  # (Z,) -> (Z, 1)
+        self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation)[0])  # (Z,) -> (Z, 1)
         self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         X, y = logic_gate(gate)
         colours = [CLASS_COLOURS[k] for k in y]
         self.points.set_facecolors(colours)
         z = np.clip(X @ w + b, *_Z_RANGE)
-        a = neuron_forward(z[:, None], np.ones(1), 0.0, activation)  # (4,) -> (4, 1) -> (4,)
+        a, _ = neuron_forward(z[:, None], np.ones(1), 0.0, activation)  # (4,) -> (4, 1) -> (4,)
         self.dots.set_offsets(np.column_stack([z, np.clip(a, lo, hi)]))  # (4, 2)
         self.dots.set_facecolors(colours)
         correct = int(np.sum(perceptron_predict(X, w, b) == y))

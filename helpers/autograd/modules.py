@@ -133,10 +133,19 @@ class SGD:
         for p in self.params:
             p.zero_grad()
 
-    def step(self) -> None:
-        for p in self.params:
-            if p.grad is not None:
-                p.data -= self.lr * p.grad
+    def step(self, grads: Sequence[np.ndarray | None] | None = None) -> None:
+        """One update. The course's one optimizer contract (as ``helpers.training.optim``):
+        ``step(grads)`` takes the gradients in the order of ``params``; ``step()`` reads each
+        Tensor's own ``.grad``, filled by ``backward()``. A parameter without a gradient is skipped.
+        """
+        if grads is None:
+            grads = [p.grad for p in self.params]
+        elif not isinstance(grads, (list, tuple)) or len(grads) != len(self.params):
+            n = len(grads) if isinstance(grads, (list, tuple)) else type(grads).__name__
+            raise ValueError(f"grads must be a list of {len(self.params)} arrays (one per parameter), got {n}")
+        for p, g in zip(self.params, grads):
+            if g is not None:
+                p.data -= self.lr * np.asarray(g)
 
 
 def to_torch(mlp: MLP) -> Any:

@@ -18,13 +18,15 @@ Shape: ``logits`` (N, K); integer ``labels`` (N,) in [0, K) or probability ``tar
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from helpers.basics.activations import sigmoid
 from helpers.core.checks import check_array
 
 __all__ = ["mse", "mse_grad", "logsumexp", "softmax", "softmax_naive", "log_softmax",
-           "softmax_backward", "one_hot", "cross_entropy", "cross_entropy_grad",
+           "SoftmaxCache", "softmax_forward", "softmax_backward", "one_hot", "cross_entropy", "cross_entropy_grad",
            "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad"]
 
 
@@ -110,17 +112,30 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return z - logsumexp(z)[:, None]  # (N, K) - (N, 1)
 
 
-def softmax_backward(probs: np.ndarray, grad_probs: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class SoftmaxCache:
+    """What :func:`softmax_backward` needs: the probabilities (N, K)."""
+
+    probs: np.ndarray
+
+
+def softmax_forward(logits: np.ndarray) -> tuple[np.ndarray, SoftmaxCache]:
+    """:func:`softmax` returning ``(p, cache)`` for :func:`softmax_backward`. Shape: (N, K) -> (N, K)."""
+    p = softmax(logits)
+    return p, SoftmaxCache(p)
+
+
+def softmax_backward(dy: np.ndarray, cache: SoftmaxCache) -> np.ndarray:
     r"""Back-propagate through softmax: the vector-Jacobian product with
     :math:`\partial p_k / \partial z_j = p_k(\delta_{kj} - p_j)`,
 
     .. math:: \frac{\partial \mathcal{L}}{\partial z_j} = p_j\Bigl(g_j - \sum_k g_k p_k\Bigr),
               \qquad g_k = \frac{\partial \mathcal{L}}{\partial p_k}.
 
-    Never forms the (K, K) Jacobian. Shape: ``probs`` (N, K), ``grad_probs`` (N, K) -> (N, K).
+    Never forms the (K, K) Jacobian. ``dy`` is :math:`g`. Shape: ``dy`` (N, K) -> (N, K).
     """
-    p = check_array(probs, "probs", ndim=2)
-    g = check_array(grad_probs, "grad_probs", ndim=2, shape=p.shape)
+    p = cache.probs
+    g = check_array(dy, "dy", ndim=2, shape=p.shape)
     return p * (g - (g * p).sum(axis=1, keepdims=True))  # (N, K) * ((N, K) - (N, 1))
 
 

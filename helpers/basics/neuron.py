@@ -30,7 +30,7 @@ from helpers.core.plotting import CLASS_COLOURS, plot_decision_boundary
 from helpers.core.checks import check_array, check_choice, check_range
 from helpers.core.figures import new_figure
 
-__all__ = ["NEURON_ACTIVATIONS", "weighted_sum", "neuron_forward", "neuron_backward", "logic_gate",
+__all__ = ["NEURON_ACTIVATIONS", "weighted_sum", "NeuronCache", "neuron_forward", "neuron_backward", "logic_gate",
            "perceptron_predict", "perceptron_update", "PerceptronResult", "train_perceptron",
            "LinearSearchResult", "best_linear_accuracy", "plot_weight_and_bias", "plot_perceptron",
            "plot_gate_lines"]
@@ -82,23 +82,39 @@ def weighted_sum(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return X @ w + b  # (N, D) @ (D,) -> (N,)
 
 
-def neuron_forward(X: np.ndarray, w: np.ndarray, b: float, activation: str = "sigmoid") -> np.ndarray:
-    r"""A neuron's output :math:`a = f(X\mathbf{w} + b)`.
+@dataclass(frozen=True)
+class NeuronCache:
+    """What :func:`neuron_backward` needs from the forward pass."""
+
+    X: np.ndarray        # (N, D) inputs
+    w: np.ndarray        # (D,) weights
+    z: np.ndarray        # (N,) weighted sums
+    activation: str
+
+
+def neuron_forward(X: np.ndarray, w: np.ndarray, b: float, activation: str = "sigmoid"
+                   ) -> tuple[np.ndarray, NeuronCache]:
+    r"""A neuron's output :math:`a = f(X\mathbf{w} + b)`, and the cache for :func:`neuron_backward`.
 
     Args:
         activation: one of ``NEURON_ACTIVATIONS`` ("step", "sigmoid", "tanh", "relu",
             "identity"). The stable forms live in :mod:`helpers.basics.activations`, so a saturated
             sigmoid returns exactly 0 or 1 rather than overflowing.
 
-    Shape: ``X`` (N, D), ``w`` (D,) -> (N,).
+    Shape: ``X`` (N, D), ``w`` (D,) -> ``a`` (N,).
+
+    Example:
+        >>> a, cache = neuron_forward(np.array([[1.0, 2.0]]), np.array([0.5, -0.25]), 0.0)
+        >>> float(a[0]), float(cache.z[0])
+        (0.5, 0.0)
     """
     fn, _ = _activation_pair(activation)
-    return fn(weighted_sum(X, w, b))
+    z = weighted_sum(X, w, b)
+    return fn(z), NeuronCache(np.asarray(X, dtype=float), np.asarray(w, dtype=float), z, activation)
 
 
-def neuron_backward(X: np.ndarray, w: np.ndarray, b: float, grad_out: np.ndarray,
-                    activation: str = "sigmoid") -> tuple[np.ndarray, np.ndarray, float]:
-    r"""Gradients of :math:`\mathcal{L} = \sum_n g_n a_n` (``g = grad_out``) by the chain rule.
+def neuron_backward(dy: np.ndarray, cache: NeuronCache) -> tuple[np.ndarray, np.ndarray, float]:
+    r"""Gradients of the loss by the chain rule, given ``dy`` :math:`= g = \partial\mathcal{L}/\partial a`.
 
     .. math:: \frac{\partial \mathcal{L}}{\partial z_n} = g_n f'(z_n), \quad
               \frac{\partial \mathcal{L}}{\partial \mathbf{w}} = X^\top \frac{\partial \mathcal{L}}{\partial \mathbf{z}}, \quad
@@ -108,17 +124,16 @@ def neuron_backward(X: np.ndarray, w: np.ndarray, b: float, grad_out: np.ndarray
     The step activation has derivative 0 wherever it is defined, so it has no useful gradient
     (that is why the perceptron uses its own rule); asking for it raises ``ValueError``.
 
-    Shape: ``X`` (N, D), ``w`` (D,), ``grad_out`` (N,) -> ``dX`` (N, D), ``dw`` (D,), ``db`` float.
+    Shape: ``dy`` (N,) -> ``dX`` (N, D), ``dw`` (D,), ``db`` float.
     """
-    fn_grad = _activation_pair(activation)[1]
+    fn_grad = _activation_pair(cache.activation)[1]
     if fn_grad is None:
         raise ValueError("activation must be differentiable (sigmoid, tanh, relu or identity), "
                          "got 'step', whose derivative is 0 everywhere except at the jump")
-    z = weighted_sum(X, w, b)
-    g = check_array(grad_out, "grad_out", ndim=1, shape=(z.shape[0],))
-    dz = g * fn_grad(z)                 # (N,)
-    dX = np.outer(dz, np.asarray(w))    # (N,) x (D,) -> (N, D)
-    dw = np.asarray(X).T @ dz           # (D, N) @ (N,) -> (D,)
+    g = check_array(dy, "dy", ndim=1, shape=(cache.z.shape[0],))
+    dz = g * fn_grad(cache.z)           # (N,)
+    dX = np.outer(dz, cache.w)          # (N,) x (D,) -> (N, D)
+    dw = cache.X.T @ dz                 # (D, N) @ (N,) -> (D,)
     return dX, dw, float(dz.sum())
 
 

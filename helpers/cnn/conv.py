@@ -30,7 +30,7 @@ import numpy as np
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["conv_output_size", "receptive_field", "conv2d_naive", "conv2d_naive_backward", "im2col",
-           "col2im", "ConvCache", "conv2d_forward", "conv2d_backward", "conv2d", "maxpool2d_forward",
+           "col2im", "ConvCache", "conv2d_forward", "conv2d_backward", "conv2d", "PoolCache", "maxpool2d_forward",
            "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward"]
 
 Pair = tuple[int, int]
@@ -341,8 +341,20 @@ def _pool_columns(x: np.ndarray, k: Pair, s: Pair, p: Pair, pad_value: float) ->
     return im2col(x.reshape(N * C, 1, H, W), k, s, p, 1, pad_value)
 
 
+@dataclass(frozen=True)
+class PoolCache:
+    """What the pooling backward passes need (``arg`` only for max pooling)."""
+
+    x_shape: tuple[int, int, int, int]  # (N, C, H, W)
+    out_hw: tuple[int, int]             # (H_out, W_out)
+    kernel: Pair
+    stride: Pair
+    padding: Pair
+    arg: np.ndarray | None = None       # (N·C, H_out·W_out) index of each window's maximum
+
+
 def maxpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | Pair | None = None,
-                      padding: int | Pair = 0) -> tuple[np.ndarray, tuple]:
+                      padding: int | Pair = 0) -> tuple[np.ndarray, PoolCache]:
     r"""Max pooling: :math:`y[n, c, i, j] = \max_{u, v} x_p[n, c, i s_h + u, j s_w + v]`.
 
     Padding counts as :math:`-\infty` (never the maximum). ``stride`` defaults to the kernel size.
@@ -356,17 +368,17 @@ def maxpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | 
     arg = cols.argmax(axis=1)                   # (N·C, H_out·W_out): first maximum, as in PyTorch
     y = np.take_along_axis(cols, arg[:, None, :], axis=1)[:, 0]
     out_hw = (conv_output_size(H, k[0], s[0], p[0]), conv_output_size(W, k[1], s[1], p[1]))
-    return y.reshape(N, C, *out_hw), (x.shape, out_hw, arg, k, s, p)  # (N, C, H_out, W_out)
+    return y.reshape(N, C, *out_hw), PoolCache(x.shape, out_hw, k, s, p, arg)  # (N, C, H_out, W_out)
 
 
-def maxpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+def maxpool2d_backward(dy: np.ndarray, cache: PoolCache) -> np.ndarray:
     r"""Gradient of max pooling: each window's gradient goes to its maximum (the arg-max), all
     other pixels get 0; a pixel that is the maximum of several overlapping windows gets the sum.
 
     Shape:
         dy: (N, C, H_out, W_out) -> dx (N, C, H, W).
     """
-    x_shape, out_hw, arg, k, s, p = cache
+    x_shape, out_hw, arg, k, s, p = cache.x_shape, cache.out_hw, cache.arg, cache.kernel, cache.stride, cache.padding
     N, C, H, W = x_shape
     dy = check_array(dy, "dy", ndim=4)
     if dy.shape != (N, C, *out_hw):
@@ -377,7 +389,7 @@ def maxpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 def avgpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | Pair | None = None,
-                      padding: int | Pair = 0) -> tuple[np.ndarray, tuple]:
+                      padding: int | Pair = 0) -> tuple[np.ndarray, PoolCache]:
     r"""Average pooling: :math:`y[n, c, i, j] = \frac{1}{k_h k_w} \sum_{u, v} x_p[n, c, i s_h + u, j s_w + v]`.
 
     Zero padding counts in the average (PyTorch's default ``count_include_pad=True``).
@@ -389,20 +401,19 @@ def avgpool2d_forward(x: np.ndarray, kernel_size: int | Pair = 2, stride: int | 
     N, C, H, W = x.shape
     y = _pool_columns(x, k, s, p, 0.0).mean(axis=1)  # (N·C, H_out·W_out)
     out_hw = (conv_output_size(H, k[0], s[0], p[0]), conv_output_size(W, k[1], s[1], p[1]))
-    return y.reshape(N, C, *out_hw), (x.shape, k, s, p)  # (N, C, H_out, W_out)
+    return y.reshape(N, C, *out_hw), PoolCache(x.shape, out_hw, k, s, p)  # (N, C, H_out, W_out)
 
 
-def avgpool2d_backward(dy: np.ndarray, cache: tuple) -> np.ndarray:
+def avgpool2d_backward(dy: np.ndarray, cache: PoolCache) -> np.ndarray:
     r"""Gradient of average pooling: each window shares its gradient equally, :math:`1/(k_h k_w)`
     per pixel, summed where windows overlap.
 
     Shape:
         dy: (N, C, H_out, W_out) -> dx (N, C, H, W).
     """
-    x_shape, k, s, p = cache
+    x_shape, out_hw, k, s, p = cache.x_shape, cache.out_hw, cache.kernel, cache.stride, cache.padding
     N, C, H, W = x_shape
     dy = check_array(dy, "dy", ndim=4)
-    out_hw = (conv_output_size(H, k[0], s[0], p[0]), conv_output_size(W, k[1], s[1], p[1]))
     if dy.shape != (N, C, *out_hw):
         raise ValueError(f"dy must have the pooled output's shape {(N, C, *out_hw)}, got {dy.shape}")
     share = dy.reshape(N * C, 1, -1) / (k[0] * k[1])                     # (N·C, 1, H_out·W_out)

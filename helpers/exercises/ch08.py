@@ -6,7 +6,7 @@ from typing import Callable
 import numpy as np
 
 from helpers.training.batchnorm import batchnorm_forward
-from helpers.training.regularization import dropout, smooth_labels
+from helpers.training.regularization import dropout_forward, smooth_labels
 from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_inverted_dropout", "check_smooth_labels", "check_batchnorm_train",
@@ -43,7 +43,7 @@ def check_inverted_dropout(fn: Callable) -> Feedback:
             got = answer(fn(x.copy(), keep.copy(), p))
             if np.shape(got) == x.shape and np.allclose(got, x * keep):
                 return f"at p = {p} the kept units are not rescaled: divide by (1 - p) so the expected output equals x."
-            problem = close_enough(got, dropout(x, p, keep=keep)[0], f"dropout output at p = {p}")
+            problem = close_enough(got, dropout_forward(x, p, keep=keep)[0], f"dropout output at p = {p}")
             if problem:
                 return problem
         return None

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.representation.embeddings import embedding_backward
+from helpers.representation.embeddings import EmbeddingCache, embedding_backward
 from helpers.representation.pca import fit_pca, projector
 from helpers.exercises import Feedback, answer, close_enough, run_check
 
@@ -39,7 +39,7 @@ def check_embedding_backward(fn: Callable[[np.ndarray, np.ndarray, int], np.ndar
         for idx, V in cases:
             g = rng.normal(size=(len(idx), 3))
             got = answer(fn(idx.copy(), g.copy(), V))
-            want = embedding_backward(idx, g, V)
+            want = embedding_backward(g, EmbeddingCache(idx, V))
             if np.shape(got) == (len(idx), 3) and V != len(idx):
                 return f"the gradient has one row per *table entry*: shape ({V}, 3), not one per lookup {np.shape(got)}."
             last_only = np.zeros((V, 3))

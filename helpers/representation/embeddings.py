@@ -18,11 +18,13 @@ random neighbours would give. Notebook 15, section 1.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from helpers.core.checks import check_array, check_range
 
-__all__ = ["embedding_forward", "embedding_backward", "nearest_neighbours", "same_genre_rate",
+__all__ = ["EmbeddingCache", "embedding_forward", "embedding_backward", "nearest_neighbours", "same_genre_rate",
            "chance_same_genre"]
 
 
@@ -34,7 +36,15 @@ def _check_indices(indices, num_embeddings: int) -> np.ndarray:
     return idx
 
 
-def embedding_forward(weight: np.ndarray, indices: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class EmbeddingCache:
+    """What :func:`embedding_backward` needs: the ids looked up and the table's number of rows."""
+
+    indices: np.ndarray  # (*) integer ids
+    num_embeddings: int  # V
+
+
+def embedding_forward(weight: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, EmbeddingCache]:
     r"""Look up rows: :math:`\mathrm{out}[\dots] = W[x[\dots]]` (like ``torch.nn.functional.embedding``).
 
     Args:
@@ -45,15 +55,17 @@ def embedding_forward(weight: np.ndarray, indices: np.ndarray) -> np.ndarray:
         weight: (V, D); indices: (*) -> (*, D).
 
     Example:
-        >>> embedding_forward(np.eye(3), np.array([2, 0]))
+        >>> out, cache = embedding_forward(np.eye(3), np.array([2, 0]))
+        >>> out
         array([[0., 0., 1.],
                [1., 0., 0.]])
     """
     W = check_array(weight, "weight", ndim=2)
-    return W[_check_indices(indices, W.shape[0])]                      # (*, D)
+    idx = _check_indices(indices, W.shape[0])
+    return W[idx], EmbeddingCache(idx, W.shape[0])                     # (*, D)
 
 
-def embedding_backward(indices: np.ndarray, grad_out: np.ndarray, num_embeddings: int) -> np.ndarray:
+def embedding_backward(dy: np.ndarray, cache: EmbeddingCache) -> np.ndarray:
     r"""Gradient of the lookup with respect to the table: a scatter-add of the upstream rows.
 
     .. math::
@@ -63,14 +75,19 @@ def embedding_backward(indices: np.ndarray, grad_out: np.ndarray, num_embeddings
     one-hot matrix stored sparse. Rows never looked up get exactly 0 (that is why sparse
     optimisers only touch the looked-up rows).
 
+    ``dy`` is the gradient with respect to the looked-up rows. The ids are integers and get no
+    gradient, so only the table's is returned.
+
     Shape:
-        indices: (*); grad_out: (*, D) -> (num_embeddings, D).
+        dy: (*, D), with ``cache.indices`` (*) -> (num_embeddings, D).
     """
-    check_range(num_embeddings, "num_embeddings", 1, None, integer=True)
-    idx = _check_indices(indices, num_embeddings)
-    g = check_array(grad_out, "grad_out", allow_empty=True)
+    if not isinstance(cache, EmbeddingCache):
+        raise ValueError(f"cache must be the EmbeddingCache that embedding_forward returned, got {type(cache).__name__}")
+    num_embeddings = check_range(cache.num_embeddings, "num_embeddings", 1, None, integer=True)
+    idx = _check_indices(cache.indices, num_embeddings)
+    g = check_array(dy, "dy", allow_empty=True)
     if g.shape[:-1] != idx.shape or g.ndim != idx.ndim + 1:
-        raise ValueError(f"grad_out must have shape indices.shape + (D,) = {idx.shape + ('D',)}, got {g.shape}")
+        raise ValueError(f"dy must have shape indices.shape + (D,) = {idx.shape + ('D',)}, got {g.shape}")
     import scipy.sparse
 
     D, n = g.shape[-1], idx.size

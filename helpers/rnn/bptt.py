@@ -125,8 +125,8 @@ def sequence_backward(cell: str, d_outputs: np.ndarray | None, caches: list,
     if not caches:
         raise ValueError("caches must hold at least one time step, got an empty list")
     T = len(caches)
-    p: CellParams = caches[0][-1]
-    N, H = caches[0][1].shape
+    p: CellParams = caches[0].params
+    N, H = caches[0].h.shape
     if d_outputs is None:
         d_outputs = np.zeros((T, N, H))
     d_outputs = check_array(d_outputs, "d_outputs", shape=(T, N, H))

@@ -24,7 +24,7 @@ from helpers.core.checks import check_array, check_choice, check_range
 
 __all__ = ["GATES", "CellParams", "init_params", "params_from_torch", "params_to_torch",
            "rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward",
-           "gru_cell_forward", "gru_cell_backward"]
+           "gru_cell_forward", "gru_cell_backward", "RNNCellCache", "LSTMCellCache", "GRUCellCache"]
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
@@ -109,6 +109,44 @@ def params_to_torch(params: CellParams, module, layer: int = 0) -> None:
             target.copy_(torch.from_numpy(np.asarray(value)))
 
 
+@dataclass(frozen=True)
+class RNNCellCache:
+    """What :func:`rnn_cell_backward` needs from the forward step."""
+
+    x: np.ndarray        # (N, D) input
+    h: np.ndarray        # (N, H) previous state
+    h_new: np.ndarray    # (N, H) output state
+    params: CellParams
+
+
+@dataclass(frozen=True)
+class LSTMCellCache:
+    """What :func:`lstm_cell_backward` needs: inputs, the four gates and tanh(c')."""
+
+    x: np.ndarray
+    h: np.ndarray
+    c: np.ndarray
+    i: np.ndarray        # input gate (N, H)
+    f: np.ndarray        # forget gate
+    g: np.ndarray        # candidate
+    o: np.ndarray        # output gate
+    tc: np.ndarray       # tanh(c')
+    params: CellParams
+
+
+@dataclass(frozen=True)
+class GRUCellCache:
+    """What :func:`gru_cell_backward` needs: inputs, the gates and W_hn h + b_hn."""
+
+    x: np.ndarray
+    h: np.ndarray
+    r: np.ndarray        # reset gate (N, H)
+    z: np.ndarray        # update gate
+    n: np.ndarray        # candidate
+    hn: np.ndarray       # W_hn h + b_hn, which r multiplies
+    params: CellParams
+
+
 def _check_step(x, states, params: CellParams, cell: str) -> tuple[np.ndarray, ...]:
     G, H, D = GATES[cell], params.hidden_size, params.input_size
     if params.weight_ih.shape[0] != G * H:
@@ -118,7 +156,7 @@ def _check_step(x, states, params: CellParams, cell: str) -> tuple[np.ndarray, .
     return (x, *out)
 
 
-def rnn_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.ndarray, tuple]:
+def rnn_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.ndarray, RNNCellCache]:
     r"""One vanilla (Elman) RNN step, as ``torch.nn.RNNCell(nonlinearity="tanh")``.
 
     .. math:: h' = \tanh(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})
@@ -133,7 +171,7 @@ def rnn_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.nd
     """
     x, h = _check_step(x, (h,), p, "rnn")
     h_new = np.tanh(x @ p.weight_ih.T + p.bias_ih + h @ p.weight_hh.T + p.bias_hh)  # (N, H)
-    return h_new, (x, h, h_new, p)
+    return h_new, RNNCellCache(x, h, h_new, p)
 
 
 def _linear_grads(da_i: np.ndarray, da_h: np.ndarray, x: np.ndarray, h: np.ndarray,
@@ -143,20 +181,20 @@ def _linear_grads(da_i: np.ndarray, da_h: np.ndarray, x: np.ndarray, h: np.ndarr
     return da_i @ p.weight_ih, da_h @ p.weight_hh, grads
 
 
-def rnn_cell_backward(dh_new: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, CellParams]:
+def rnn_cell_backward(dy: np.ndarray, cache: RNNCellCache) -> tuple[np.ndarray, np.ndarray, CellParams]:
     r"""Backward of :func:`rnn_cell_forward`: :math:`\partial a = \partial h' \odot (1 - h'^2)`.
 
+    ``dy`` is the gradient of the loss with respect to the step's output :math:`h'`.
     Returns ``(dx (N, D), dh (N, H), grads)``.
     """
-    x, h, h_new, p = cache
-    dh_new = check_array(dh_new, "dh_new", shape=h_new.shape)
-    da = dh_new * (1.0 - h_new ** 2)  # tanh' written with the output: no second tanh
-    dx, dh, grads = _linear_grads(da, da, x, h, p)
+    dy = check_array(dy, "dy", shape=cache.h_new.shape)
+    da = dy * (1.0 - cache.h_new ** 2)  # tanh' written with the output: no second tanh
+    dx, dh, grads = _linear_grads(da, da, cache.x, cache.h, cache.params)
     return dx, dh, grads
 
 
 def lstm_cell_forward(x: np.ndarray, h: np.ndarray, c: np.ndarray, p: CellParams
-                      ) -> tuple[np.ndarray, np.ndarray, tuple]:
+                      ) -> tuple[np.ndarray, np.ndarray, LSTMCellCache]:
     r"""One LSTM step, as ``torch.nn.LSTMCell`` (gates stacked i, f, g, o).
 
     .. math::
@@ -180,10 +218,10 @@ def lstm_cell_forward(x: np.ndarray, h: np.ndarray, c: np.ndarray, p: CellParams
     g = np.tanh(a[:, 2 * H:3 * H])
     c_new = f * c + i * g
     tc = np.tanh(c_new)
-    return o * tc, c_new, (x, h, c, i, f, g, o, tc, p)
+    return o * tc, c_new, LSTMCellCache(x, h, c, i, f, g, o, tc, p)
 
 
-def lstm_cell_backward(dh_new: np.ndarray, dc_new: np.ndarray, cache: tuple
+def lstm_cell_backward(dy: np.ndarray, dy_c: np.ndarray, cache: LSTMCellCache
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, CellParams]:
     r"""Backward of :func:`lstm_cell_forward`.
 
@@ -191,21 +229,22 @@ def lstm_cell_backward(dh_new: np.ndarray, dc_new: np.ndarray, cache: tuple
     \odot o \odot (1 - \tanh^2 c')`, and passes :math:`\partial c = \partial c'_{\text{tot}} \odot f`
     back: when :math:`f \approx 1` the gradient flows through time almost unchanged.
 
+    ``dy`` and ``dy_c`` are the gradients with respect to the step's outputs :math:`h'` and :math:`c'`.
     Returns ``(dx (N, D), dh (N, H), dc (N, H), grads)``.
     """
-    x, h, c, i, f, g, o, tc, p = cache
-    dh_new = check_array(dh_new, "dh_new", shape=h.shape)
-    dc_new = check_array(dc_new, "dc_new", shape=h.shape)
-    dc_tot = dc_new + dh_new * o * (1.0 - tc ** 2)
+    x, h, c, i, f, g, o, tc = cache.x, cache.h, cache.c, cache.i, cache.f, cache.g, cache.o, cache.tc
+    dy = check_array(dy, "dy", shape=h.shape)
+    dy_c = check_array(dy_c, "dy_c", shape=h.shape)
+    dc_tot = dy_c + dy * o * (1.0 - tc ** 2)
     da = np.concatenate([dc_tot * g * i * (1 - i),          # d a_i
                          dc_tot * c * f * (1 - f),          # d a_f
                          dc_tot * i * (1 - g ** 2),         # d a_g
-                         dh_new * tc * o * (1 - o)], axis=1)  # d a_o -> (N, 4H)
-    dx, dh, grads = _linear_grads(da, da, x, h, p)
+                         dy * tc * o * (1 - o)], axis=1)      # d a_o -> (N, 4H)
+    dx, dh, grads = _linear_grads(da, da, x, h, cache.params)
     return dx, dh, dc_tot * f, grads
 
 
-def gru_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.ndarray, tuple]:
+def gru_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.ndarray, GRUCellCache]:
     r"""One GRU step, as ``torch.nn.GRUCell`` (gates stacked r, z, n; r acts inside the bracket).
 
     .. math::
@@ -225,21 +264,22 @@ def gru_cell_forward(x: np.ndarray, h: np.ndarray, p: CellParams) -> tuple[np.nd
     z = _sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
     hn = gh[:, 2 * H:]
     n = np.tanh(gi[:, 2 * H:] + r * hn)
-    return (1 - z) * n + z * h, (x, h, r, z, n, hn, p)
+    return (1 - z) * n + z * h, GRUCellCache(x, h, r, z, n, hn, p)
 
 
-def gru_cell_backward(dh_new: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, CellParams]:
+def gru_cell_backward(dy: np.ndarray, cache: GRUCellCache) -> tuple[np.ndarray, np.ndarray, CellParams]:
     r"""Backward of :func:`gru_cell_forward`. The direct path :math:`\partial h = \partial h' \odot z`
     is the GRU's gradient highway (the LSTM's :math:`f`).
 
+    ``dy`` is the gradient with respect to the step's output :math:`h'`.
     Returns ``(dx (N, D), dh (N, H), grads)``.
     """
-    x, h, r, z, n, hn, p = cache
-    dh_new = check_array(dh_new, "dh_new", shape=h.shape)
-    dan = dh_new * (1 - z) * (1 - n ** 2)            # through n = tanh(a_n)
+    x, h, r, z, n, hn = cache.x, cache.h, cache.r, cache.z, cache.n, cache.hn
+    dy = check_array(dy, "dy", shape=h.shape)
+    dan = dy * (1 - z) * (1 - n ** 2)                # through n = tanh(a_n)
     dar = dan * hn * r * (1 - r)                     # r multiplies (W_hn h + b_hn)
-    daz = dh_new * (h - n) * z * (1 - z)
+    daz = dy * (h - n) * z * (1 - z)
     da_i = np.concatenate([dar, daz, dan], axis=1)       # (N, 3H)
     da_h = np.concatenate([dar, daz, dan * r], axis=1)   # (N, 3H)
-    dx, dh, grads = _linear_grads(da_i, da_h, x, h, p)
-    return dx, dh + dh_new * z, grads
+    dx, dh, grads = _linear_grads(da_i, da_h, x, h, cache.params)
+    return dx, dh + dy * z, grads

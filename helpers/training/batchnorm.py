@@ -46,11 +46,13 @@ class BatchNormCache:
     inv_std: np.ndarray  # (D,) 1 / sqrt(var + eps), of the batch (training) or the running var (eval)
     gamma: np.ndarray    # (D,)
     training: bool
+    running_mean: np.ndarray  # (D,) the running statistics after this step (unchanged in eval mode)
+    running_var: np.ndarray   # (D,)
 
 
 def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, running_mean: np.ndarray,
                       running_var: np.ndarray, training: bool = True, momentum: float = 0.1,
-                      eps: float = 1e-5) -> tuple[np.ndarray, BatchNormCache, np.ndarray, np.ndarray]:
+                      eps: float = 1e-5) -> tuple[np.ndarray, BatchNormCache]:
     """Batch norm forward pass; pure (returns the new running statistics instead of editing them).
 
     Args:
@@ -62,8 +64,8 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, runnin
         eps: added to the variance so a constant feature does not divide by 0.
 
     Returns:
-        ``(y, cache, new_running_mean, new_running_var)``; in eval mode the running statistics
-        come back unchanged.
+        ``(y, cache)``. ``cache.running_mean`` and ``cache.running_var`` are the new running
+        statistics (in eval mode, the old ones unchanged); the function never edits its inputs.
     """
     x = check_array(x, "x", ndim=2)
     d = x.shape[1]
@@ -90,15 +92,16 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, runnin
         inv_std = 1.0 / np.sqrt(running_var + eps)
         new_mean, new_var = running_mean.copy(), running_var.copy()
     x_hat = centred * inv_std  # (N, D)
-    return gamma * x_hat + beta, BatchNormCache(x_hat, inv_std, gamma, bool(training)), new_mean, new_var
+    return gamma * x_hat + beta, BatchNormCache(x_hat, inv_std, gamma, bool(training), new_mean, new_var)
 
 
-def batchnorm_backward(grad_out: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of the loss with respect to ``x``, ``gamma`` and ``beta`` (formulas above).
+def batchnorm_backward(dy: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of the loss with respect to ``x``, ``gamma`` and ``beta`` (formulas above), given
+    ``dy`` = the gradient with respect to the output.
 
-    Shape: ``grad_out`` (N, D) -> ``(grad_x (N, D), grad_gamma (D,), grad_beta (D,))``.
+    Shape: ``dy`` (N, D) -> ``(dx (N, D), dgamma (D,), dbeta (D,))``.
     """
-    g = check_array(grad_out, "grad_out", shape=cache.x_hat.shape)
+    g = check_array(dy, "dy", shape=cache.x_hat.shape)
     grad_gamma = np.sum(g * cache.x_hat, axis=0)
     grad_beta = np.sum(g, axis=0)
     if not cache.training:  # running statistics are constants: a per-feature affine map
@@ -145,12 +148,13 @@ class BatchNorm1d:
         return self
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y, self._cache, self.running_mean, self.running_var = batchnorm_forward(
-            x, self.gamma, self.beta, self.running_mean, self.running_var, self.training, self.momentum, self.eps)
+        y, self._cache = batchnorm_forward(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                                           self.training, self.momentum, self.eps)
+        self.running_mean, self.running_var = self._cache.running_mean, self._cache.running_var
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, dy: np.ndarray) -> np.ndarray:
         if self._cache is None:
             raise ValueError("backward() needs a forward() first")
-        grad_x, self.grad_gamma, self.grad_beta = batchnorm_backward(grad_out, self._cache)
-        return grad_x
+        dx, self.grad_gamma, self.grad_beta = batchnorm_backward(dy, self._cache)
+        return dx

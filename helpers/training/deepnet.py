@@ -58,7 +58,7 @@ class DeepTrace:
         return len(self.activations)
 
 
-def _check_stack(X: np.ndarray, weights: list, biases: list | None, grad_output: np.ndarray | None):
+def _check_stack(X: np.ndarray, weights: list, biases: list | None, dy: np.ndarray | None):
     X = check_array(X, "X", ndim=2)
     if not isinstance(weights, (list, tuple)) or not weights:
         raise ValueError(f"weights must be a non-empty list of (D_in, D_out) arrays, got {type(weights).__name__}")
@@ -72,13 +72,13 @@ def _check_stack(X: np.ndarray, weights: list, biases: list | None, grad_output:
         if len(biases) != len(Ws):
             raise ValueError(f"biases must have one entry per layer ({len(Ws)}), got {len(biases)}")
         bs = [check_array(b, f"biases[{l}]", shape=(W.shape[1],)) for l, (b, W) in enumerate(zip(biases, Ws))]
-    G = None if grad_output is None else check_array(grad_output, "grad_output", shape=(X.shape[0], width))
+    G = None if dy is None else check_array(dy, "dy", shape=(X.shape[0], width))
     return X, Ws, bs, G
 
 
 def forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str = "relu",
                      biases: list[np.ndarray] | None = None,
-                     grad_output: np.ndarray | None = None) -> DeepTrace:
+                     dy: np.ndarray | None = None) -> DeepTrace:
     """Run the stack forward and backward in NumPy, keeping every layer's values and gradients.
 
     Args:
@@ -86,7 +86,7 @@ def forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str =
         weights: one (D_{l-1}, D_l) array per layer.
         activation: a name from :data:`helpers.basics.activations.ACTIVATIONS`, applied after every layer.
         biases: one (D_l,) array per layer; zeros when None.
-        grad_output: :math:`G = \\partial\\mathcal{L}/\\partial h_L`, (N, D_L); ones when None.
+        dy: :math:`G = \\partial\\mathcal{L}/\\partial h_L`, (N, D_L); ones when None.
 
     Returns:
         A :class:`DeepTrace`.
@@ -96,7 +96,7 @@ def forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str =
         far too large init over very many layers), naming the layer where it happened.
     """
     act = get_activation(activation)
-    X, Ws, bs, G = _check_stack(X, weights, biases, grad_output)
+    X, Ws, bs, G = _check_stack(X, weights, biases, dy)
     zs, hs = [], []
     with np.errstate(over="ignore", invalid="ignore"):
         h = X
@@ -127,13 +127,13 @@ def _check_finite(a: np.ndarray, what: str, layer: int) -> None:
 
 def torch_forward_backward(X: np.ndarray, weights: list[np.ndarray], activation: str = "relu",
                            biases: list[np.ndarray] | None = None,
-                           grad_output: np.ndarray | None = None) -> DeepTrace:
+                           dy: np.ndarray | None = None) -> DeepTrace:
     """The same trace computed by PyTorch autograd in float64 (``torch.nn.functional`` activations;
     torch's weight layout would be ``W.T``, here we keep ours and write ``h @ W``)."""
     import torch
     import torch.nn.functional as F
 
-    X, Ws, bs, G = _check_stack(X, weights, biases, grad_output)
+    X, Ws, bs, G = _check_stack(X, weights, biases, dy)
     fn = getattr(F, TORCH_ACTIVATION_NAMES[get_activation(activation).name])
     x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
     tW = [torch.tensor(W, dtype=torch.float64, requires_grad=True) for W in Ws]
@@ -168,7 +168,7 @@ def deep_stack_trace(activation: str = "tanh", init: str = "xavier", depth: int 
     X = rng.standard_normal((n, width))
     weights = init_weights(init, [width] * (depth + 1), rng)
     G = rng.standard_normal((n, width))
-    return forward_backward(X, weights, activation, grad_output=G)
+    return forward_backward(X, weights, activation, dy=G)
 
 
 def _rms(a: np.ndarray) -> float:

@@ -81,8 +81,17 @@ class Optimizer:
         self.t = 0  # number of steps taken (Adam's bias correction needs it)
         self.state: list[dict[str, np.ndarray]] = [{} for _ in self.params]
 
-    def step(self, grads: Sequence[np.ndarray]) -> None:
-        """Update every parameter in place from its gradient (one array per parameter)."""
+    def step(self, grads: Sequence[np.ndarray] | None = None) -> None:
+        """Update every parameter in place from its gradient (one array per parameter).
+
+        The course's one optimizer contract (the autograd engine's ``SGD`` keeps it too):
+        ``step(grads)`` takes the gradients in the order of ``params``; ``step()`` without them
+        reads each parameter's own ``.grad``, which only parameters that carry one have
+        (NumPy arrays do not, so here the gradients are passed).
+        """
+        if grads is None:
+            raise ValueError("step() needs the gradients: NumPy arrays carry no .grad, so call "
+                             f"step(grads) with a list of {len(self.params)} arrays, one per parameter")
         if not isinstance(grads, (list, tuple)) or len(grads) != len(self.params):
             n = len(grads) if isinstance(grads, (list, tuple)) else type(grads).__name__
             raise ValueError(f"grads must be a list of {len(self.params)} arrays (one per parameter), got {n}")

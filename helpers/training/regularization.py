@@ -13,13 +13,14 @@ soft targets (N, K) with rows summing to 1.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from helpers.core.checks import check_array, check_range
 
-__all__ = ["dropout", "dropout_backward", "l2_penalty", "l2_penalty_grad", "EarlyStopping", "smooth_labels",
+__all__ = ["DropoutCache", "dropout_forward", "dropout_backward", "l2_penalty", "l2_penalty_grad", "EarlyStopping", "smooth_labels",
            "mixup", "clip_grad_norm", "dropout_ridge"]
 
 
@@ -27,7 +28,14 @@ def _check_p(p: float) -> float:
     return float(check_range(p, "p", 0.0, 1.0))
 
 
-def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None,
+@dataclass(frozen=True)
+class DropoutCache:
+    """What :func:`dropout_backward` needs: the kept units, scaled by 1 / (1 - p)."""
+
+    mask: np.ndarray  # same shape as x
+
+
+def dropout_forward(x: np.ndarray, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None,
             keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Inverted dropout (Srivastava et al., 2014): zero each unit with probability ``p`` and
     scale the survivors by :math:`1/(1-p)` so that :math:`\mathbb{E}[\text{out}] = x`.
@@ -45,12 +53,13 @@ def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, rng: np.random
         keep: optional boolean mask of the units to keep, same shape as ``x`` (for tests).
 
     Returns:
-        ``(out, mask)``: the output and the scaled mask :math:`m` (the backward pass needs it).
+        ``(out, cache)``: the output and a :class:`DropoutCache` holding the scaled mask :math:`m`
+        (the backward pass needs it).
     """
     x = check_array(x, "x", allow_empty=True)
     p = _check_p(p)
     if not training or p == 0:
-        return x, np.ones_like(x)
+        return x, DropoutCache(np.ones_like(x))
     if keep is None:
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"dropout in training mode needs rng=np.random.Generator (or keep=...), "
@@ -61,14 +70,16 @@ def dropout(x: np.ndarray, p: float = 0.5, training: bool = True, rng: np.random
     # p = 1 keeps nothing; dividing by 1 - p = 0 would turn the zeros into NaNs
     mask = keep / (1.0 - p) if p < 1 else np.zeros(x.shape)
     mask = mask.astype(x.dtype)
-    return x * mask, mask
+    return x * mask, DropoutCache(mask)
 
 
-def dropout_backward(grad_out: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    r"""Gradient of dropout: :math:`\partial L / \partial x = \partial L / \partial \text{out} \odot m`."""
-    mask = check_array(mask, "mask", allow_empty=True)
-    grad_out = check_array(grad_out, "grad_out", shape=mask.shape, allow_empty=True)
-    return grad_out * mask
+def dropout_backward(dy: np.ndarray, cache: DropoutCache) -> np.ndarray:
+    r"""Gradient of dropout: :math:`\partial L / \partial x = \partial L / \partial \text{out} \odot m`,
+    with ``dy`` the gradient with respect to the output."""
+    if not isinstance(cache, DropoutCache):
+        raise ValueError(f"cache must be the DropoutCache that dropout_forward returned, got {type(cache).__name__}")
+    dy = check_array(dy, "dy", shape=cache.mask.shape, allow_empty=True)
+    return dy * cache.mask
 
 
 def l2_penalty(params: Sequence[np.ndarray], weight_decay: float) -> float:

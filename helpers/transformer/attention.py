@@ -26,9 +26,10 @@ import numpy as np
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["causal_mask", "padding_mask", "masked_softmax", "scaled_dot_product_attention",
-           "attention_backward", "MHAParams", "init_mha_params", "mha_params_from_torch", "MHACache",
-           "multi_head_attention", "multi_head_attention_backward", "positional_encoding",
-           "layer_norm", "layer_norm_backward"]
+           "AttentionCache", "attention_forward", "attention_backward", "MHAParams", "init_mha_params",
+           "mha_params_from_torch", "MHACache", "multi_head_attention_forward",
+           "multi_head_attention_backward", "positional_encoding", "LayerNormCache", "layer_norm_forward",
+           "layer_norm_backward"]
 
 
 # ----------------------------------------------------------------------------- masks and softmax
@@ -112,7 +113,8 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, ma
         causal: also apply :func:`causal_mask`.
 
     Returns:
-        ``(out, weights)``; ``weights`` is :math:`P`, which :func:`attention_backward` needs.
+        ``(out, weights)``, with ``weights`` = :math:`P` (for plots). :func:`attention_forward` is the
+        same computation returning ``(out, cache)`` for :func:`attention_backward`.
 
     Shape:
         - q: (..., T_q, d_k), k: (..., T_k, d_k), v: (..., T_k, d_v), e.g. ``...`` = (N, h)
@@ -124,18 +126,37 @@ def scaled_dot_product_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, ma
         >>> w[0].round(4).tolist()
         [[1.0, 0.0], [0.3302, 0.6698]]
     """
+    out, cache = attention_forward(q, k, v, mask, causal)
+    return out, cache.weights
+
+
+@dataclass(frozen=True)
+class AttentionCache:
+    """What :func:`attention_backward` needs: the inputs and the attention weights :math:`P`."""
+
+    q: np.ndarray        # (..., T_q, d_k)
+    k: np.ndarray        # (..., T_k, d_k)
+    v: np.ndarray        # (..., T_k, d_v)
+    weights: np.ndarray  # (..., T_q, T_k)
+
+
+def attention_forward(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None,
+                      causal: bool = False) -> tuple[np.ndarray, AttentionCache]:
+    r""":func:`scaled_dot_product_attention` returning ``(out, cache)`` for :func:`attention_backward`.
+
+    Shape: as :func:`scaled_dot_product_attention`.
+    """
     q, k, v = _check_qkv(q, k, v)
     scores = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])  # (..., T_q, T_k)
     if causal:
         cm = causal_mask(q.shape[-2], k.shape[-2])
         mask = cm if mask is None else np.logical_and(_check_mask(mask, scores.shape), cm)
     weights = masked_softmax(scores, mask)
-    return weights @ v, weights                                    # (..., T_q, d_v)
+    return weights @ v, AttentionCache(q, k, v, weights)         # (..., T_q, d_v)
 
 
-def attention_backward(d_out: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray,
-                       weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Gradients of a loss with respect to q, k and v, given :math:`G = \partial\mathcal L/\partial O`.
+def attention_backward(dy: np.ndarray, cache: AttentionCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Gradients of a loss with respect to q, k and v, given :math:`G = \partial\mathcal L/\partial O` (``dy``).
 
     .. math::
         \frac{\partial\mathcal L}{\partial V} = P^\top G, \quad
@@ -147,13 +168,12 @@ def attention_backward(d_out: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.nd
     :math:`\partial\mathcal L/\partial K = (\partial\mathcal L/\partial S)^\top Q/\sqrt{d_k}`.
     Masked entries have :math:`P = 0`, so no gradient flows through them.
 
-    Shape: d_out (..., T_q, d_v), weights (..., T_q, T_k) -> dq, dk, dv shaped like q, k, v.
+    Shape: dy (..., T_q, d_v) -> dq, dk, dv shaped like q, k, v.
     """
-    q, k, v = _check_qkv(q, k, v)
-    weights = check_array(weights, "weights", shape=q.shape[:-1] + (k.shape[-2],))
-    d_out = check_array(d_out, "d_out", shape=q.shape[:-1] + (v.shape[-1],))
-    dv = np.swapaxes(weights, -1, -2) @ d_out                              # (..., T_k, d_v)
-    dp = d_out @ np.swapaxes(v, -1, -2)                                    # (..., T_q, T_k)
+    q, k, v, weights = cache.q, cache.k, cache.v, cache.weights
+    dy = check_array(dy, "dy", shape=q.shape[:-1] + (v.shape[-1],))
+    dv = np.swapaxes(weights, -1, -2) @ dy                                 # (..., T_k, d_v)
+    dp = dy @ np.swapaxes(v, -1, -2)                                       # (..., T_q, T_k)
     ds = weights * (dp - (dp * weights).sum(axis=-1, keepdims=True))       # softmax's backward
     scale = 1.0 / np.sqrt(q.shape[-1])
     return ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, dv
@@ -189,19 +209,21 @@ def mha_params_from_torch(module) -> MHAParams:
                      arr(module.out_proj.bias))
 
 
-@dataclass
+@dataclass(frozen=True)
 class MHACache:
-    """What :func:`multi_head_attention_backward` needs; ``weights`` (N, h, T_q, T_k) is handy for plots."""
+    """What :func:`multi_head_attention_backward` needs; ``attention.weights`` (N, h, T_q, T_k) is handy for plots."""
 
     x_q: np.ndarray
     x_k: np.ndarray
     x_v: np.ndarray
-    q: np.ndarray
-    k: np.ndarray
-    v: np.ndarray
-    weights: np.ndarray
-    concat: np.ndarray
+    attention: AttentionCache   # the heads' q, k, v (N, h, T, d) and weights
+    concat: np.ndarray          # (N, T_q, D) heads side by side
     params: MHAParams
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The attention weights (N, h, T_q, T_k)."""
+        return self.attention.weights
 
 
 def _split_heads(x: np.ndarray, h: int) -> np.ndarray:
@@ -214,8 +236,9 @@ def _merge_heads(x: np.ndarray) -> np.ndarray:
     return x.transpose(0, 2, 1, 3).reshape(N, T, h * d)       # (N, T, h, d) -> (N, T, D)
 
 
-def multi_head_attention(x_q: np.ndarray, x_k: np.ndarray, x_v: np.ndarray, params: MHAParams, num_heads: int,
-                         mask: np.ndarray | None = None, causal: bool = False) -> tuple[np.ndarray, MHACache]:
+def multi_head_attention_forward(x_q: np.ndarray, x_k: np.ndarray, x_v: np.ndarray, params: MHAParams, num_heads: int,
+                                 mask: np.ndarray | None = None, causal: bool = False
+                                 ) -> tuple[np.ndarray, MHACache]:
     r"""``h`` attention heads in parallel, each on its own :math:`d = D/h`-dimensional projection.
 
     .. math:: \mathrm{head}_i = \mathrm{Attention}(X_q W_Q^{(i)}, X_k W_K^{(i)}, X_v W_V^{(i)}),
@@ -243,12 +266,12 @@ def multi_head_attention(x_q: np.ndarray, x_k: np.ndarray, x_v: np.ndarray, para
     v = _split_heads(x_v @ w_v.T + b_v, num_heads)                          # (N, h, T_k, d)
     if mask is not None:
         mask = _check_mask(mask, (N, T_q, x_k.shape[1]))[:, None]          # (N, 1, T_q, T_k)
-    heads, weights = scaled_dot_product_attention(q, k, v, mask, causal)   # (N, h, T_q, d)
+    heads, att = attention_forward(q, k, v, mask, causal)                 # (N, h, T_q, d)
     concat = _merge_heads(heads)                                            # (N, T_q, D)
-    return concat @ p.w_out.T + p.b_out, MHACache(x_q, x_k, x_v, q, k, v, weights, concat, p)
+    return concat @ p.w_out.T + p.b_out, MHACache(x_q, x_k, x_v, att, concat, p)
 
 
-def multi_head_attention_backward(d_out: np.ndarray, cache: MHACache
+def multi_head_attention_backward(dy: np.ndarray, cache: MHACache
                                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, MHAParams]:
     r"""Gradients for the three inputs and every weight, by the chain rule through each linear map:
     for :math:`Y = XW^\top + b`, :math:`\partial\mathcal L/\partial X = G W`,
@@ -256,14 +279,14 @@ def multi_head_attention_backward(d_out: np.ndarray, cache: MHACache
 
     For self-attention add the three input gradients: the same ``x`` was used three times.
 
-    Shape: d_out (N, T_q, D) -> dx_q (N, T_q, D), dx_k (N, T_k, D), dx_v (N, T_k, D), grads as ``MHAParams``.
+    Shape: dy (N, T_q, D) -> dx_q (N, T_q, D), dx_k (N, T_k, D), dx_v (N, T_k, D), grads as ``MHAParams``.
     """
     c, p = cache, cache.params
-    d_out = check_array(d_out, "d_out", shape=c.x_q.shape)
-    h = c.q.shape[1]
-    d_concat = d_out @ p.w_out                                              # (N, T_q, D)
-    dw_out = np.einsum("ntd,nte->de", d_out, c.concat)                      # (D, D)
-    dq, dk, dv = attention_backward(_split_heads(d_concat, h), c.q, c.k, c.v, c.weights)  # (N, h, T, d) each
+    dy = check_array(dy, "dy", shape=c.x_q.shape)
+    h = c.attention.q.shape[1]
+    d_concat = dy @ p.w_out                                                 # (N, T_q, D)
+    dw_out = np.einsum("ntd,nte->de", dy, c.concat)                         # (D, D)
+    dq, dk, dv = attention_backward(_split_heads(d_concat, h), c.attention)  # (N, h, T, d) each
     w_q, w_k, w_v = np.split(p.w_in, 3)
     grads_in, dx = [], []
     for g, x, w in ((dq, c.x_q, w_q), (dk, c.x_k, w_k), (dv, c.x_v, w_v)):
@@ -271,7 +294,7 @@ def multi_head_attention_backward(d_out: np.ndarray, cache: MHACache
         grads_in.append((np.einsum("ntd,nte->de", g, x), g.sum(axis=(0, 1))))  # (D, D), (D,)
         dx.append(g @ w)                                                    # (N, T, D)
     grads = MHAParams(np.concatenate([g for g, _ in grads_in]), np.concatenate([b for _, b in grads_in]),
-                      dw_out, d_out.sum(axis=(0, 1)))
+                      dw_out, dy.sum(axis=(0, 1)))
     return dx[0], dx[1], dx[2], grads
 
 
@@ -304,8 +327,17 @@ def positional_encoding(T: int, D: int, base: float = 10000.0) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- layer norm
-def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
-               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+@dataclass(frozen=True)
+class LayerNormCache:
+    """What :func:`layer_norm_backward` needs."""
+
+    x_hat: np.ndarray    # (..., D) normalised input
+    inv_std: np.ndarray  # (..., 1)
+    gamma: np.ndarray    # (D,)
+
+
+def layer_norm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-5
+                       ) -> tuple[np.ndarray, LayerNormCache]:
     r"""Normalise each token's features to zero mean and unit variance, then scale and shift.
 
     .. math:: \mu = \tfrac1D\sum_j x_j, \quad \sigma^2 = \tfrac1D\sum_j (x_j-\mu)^2, \quad
@@ -315,7 +347,7 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 
     :math:`E[x^2] - \mu^2`, which cancels catastrophically when :math:`|\mu| \gg \sigma`.
 
     Returns:
-        ``(y, cache)``, with ``cache = (x_hat, inv_std, gamma)`` for :func:`layer_norm_backward`.
+        ``(y, cache)``; the :class:`LayerNormCache` is for :func:`layer_norm_backward`.
 
     Shape: x (..., D), gamma and beta (D,) -> y (..., D).
     """
@@ -327,11 +359,10 @@ def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 
     xc = x - x.mean(axis=-1, keepdims=True)                      # (..., D)
     inv_std = 1.0 / np.sqrt((xc * xc).mean(axis=-1, keepdims=True) + eps)  # (..., 1)
     x_hat = xc * inv_std
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
+    return gamma * x_hat + beta, LayerNormCache(x_hat, inv_std, gamma)
 
 
-def layer_norm_backward(dy: np.ndarray, cache: tuple[np.ndarray, np.ndarray, np.ndarray]
-                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def layer_norm_backward(dy: np.ndarray, cache: LayerNormCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of layer norm, with :math:`g = \gamma \odot \partial\mathcal L/\partial y`:
 
     .. math:: \frac{\partial\mathcal L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
@@ -343,7 +374,7 @@ def layer_norm_backward(dy: np.ndarray, cache: tuple[np.ndarray, np.ndarray, np.
 
     Shape: dy (..., D) -> dx (..., D), dgamma (D,), dbeta (D,).
     """
-    x_hat, inv_std, gamma = cache
+    x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
     dy = check_array(dy, "dy", shape=x_hat.shape)
     g = dy * gamma                                               # (..., D)
     dx = inv_std * (g - g.mean(axis=-1, keepdims=True) - x_hat * (g * x_hat).mean(axis=-1, keepdims=True))

@@ -41,8 +41,8 @@ def run(report) -> None:
     g_t = torch.tensor(g)
 
     def neuron_ours():
-        neuron.neuron_forward(X, w, 0.0)
-        neuron.neuron_backward(X, w, 0.0, g)
+        _, cache = neuron.neuron_forward(X, w, 0.0)
+        neuron.neuron_backward(g, cache)
 
     def neuron_torch():
         for t in (X_t, w_t, b_t):

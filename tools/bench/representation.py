@@ -35,10 +35,11 @@ def run(report) -> None:
         idx = rng.integers(0, V, N)
         g = rng.standard_normal((N, D))
         Wt, idxt, gt = torch.tensor(W), torch.tensor(idx), torch.tensor(g)
+        _, cache = embeddings.embedding_forward(W, idx)
         report.ratio(SECTION, f"embedding lookup V={V}, D={D}, N={N} (vs F.embedding)",
                      lambda: embeddings.embedding_forward(W, idx), lambda: F.embedding(idxt, Wt), repeat=50)
         report.ratio(SECTION, f"embedding backward (scatter-add) V={V}, D={D}, N={N} (vs index_add_)",
-                     lambda: embeddings.embedding_backward(idx, g, V),
+                     lambda: embeddings.embedding_backward(g, cache),
                      lambda: torch.zeros(V, D, dtype=torch.float64).index_add_(0, idxt, gt), repeat=50)
         Wg = Wt.clone().requires_grad_(True)
 
@@ -47,7 +48,7 @@ def run(report) -> None:
             F.embedding(idxt, Wg).backward(gt)
 
         report.ratio(SECTION, "embedding forward + backward (vs autograd through F.embedding)",
-                     lambda: (embeddings.embedding_forward(W, idx), embeddings.embedding_backward(idx, g, V)),
+                     lambda: embeddings.embedding_backward(g, embeddings.embedding_forward(W, idx)[1]),
                      torch_fwd_bwd, repeat=50)
 
         A, B = rng.standard_normal((64, 10)), rng.standard_normal((64, 10))

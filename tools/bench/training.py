@@ -58,7 +58,7 @@ def _bench_activations_and_stack(report) -> None:
             h.backward(torch.tensor(G))
             return xt.grad
 
-        report.ratio(section, name, lambda name=name: forward_backward(X, Ws, name, grad_output=G), theirs, repeat=10)
+        report.ratio(section, name, lambda name=name: forward_backward(X, Ws, name, dy=G), theirs, repeat=10)
     report.time("deep_stack_trace (the apps' workhorse)", "tanh, xavier, depth 50, width 64, N 128",
                 lambda: deep_stack_trace("tanh", "xavier", depth=50, width=64, n=128), repeat=10)
 

@@ -24,8 +24,8 @@ def run(report) -> None:
         gt = torch.from_numpy(g)
 
         def ours():
-            out, w = A.scaled_dot_product_attention(q, k, v, causal=True)
-            return A.attention_backward(g, q, k, v, w)
+            out, cache = A.attention_forward(q, k, v, causal=True)
+            return A.attention_backward(g, cache)
 
         def theirs():
             for t in tensors:
@@ -41,7 +41,7 @@ def run(report) -> None:
     xt, gt = torch.tensor(x, requires_grad=True), torch.from_numpy(g)
 
     def ours_mha():
-        out, cache = A.multi_head_attention(x, x, x, params, h)
+        out, cache = A.multi_head_attention_forward(x, x, x, params, h)
         return A.multi_head_attention_backward(g, cache)
 
     def theirs_mha():
