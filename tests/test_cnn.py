@@ -80,9 +80,10 @@ def test_fit_is_repeatable_and_learns(split):
         torch.manual_seed(3)
         model = cnn.DigitsMLP(hidden=32)
         steps = []
-        losses = cnn.fit(model, split.X_train[:256], split.y_train[:256], epochs=5, lr=1e-2, batch_size=32, seed=3,
-                         on_step=lambda step, loss: steps.append(step), progress=False)
-        runs.append(losses)
+        history = cnn.fit(model, split.X_train[:256], split.y_train[:256], epochs=5, lr=1e-2, batch_size=32, seed=3,
+                          on_step=lambda step, record: steps.append(step), progress=False)
+        assert history["step"] == steps
+        runs.append(history["loss"])
         assert steps == list(range(1, 41)) and not model.training
     assert runs[0] == runs[1]
     assert np.mean(runs[0][-4:]) < 0.5 * np.mean(runs[0][:4])

@@ -131,7 +131,7 @@ def test_small_mf_is_deterministic_and_beats_baselines():
     data = recommender.make_ratings(n_users=120, n_items=60, density=0.3, seed=2)
     m1, l1 = recommender.train_mf(data, dim=5, steps=150)
     _, l2 = recommender.train_mf(data, dim=5, steps=150)
-    assert l1 == l2 and l1[-1] < l1[0]
+    assert l1 == l2 and l1["loss"][-1] < l1["loss"][0] and l1["step"] == list(range(1, 151))
     test = data.test_ratings
     mf = recommender.rmse(recommender.predict_mf(m1, data.test_users, data.test_items), test)
     bias = recommender.rmse(recommender.predict_biases(recommender.fit_biases(data), data.test_users,
@@ -225,7 +225,7 @@ def test_linear_autoencoder_learns_the_principal_subspace():
 
 def test_train_autoencoder_is_deterministic():
     Xc = _digits_centred()[:200]
-    runs = [autoencoder.train_autoencoder(autoencoder.DeepAutoencoder(64, 2, 16, seed=0), Xc, steps=30, batch=32)
+    runs = [autoencoder.train_autoencoder(autoencoder.DeepAutoencoder(64, 2, 16, seed=0), Xc, steps=30, batch_size=32)
             for _ in range(2)]
     assert runs[0] == runs[1]
 
@@ -276,7 +276,7 @@ def test_same_head_for_any_features_and_probe_keeps_features():
 def test_compare_transfer_shapes_and_determinism():
     tasks = transfer.make_tasks()
     enc, losses = transfer.pretrain_denoising(tasks.unlabelled(), steps=20)
-    assert len(losses) == 20
+    assert len(losses["loss"]) == 20 and losses["step"][-1] == 20
     r1 = transfer.compare_transfer({"dae": enc}, tasks, seeds=(0, 1), n_per_class=2, steps=10)
     r2 = transfer.compare_transfer({"dae": enc}, tasks, seeds=(0, 1), n_per_class=2, steps=10)
     assert list(r1) == ["scratch", "dae probe", "dae fine-tune"]

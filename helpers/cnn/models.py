@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["dense_params", "conv_params", "separable_params", "count_params", "DepthwiseSeparableConv",
@@ -190,28 +191,28 @@ def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: float = 1e-2,
-        batch_size: int = 64, seed: int = 0, on_step: Callable[[int, float], None] | None = None,
-        progress: bool = True) -> list[float]:
+        batch_size: int = 64, seed: int = 0, progress: bool = False, on_step: OnStep | None = None) -> History:
     """Train with Adam and a one-cycle learning-rate schedule (warm-up, then cosine decay to ~0)
     for a fixed number of epochs; a seeded shuffle makes runs repeatable.
 
-    ``on_step(step, loss)`` is called after every step (e.g. to feed a LivePlot); a tqdm bar shows
-    progress if ``progress``. Returns the training loss of every step. Leaves the model in eval mode.
+    The course's loop shape (:mod:`helpers.core.loop`), counted in ``epochs`` (whole passes over
+    the data) rather than steps: ``on_step(step, {"loss": ...})`` is called after every update
+    (e.g. to feed a LivePlot); a tqdm bar over epochs shows progress if ``progress``. Returns the
+    history ``{"step": [...], "loss": [...]}`` of every update. Leaves the model in eval mode.
 
     Shape:
         X: (N, 1, H, W) or (N, D); y: (N,) integer classes.
     """
     X, y = _tensors(X, y)
     check_range(epochs, "epochs", 1, None, integer=True)
-    check_range(lr, "lr", 0.0, None, low_inclusive=False)
-    check_range(batch_size, "batch_size", 1, None, integer=True)
+    check_loop_args(batch_size=batch_size, lr=lr, seed=seed, on_step=on_step)
     from tqdm.auto import tqdm
 
     generator = torch.Generator().manual_seed(seed)
     batches = (len(X) + batch_size - 1) // batch_size
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * batches)
-    losses: list[float] = []
+    history = new_history()
     model.train()
     for _ in tqdm(range(epochs), desc=f"training {type(model).__name__}", unit="epoch", disable=not progress):
         order = torch.randperm(len(X), generator=generator)
@@ -222,11 +223,9 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
             loss.backward()
             opt.step()
             schedule.step()
-            losses.append(loss.item())
-            if on_step is not None:
-                on_step(len(losses), losses[-1])
+            record_step(history, len(history["step"]) + 1, on_step, loss=loss.item())
     model.eval()
-    return losses
+    return history
 
 
 def train_and_test(make_model: Callable[[], nn.Module], split, seed: int = 0, **fit_kwargs) -> float:

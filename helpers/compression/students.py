@@ -16,6 +16,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from helpers.compression.distill import distillation_loss_torch
+from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_range
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier", "accuracy",
@@ -57,9 +58,10 @@ def make_mlp(hidden: int, D: int = 64, K: int = 10, seed: int = 0):
 
 
 def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
-                     alpha: float = 0.3, lr: float = 3e-3, batch: int = 64, seed: int = 0,
-                     progress: bool = False) -> list[float]:
-    """Adam on minibatches for a fixed number of steps; returns the loss of every step.
+                     alpha: float = 0.3, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
+                     progress: bool = False, on_step: OnStep | None = None) -> History:
+    """Adam on minibatches for a fixed number of steps; returns the history of every step's loss
+    (the course's loop shape, :mod:`helpers.core.loop`).
 
     With ``teacher_logits`` (one row per training example) the loss is the distillation loss,
     otherwise plain cross-entropy. ``progress`` shows a ``tqdm`` bar with the running loss.
@@ -70,17 +72,16 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
     import torch
     import torch.nn.functional as F
 
-    check_range(steps, "steps", 1, None, integer=True)
-    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_loop_args(steps, batch_size, lr, seed, on_step)
     if teacher_logits is not None and tuple(teacher_logits.shape[:1]) != tuple(X.shape[:1]):
         raise ValueError(f"teacher_logits must have one row per example ({X.shape[0]}), "
                          f"got shape {tuple(teacher_logits.shape)}")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    losses: list[float] = []
-    bar = tqdm(range(steps), desc="training", leave=False, disable=not progress)
+    history = new_history()
+    bar = tqdm(range(1, steps + 1), desc="training", disable=not progress)
     for step in bar:
-        idx = torch.randint(0, len(X), (min(batch, len(X)),), generator=gen)
+        idx = torch.randint(0, len(X), (min(batch_size, len(X)),), generator=gen)
         z = model(X[idx])
         if teacher_logits is None:
             loss = F.cross_entropy(z, y[idx])
@@ -89,10 +90,10 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(loss.item())
+        record_step(history, step, on_step, loss=loss.item())
         if progress and step % 50 == 0:
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-    return losses
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
+    return history
 
 
 def accuracy(model, X, y) -> float:

@@ -29,6 +29,7 @@ from helpers.gan.losses import critic_loss_torch, discriminator_loss_torch, gene
 from helpers.gan.models import Discriminator, Generator
 from helpers.gan.penalty import gradient_penalty
 from helpers.core.plotting import LivePlot
+from helpers.core.loop import check_loop_args
 from helpers.core.checks import check_array, check_choice, check_range
 from helpers.core.figures import new_figure
 
@@ -276,7 +277,7 @@ class SampleView:
 
 def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 100,
               real: np.ndarray | None = None, progress: bool = True,
-              anneal: bool = False) -> dict[str, list[float]]:
+              anneal: bool = False, on_step=None) -> dict[str, list[float]]:
     """Run ``steps`` training steps; with ``live``, show losses and samples updating in place.
 
     ``anneal``: keep the configured learning rate for the first half, then decay it linearly
@@ -284,10 +285,15 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
     shrinking the steps at the end damps the circling, so the final samples reflect where the
     game has been heading rather than a random point on its last lap.
 
-    Returns the loss history ``{"d_loss": [...], "g_loss": [...]}`` (one value per step).
+    The course's loop shape (:mod:`helpers.core.loop`) for a game of two losses:
+    ``on_step(step, {"d_loss": ..., "g_loss": ...})`` after every round; returns the history
+    ``{"step": [...], "d_loss": [...], "g_loss": [...]}`` (one value per round). The seed lives
+    in the trainer's config.
     """
     check_range(steps, "steps", 0, None, integer=True)
     check_range(every, "every", 1, None, integer=True)
+    check_loop_args(on_step=on_step)
+    rounds: list[int] = []
     plot = LivePlot(["d_loss", "g_loss"], every=every, show=live, width=5.0, height=2.6,
                     title=f"{trainer.config.loss} GAN losses")
     view, handle = None, None
@@ -305,6 +311,9 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
         lr = trainer.config.lr * min(1.0, 2.0 * (1.0 - i / steps)) if anneal else None
         losses = trainer.step(lr)
         plot.update(trainer.steps, **losses)
+        rounds.append(trainer.steps)
+        if on_step is not None:
+            on_step(trainer.steps, losses)
         if view is not None and trainer.steps % every == 0:
             view.refresh()
             handle.update(view.fig)
@@ -312,4 +321,4 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
     if view is not None:
         view.refresh()
         handle.update(view.fig)
-    return {k: list(v) for k, v in plot.history.items()}
+    return {"step": rounds, **{k: list(v) for k, v in plot.history.items()}}

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from helpers.representation.pca import fit_pca, orthonormal_basis
+from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["LinearAutoencoder", "DeepAutoencoder", "train_autoencoder", "reconstruction_error",
@@ -77,35 +78,35 @@ class DeepAutoencoder(nn.Module):
 
 
 def train_autoencoder(model: nn.Module, X: np.ndarray, steps: int = 1500, lr: float = 1e-2,
-                      batch: int | None = None, seed: int = 0) -> list[float]:
+                      batch_size: int | None = None, seed: int = 0, progress: bool = False,
+                      on_step: OnStep | None = None) -> History:
     r"""Minimise the mean squared error :math:`\frac{1}{ND}\sum_n \lVert \hat{\mathbf x}_n - \mathbf x_n\rVert^2`
     with Adam, the learning rate decayed by a cosine to 0 (so the last steps settle instead of
     jittering around the optimum).
 
     Args:
         X: the (centred) training data.
-        batch: minibatch size (seeded sampling); None = full batch.
+        batch_size: minibatch size (seeded sampling); None = full batch.
 
     Shape:
-        X: (N, D). Returns the loss of every step.
+        X: (N, D). Returns the history ``{"step", "loss"}`` of every step (:mod:`helpers.core.loop`).
     """
     X = check_array(X, "X", ndim=2)
-    check_range(steps, "steps", 1, None, integer=True)
-    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_loop_args(steps, batch_size, lr, seed, on_step)
     data = torch.as_tensor(X, dtype=torch.float32)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
-        xb = data if batch is None else data[torch.randint(0, len(data), (batch,), generator=gen)]
+    history = new_history()
+    for step in steps_range(steps, progress):
+        xb = data if batch_size is None else data[torch.randint(0, len(data), (batch_size,), generator=gen)]
         loss = ((model(xb) - xb) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(loss.item())
-    return losses
+        record_step(history, step, on_step, loss=loss.item())
+    return history
 
 
 def reconstruction_error(X: np.ndarray, X_hat: np.ndarray) -> float:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["GENRES", "Ratings", "make_ratings", "rmse", "fit_biases", "predict_biases",
@@ -182,7 +183,7 @@ class MatrixFactorization(nn.Module):
 
 
 def train_mf(data: Ratings, dim: int = 8, steps: int = 300, lr: float = 0.05, reg: float = 0.05,
-             seed: int = 0):
+             seed: int = 0, progress: bool = False, on_step: OnStep | None = None):
     r"""Fit :func:`MatrixFactorization` to the training ratings with full-batch Adam.
 
     Loss: :math:`\frac1N\sum_{(u,i)} (\hat r_{ui} - r_{ui})^2 + \lambda\,\frac1N\sum_{(u,i)}
@@ -190,24 +191,24 @@ def train_mf(data: Ratings, dim: int = 8, steps: int = 300, lr: float = 0.05, re
     observed rating, as in the usual SGD form, so a vector is shrunk in proportion to the data it sees.
 
     Returns:
-        ``(model, losses)``: the trained module and the loss of every step.
+        ``(model, history)``: the trained module and the history ``{"step", "loss"}`` of every
+        step (full batch, so there is no ``batch_size``; :mod:`helpers.core.loop`).
     """
-    check_range(steps, "steps", 1, None, integer=True)
-    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_loop_args(steps, None, lr, seed, on_step)
     check_range(reg, "reg", 0.0, None)
     u, i, r = _check_triples(data.train_users, data.train_items, data.train_ratings, data.n_users, data.n_items)
     model = MatrixFactorization(data.n_users, data.n_items, dim, float(r.mean()), seed)
     users, items, target = torch.as_tensor(u), torch.as_tensor(i), torch.as_tensor(r, dtype=torch.float32)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
+    history = new_history()
+    for step in steps_range(steps, progress):
         p, q = model.P(users), model.Q(items)                                     # (N, dim) each
         loss = ((model(users, items) - target) ** 2).mean() + reg * ((p ** 2).sum(1) + (q ** 2).sum(1)).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(loss.item())
-    return model.eval(), losses
+        record_step(history, step, on_step, loss=loss.item())
+    return model.eval(), history
 
 
 def predict_mf(model, users: np.ndarray, items: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_choice, check_range
 
 __all__ = ["Tasks", "make_tasks", "FeatureMLP", "make_classifier", "train", "accuracy",
@@ -116,8 +117,10 @@ def make_classifier(features: FeatureMLP | None = None, classes: int = 5, seed: 
 
 
 def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 200, lr: float = 3e-3,
-          mode: str = "scratch", batch: int = 64, seed: int = 0) -> list[float]:
-    r"""Adam on the cross-entropy for ``steps`` minibatch steps (seeded); returns every step's loss.
+          mode: str = "scratch", batch_size: int = 64, seed: int = 0, progress: bool = False,
+          on_step: OnStep | None = None) -> History:
+    r"""Adam on the cross-entropy for ``steps`` minibatch steps (seeded); returns the history of
+    every step's loss (:mod:`helpers.core.loop`).
 
     ``mode``: "scratch" trains everything at ``lr``; "probe" freezes ``model[0]`` (the features)
     and trains the head only; "finetune" trains the head at ``lr`` and the features at ``lr / 10``.
@@ -126,8 +129,7 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
         X: (N, 64); y: (N,) int64.
     """
     check_choice(mode, "mode", MODES)
-    check_range(steps, "steps", 1, None, integer=True)
-    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_loop_args(steps, batch_size, lr, seed, on_step)
     if X.ndim != 2 or tuple(y.shape) != (X.shape[0],):
         raise ValueError(f"X must have shape (N, D) and y (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
     body, head = model[0], model[1]
@@ -138,17 +140,17 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
         groups.append({"params": list(body.parameters()), "lr": lr / 10 if mode == "finetune" else lr})
     opt = torch.optim.Adam(groups)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
-        idx = torch.randint(0, len(X), (min(batch, len(X)),), generator=gen)
+    history = new_history()
+    for step in steps_range(steps, progress):
+        idx = torch.randint(0, len(X), (min(batch_size, len(X)),), generator=gen)
         loss = F.cross_entropy(model(X[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(loss.item())
+        record_step(history, step, on_step, loss=loss.item())
     for p in body.parameters():
         p.requires_grad_(True)
-    return losses
+    return history
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -166,16 +168,17 @@ def pretrain_supervised(tasks: Tasks, steps: int = 400, seed: int = 0) -> tuple[
 
 
 def pretrain_denoising(X: torch.Tensor, steps: int = 1500, noise: float = 0.5, lr: float = 3e-3,
-                       batch: int = 128, seed: int = 0) -> tuple[FeatureMLP, list[float]]:
+                       batch_size: int = 128, seed: int = 0, progress: bool = False,
+                       on_step: OnStep | None = None) -> tuple[FeatureMLP, History]:
     r"""Source task B: a denoising autoencoder. The encoder is a :class:`FeatureMLP`, the decoder
     128 -> 128 -> 64; each step adds Gaussian noise :math:`\tilde{\mathbf x} = \mathbf x + \sigma\boldsymbol\epsilon`
     and minimises :math:`\lVert \mathrm{dec}(\mathrm{enc}(\tilde{\mathbf x})) - \mathbf x \rVert^2`
     (mean over pixels). To undo the noise the features must capture what digits look like.
 
     Shape:
-        X: (N, 64) unlabelled images. Returns (encoder, loss of every step).
+        X: (N, 64) unlabelled images. Returns (encoder, history of every step's loss).
     """
-    check_range(steps, "steps", 1, None, integer=True)
+    check_loop_args(steps, batch_size, lr, seed, on_step)
     check_range(noise, "noise", 0.0, None)
     if X.ndim != 2:
         raise ValueError(f"X must have shape (N, D), got {tuple(X.shape)}")
@@ -184,16 +187,16 @@ def pretrain_denoising(X: torch.Tensor, steps: int = 1500, noise: float = 0.5, l
     decoder = nn.Sequential(nn.Linear(FeatureMLP.dim, FeatureMLP.dim), nn.ReLU(), nn.Linear(FeatureMLP.dim, X.shape[1]))
     opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in range(steps):
-        clean = X[torch.randint(0, len(X), (min(batch, len(X)),), generator=gen)]   # (B, 64)
+    history = new_history()
+    for step in steps_range(steps, progress):
+        clean = X[torch.randint(0, len(X), (min(batch_size, len(X)),), generator=gen)]   # (B, 64)
         noisy = clean + noise * torch.randn(clean.shape, generator=gen)
         loss = ((decoder(encoder(noisy)) - clean) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(loss.item())
-    return encoder, losses
+        record_step(history, step, on_step, loss=loss.item())
+    return encoder, history
 
 
 def few_shot_subset(y: torch.Tensor, n_per_class: int, seed: int = 0) -> torch.Tensor:

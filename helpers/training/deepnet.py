@@ -225,12 +225,16 @@ def torch_mlp(widths: list[int], activation: str = "relu", init: str | Callable 
 
 
 def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1, steps: int = 300,
-                     plot=None, progress: bool = True) -> dict[str, list[float]]:
+                     plot=None, progress: bool = True, on_step=None) -> dict[str, list[float]]:
     """Train several classifiers side by side with full-batch SGD on cross-entropy.
 
     All models see the same data and learning rate, one step each per iteration, so a
     :class:`helpers.core.plotting.LivePlot` with one metric per model name shows them race. A model
     whose loss becomes non-finite is stopped (its history ends there: it diverged).
+
+    A race of several models, so the record is one loss list per model rather than the course's
+    single ``"loss"`` (:mod:`helpers.core.loop`); ``on_step(step, {name: loss})`` after every
+    step. Full batch and deterministic given the models, so there is no ``batch_size`` or ``seed``.
 
     Returns:
         ``{name: [loss before step 1, loss before step 2, ...]}``.
@@ -259,6 +263,8 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
             values[name] = history[name][-1]
         if plot is not None:
             plot.update(step, **values)
+        if on_step is not None:
+            on_step(step + 1, values)
     if plot is not None:
         plot.close()
     return history

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from helpers.core.loop import check_loop_args
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["make_reversal_data", "predict", "exact_match", "token_accuracy", "train_reversal",
@@ -66,12 +67,15 @@ def token_accuracy(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> floa
 
 def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray, steps: int = 300,
                    batch_size: int = 64, lr: float = 3e-3, vocab: int = 10, seed: int = 0,
-                   eval_every: int = 10, plot: bool = True, progress: bool = True) -> dict[str, list[float]]:
+                   eval_every: int = 10, plot: bool = True, progress: bool = True,
+                   on_step=None) -> dict[str, list[float]]:
     r"""Train on fresh random strings with Adam and the per-position cross-entropy
     :math:`\mathcal L = -\frac{1}{NT}\sum_{n,t} \log p(y_{n,t} \mid x_n)`.
 
     Training strings that happen to equal a held-out one are dropped from the batch. Shows a live
-    plot (redrawn every 50 steps at most) and a progress bar in Jupyter. Returns ``{"step", "loss", "eval_step", "val_exact"}``.
+    plot (redrawn every 50 steps at most) and a progress bar in Jupyter. The course's loop shape
+    (:mod:`helpers.core.loop`): ``on_step(step, record)`` after every update; returns
+    ``{"step", "loss", "eval_step", "val_exact"}`` (the held-out score every ``eval_every`` steps).
     """
     from tqdm.auto import trange
 
@@ -82,6 +86,7 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_range(eval_every, "eval_every", 1, None, integer=True)
     check_range(vocab, "vocab", 2, 10, integer=True)
+    check_loop_args(seed=seed, on_step=on_step)
     x_val = check_array(x_val, "x_val", ndim=2, dtype="int")
     y_val = check_array(y_val, "y_val", dtype="int", shape=x_val.shape)
     T = x_val.shape[1]
@@ -110,6 +115,8 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
             history["val_exact"].append(acc)
             values["held-out exact-match acc"] = acc
         live.update(step, **values)
+        if on_step is not None:
+            on_step(step, values)
     live.close()
     return history
 

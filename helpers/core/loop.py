@@ -1,0 +1,70 @@
+"""The one shape of a training loop.
+
+Every chapter writes its loop out in full (the loop is the lesson), but every loop has the same
+signature and returns the same record:
+
+* keyword arguments ``steps`` (or ``epochs`` for a loop over whole passes, documented there),
+  ``batch_size`` (where there are mini-batches), ``lr``, ``seed``, ``progress=False`` (a tqdm bar)
+  and ``on_step=None``, called as ``on_step(step, record)`` after every update with the update's
+  ``record`` (``{"loss": ...}`` and whatever else the loop measures);
+* it returns a :data:`History`: ``{"step": [1, 2, ...], "loss": [...], ...}``, one list per
+  metric, all of the same length (a metric measured only now and then, e.g. a validation score,
+  keeps its own ``"<name>_step"`` list).
+
+Example:
+    >>> history = new_history()
+    >>> for step in steps_range(3):
+    ...     record_step(history, step, None, loss=1.0 / step)
+    >>> history["step"], [round(v, 2) for v in history["loss"]]
+    ([1, 2, 3], [1.0, 0.5, 0.33])
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from helpers.core.checks import check_range
+
+__all__ = ["History", "OnStep", "new_history", "steps_range", "record_step", "check_loop_args"]
+
+History = dict[str, list]
+OnStep = Callable[[int, dict[str, float]], Any]
+
+
+def new_history(*metrics: str) -> History:
+    """An empty history with a ``"step"`` list, a ``"loss"`` list and one list per extra metric."""
+    return {"step": [], "loss": [], **{m: [] for m in metrics if m not in ("step", "loss")}}
+
+
+def steps_range(steps: int, progress: bool = False, desc: str = "training") -> Iterable[int]:
+    """``1 .. steps``, with a tqdm progress bar when ``progress`` (refreshed at most once a second)."""
+    check_range(steps, "steps", 1, None, integer=True)
+    if not progress:
+        return range(1, steps + 1)
+    from tqdm.auto import trange
+
+    return trange(1, steps + 1, desc=desc, mininterval=1.0)
+
+
+def record_step(history: History, step: int, on_step: OnStep | None, **values: float) -> None:
+    """Append ``step`` and every value to ``history`` (a new key gets a new list), then call
+    ``on_step(step, values)`` if given."""
+    history["step"].append(step)
+    for name, value in values.items():
+        history.setdefault(name, []).append(float(value))
+    if on_step is not None:
+        on_step(step, values)
+
+
+def check_loop_args(steps: int | None = None, batch_size: int | None = None, lr: float | None = None,
+                    seed: int | None = None, on_step: OnStep | None = None) -> None:
+    """Validate the arguments every loop shares; each ``None`` is skipped."""
+    if steps is not None:
+        check_range(steps, "steps", 1, None, integer=True)
+    if batch_size is not None:
+        check_range(batch_size, "batch_size", 1, None, integer=True)
+    if lr is not None:
+        check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    if seed is not None:
+        check_range(seed, "seed", 0, None, integer=True)
+    if on_step is not None and not callable(on_step):
+        raise ValueError(f"on_step must be a function on_step(step, record) or None, got {type(on_step).__name__}")
