@@ -13,7 +13,8 @@ from helpers.training import optim, schedules, trajectories
 from helpers.exercises import ch07
 from torch_twin import assert_close
 
-SHAPE_SETS = [[(3,)], [(4, 5), (5,)], [(2, 3, 4), (1,), (6, 2)]]
+# 0-d parameters included: NumPy turns 0-d arithmetic into scalars, which have no in-place ops
+SHAPE_SETS = [[(3,)], [(4, 5), (5,)], [(2, 3, 4), (1,), (6, 2)], [()], [(), (2,)]]
 
 # (our name, torch class, hyperparameters): every option, with and without weight decay
 CASES = [

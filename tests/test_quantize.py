@@ -108,3 +108,30 @@ def test_quantize_exercise_accepts_solution_and_rejects_wrong_answers():
     assert not ch13.check_quantize_int8(lambda x: ...)
     assert not ch13.check_quantize_int8(lambda x: np.round(x * 100))
     assert not ch13.check_quantize_int8(lambda x: np.round(x / ((x.max() - x.min()) / 255)).astype(np.int8))
+
+
+@pytest.mark.parametrize("zero_point", [-7, -3, 0, 1, 5, 12])
+@pytest.mark.parametrize("scale", [0.1, 0.5, 1.0, 1 / 3, 0.013])
+def test_values_exactly_halfway_between_levels_round_like_torch(scale, zero_point):
+    """Ties: PyTorch rounds x / s + z half to even, so an odd z moves a tie to the other level."""
+    k = np.arange(-60, 60)
+    x = ((k + 0.5) * scale).astype(np.float32)                   # halfway between two levels
+    ref = torch.quantize_per_tensor(torch.from_numpy(x), scale, zero_point, torch.qint8).int_repr().numpy()
+    assert np.array_equal(Q.quantize(x, np.float64(scale), zero_point), ref)
+
+
+def test_per_channel_ties_and_random_values_match_torch():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        s, z = rng.choice([0.1, 0.5, 1 / 3, 0.07, 0.013], 4), rng.integers(-5, 6, 4)
+        ties = ((rng.integers(-60, 60, (4, 9)) + 0.5) * s[:, None]).astype(np.float32)
+        rand = (rng.normal(0, 40, (4, 9)) * s[:, None]).astype(np.float32)
+        for x in (ties, rand):
+            ref = torch.quantize_per_channel(torch.from_numpy(x), torch.tensor(s), torch.tensor(z), 0,
+                                             torch.qint8).int_repr().numpy()
+            assert np.array_equal(Q.quantize(x, s, z, axis=0), ref)
+
+
+def test_zero_point_outside_the_int8_grid_is_refused():
+    with pytest.raises(ValueError, match=r"zero_point must lie in \[-128, 127\].*got values from 1000 to 1000"):
+        Q.quantize(np.ones(3, dtype=np.float32), 0.1, 1000)

@@ -83,8 +83,25 @@ def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
         raise ValueError(f"scale must be > 0, got min {scale.min()}")
     if axis is not None and np.shape(scale) != (x.shape[axis],):
         raise ValueError(f"per-channel scale must have shape ({x.shape[axis]},), got {np.shape(scale)}")
-    s, z = _broadcast(scale, x, axis), _broadcast(np.asarray(zero_point), x, axis)
-    q = np.clip(np.rint(x * _inv(s, x.dtype)) + z, qmin, qmax)
+    zp = check_array(zero_point, "zero_point", dtype="int")
+    if np.any(zp < qmin) or np.any(zp > qmax):
+        raise ValueError(f"zero_point must lie in [{qmin}, {qmax}] (it is a value of the integer grid), "
+                         f"got values from {zp.min()} to {zp.max()}")
+    if axis is not None and np.ndim(zp) and np.shape(zp) != (x.shape[axis],):
+        raise ValueError(f"per-channel zero_point must have shape ({x.shape[axis]},), got {np.shape(zp)}")
+    s, z = _broadcast(scale, x, axis), _broadcast(zp, x, axis)
+    # PyTorch adds z *before* rounding half to even: rint(x / s + z), not rint(x / s) + z. The two
+    # differ on values exactly halfway between two levels when z is odd (2.5 + 1 rounds to 4,
+    # rint(2.5) + 1 = 3). Its per-tensor kernel computes x * (1/s) + z as one fused multiply-add
+    # (one rounding; emulated exactly in float64, then rounded once to the input's precision),
+    # its per-channel kernel as a product and a sum in the input's precision: we do the same, so
+    # every integer matches (tests/test_quantize.py checks ties and random values).
+    inv = _inv(s, x.dtype)
+    if axis is None:
+        v = (x.astype(np.float64) * inv.astype(np.float64) + z).astype(x.dtype)
+    else:
+        v = x * inv + z.astype(x.dtype)
+    q = np.clip(np.rint(v), qmin, qmax)
     return q.astype(np.int8 if (qmin, qmax) == (QMIN, QMAX) else np.int16)
 
 

@@ -134,7 +134,7 @@ class SGD(Optimizer):
             g = g + self.weight_decay * p
         if self.momentum:
             if "momentum_buffer" not in state:  # PyTorch starts the buffer at g_1, not at 0
-                state["momentum_buffer"] = g.copy()
+                state["momentum_buffer"] = np.array(g, dtype=p.dtype)  # an array even for a 0-d p: np.float64 has no in-place ops
             else:
                 buf = state["momentum_buffer"]
                 buf *= self.momentum
