@@ -11,7 +11,10 @@
     exercises/       each notebook's self-checks and solutions, chNN
 
 A topic package imports ``core`` and earlier chapters only (``tests/test_layout.py`` enforces
-it). Only the notebook plumbing is re-exported here: ``setup_notebook``, ``seed_everything``, ``show``.
+it). One convention for hand-written gradients: ``y, cache = f_forward(x, ...)`` and
+``dx, *dparams = f_backward(dy, cache)``, ``dy`` the gradient of the output, the cache a frozen
+dataclass. One optimizer contract: ``step(grads)``, or ``step()`` reading each parameter's
+``.grad``. One loop shape: :mod:`helpers.core.loop`. Only the notebook plumbing is re-exported here: ``setup_notebook``, ``seed_everything``, ``show``.
 """
 from helpers.core.notebook import seed_everything, setup_notebook, show
 

@@ -50,11 +50,12 @@ def test_im2col_conv_matches_torch_forward_and_grads(case):
 @pytest.mark.parametrize("case", CONV_CASES, ids=IDS)
 def test_naive_conv_matches_torch_forward_and_grads(case):
     x, w, b, geo, rng = _conv_inputs(case, seed=1)
-    y = conv.conv2d_naive(x, w, b, **geo)
+    y, cache = conv.conv2d_naive_forward(x, w, b, **geo)
+    assert np.array_equal(y, conv.conv2d_naive(x, w, b, **geo))
     dy = rng.normal(size=y.shape)
     value, (dx_t, dw_t, db_t) = torch_value_and_grads(lambda a, k, c: F.conv2d(a, k, c, **geo), x, w, b, upstream=dy)
     assert_close(y, value, what="forward")
-    dx, dw, db = conv.conv2d_naive_backward(dy, x, w, **geo)
+    dx, dw, db = conv.conv2d_naive_backward(dy, cache)
     assert_close(dx, dx_t, what="dx")
     assert_close(dw, dw_t, what="dw")
     assert_close(db, db_t, what="db")
@@ -208,7 +209,7 @@ def test_bad_inputs_name_expected_and_received():
     with pytest.raises(ValueError, match="cache must be the ConvCache.*got tuple"):
         conv.conv2d_backward(y, (1, 2))
     with pytest.raises(ValueError, match=r"dy must have shape \(1, 3, 3, 3\), got \(1, 3, 2, 2\)"):
-        conv.conv2d_naive_backward(np.zeros((1, 3, 2, 2)), x, w)
+        conv.conv2d_naive_backward(np.zeros((1, 3, 2, 2)), conv.conv2d_naive_forward(x, w)[1])
     with pytest.raises(ValueError, match=r"padding must be at most half the kernel size.*got \(2, 2\)"):
         conv.maxpool2d_forward(x, 3, padding=2)
     _, pcache = conv.avgpool2d_forward(x, 2)

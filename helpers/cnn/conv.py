@@ -29,7 +29,8 @@ import numpy as np
 
 from helpers.core.checks import check_array, check_range
 
-__all__ = ["conv_output_size", "receptive_field", "conv2d_naive", "conv2d_naive_backward", "im2col",
+__all__ = ["conv_output_size", "receptive_field", "conv2d_naive", "NaiveConvCache", "conv2d_naive_forward",
+           "conv2d_naive_backward", "im2col",
            "col2im", "ConvCache", "conv2d_forward", "conv2d_backward", "conv2d", "PoolCache", "maxpool2d_forward",
            "maxpool2d_backward", "avgpool2d_forward", "avgpool2d_backward"]
 
@@ -162,8 +163,25 @@ def conv2d_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stri
     return y if b is None else y + b[None, :, None, None]
 
 
-def conv2d_naive_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int | Pair = 1,
-                          padding: int | Pair = 0, dilation: int | Pair = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class NaiveConvCache:
+    """What :func:`conv2d_naive_backward` needs: the inputs and the geometry."""
+
+    x: np.ndarray        # (N, C, H, W)
+    w: np.ndarray        # (C_out, C, kH, kW)
+    stride: Pair
+    padding: Pair
+    dilation: Pair
+
+
+def conv2d_naive_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, stride: int | Pair = 1,
+                         padding: int | Pair = 0, dilation: int | Pair = 1) -> tuple[np.ndarray, NaiveConvCache]:
+    """:func:`conv2d_naive` returning ``(y, cache)`` for :func:`conv2d_naive_backward`."""
+    x, w, _, s, p, d, _ = _check_conv(x, w, b, stride, padding, dilation)
+    return conv2d_naive(x, w, b, stride, padding, dilation), NaiveConvCache(x, w, s, p, d)
+
+
+def conv2d_naive_backward(dy: np.ndarray, cache: NaiveConvCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients of :func:`conv2d_naive` with the same loops, run backwards.
 
     Each output pixel used one patch and the whole kernel, so it sends
@@ -173,6 +191,9 @@ def conv2d_naive_backward(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride: 
     Shape:
         dy: (N, C_out, H_out, W_out); returns dx (N, C, H, W), dw (C_out, C, kH, kW), db (C_out,).
     """
+    if not isinstance(cache, NaiveConvCache):
+        raise ValueError(f"cache must be the NaiveConvCache that conv2d_naive_forward returned, got {type(cache).__name__}")
+    x, w, stride, padding, dilation = cache.x, cache.w, cache.stride, cache.padding, cache.dilation
     x, w, _, (sh, sw), p, (dh, dw), out_hw = _check_conv(x, w, None, stride, padding, dilation)
     dy = check_array(dy, "dy", shape=(x.shape[0], w.shape[0], *out_hw))
     kh, kw = w.shape[2:]
