@@ -31,7 +31,7 @@ from helpers.rl.cartpole import FEATURE_SCALE, SOLVED_MEAN, evaluate, make_cartp
 from helpers.rl.networks import copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward, tanh_mlp_forward
 from helpers.training.optim import Adam
 
-__all__ = ["ReplayBuffer", "td_targets", "TDLossCache", "td_loss_forward", "td_loss_backward", "QAgent",
+__all__ = ["ReplayBuffer", "td_targets", "TDLossCache", "td_loss_forward", "td_loss_backward", "dqn_gradients", "QAgent",
            "DQNTrainer", "train_dqn"]
 
 
@@ -138,6 +138,19 @@ def td_loss_backward(dy: float, cache: TDLossCache) -> np.ndarray:
     return dq
 
 
+def dqn_gradients(q_params: list[np.ndarray], target_params: list[np.ndarray], batch: tuple,
+                  gamma: float) -> tuple[float, list[np.ndarray]]:
+    """The TD loss of a replay batch ``(s, a, r, s2, terminated)`` and its gradient with respect to
+    the online network's ``[W1, b1, W2, b2]``: targets from the target network (no gradient), then
+    the Huber loss, then back through the network."""
+    s, a, r, s2, term = batch
+    y = td_targets(tanh_mlp_forward(s2, target_params)[0], r, term, gamma)       # (B,), held fixed
+    q, cache = tanh_mlp_forward(s, q_params)                                     # (B, A)
+    loss, loss_cache = td_loss_forward(q, a, y)
+    _, *grads = tanh_mlp_backward(td_loss_backward(1.0, loss_cache), cache)
+    return loss, grads
+
+
 class QAgent:
     """A Q-network (4 -> hidden -> 2 action values) and its target copy.
 
@@ -238,11 +251,8 @@ class DQNTrainer:
         return self.last_loss
 
     def _learn(self) -> float:
-        s, a, r, s2, term = self.buffer.sample(self.batch_size, self.rng)
-        y = td_targets(mlp_output(s2, self.agent.target), r, term, self.gamma)   # (B,), no gradient
-        q, cache = tanh_mlp_forward(s, self.agent.q)
-        loss, loss_cache = td_loss_forward(q, a, y)
-        _, *grads = tanh_mlp_backward(td_loss_backward(1.0, loss_cache), cache)
+        batch = self.buffer.sample(self.batch_size, self.rng)
+        loss, grads = dqn_gradients(self.agent.q, self.agent.target, batch, self.gamma)
         self.opt.step(grads)
         return loss
 

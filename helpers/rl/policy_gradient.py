@@ -38,7 +38,7 @@ from helpers.rl.networks import init_tanh_mlp, mlp_output, tanh_mlp_backward, ta
 from helpers.training.optim import Adam
 
 __all__ = ["discounted_returns", "PolicyLossCache", "policy_loss_forward", "policy_loss_backward",
-           "PolicyAgent", "reinforce_inputs", "ReinforceTrainer", "train_reinforce"]
+           "policy_gradient", "PolicyAgent", "reinforce_inputs", "ReinforceTrainer", "train_reinforce"]
 
 
 def discounted_returns(rewards: np.ndarray, gamma: float) -> np.ndarray:
@@ -106,6 +106,17 @@ def policy_loss_backward(dy: float, cache: PolicyLossCache) -> np.ndarray:
     d = cache.probs.copy()                                                      # pi_{n,k}
     d[np.arange(N), cache.actions] -= 1.0                                      # pi - onehot
     return float(dy) * d * (cache.advantages / N)[:, None]
+
+
+def policy_gradient(params: list[np.ndarray], x: np.ndarray, actions: np.ndarray,
+                    advantages: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """Our REINFORCE estimator on a batch of steps: the surrogate loss and its gradient with respect
+    to the policy network's ``[W1, b1, W2, b2]``: forward, the loss, the loss's backward, the
+    network's backward. Shape: x (N, 4), actions (N,), advantages (N,)."""
+    logits, cache = tanh_mlp_forward(x, params)                                 # (N, 2)
+    loss, loss_cache = policy_loss_forward(logits, actions, advantages)
+    _, *grads = tanh_mlp_backward(policy_loss_backward(1.0, loss_cache), cache)
+    return loss, grads
 
 
 class PolicyAgent:
@@ -188,9 +199,7 @@ class ReinforceTrainer:
             self.policy_opt.lr = float(check_range(lr, "lr", 0.0, None))
         batch = run_episodes(self.agent.actor(self.rng), self.batch_size, seed=int(self.rng.integers(2**31)))
         x, a, adv, target = reinforce_inputs(self.agent, batch, self.gamma)
-        logits, cache = tanh_mlp_forward(x, self.agent.policy)
-        loss, loss_cache = policy_loss_forward(logits, a, adv)
-        _, *grads = tanh_mlp_backward(policy_loss_backward(1.0, loss_cache), cache)
+        loss, grads = policy_gradient(self.agent.policy, x, a, adv)
         self.policy_opt.step(grads)
         v, v_cache = tanh_mlp_forward(x, self.agent.value)
         value_loss = float(np.mean((v[:, 0] - target) ** 2))

@@ -64,7 +64,7 @@ def q_learning(world: GridWorld, gamma: float = 0.9, steps: int = 4000, epsilon:
         >>> from helpers.rl.gridworld import make_gridworld
         >>> Q, hist = q_learning(make_gridworld(), steps=10, seed=0)
         >>> Q.shape, len(hist["return"])
-        ((21, 4), 10)
+        ((20, 4), 10)
     """
     check_range(gamma, "gamma", 0.0, 1.0)
     check_range(steps, "steps", 1, None, integer=True)
