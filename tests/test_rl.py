@@ -259,3 +259,15 @@ def test_exercise_wrong_answers_get_specific_feedback():
     assert not fb.ok and "sign" in fb.message
     fb = ch19.check_reinforce_gradient(lambda X, W, a, A: ...)
     assert not fb.ok and "not attempted" in fb.message
+
+
+def test_dqn_trainer_fast_path_equals_dqn_gradients():
+    agent = dqn.QAgent(hidden=8, seed=0)
+    trainer = dqn.DQNTrainer(agent, learning_starts=50, seed=0)
+    trainer.update(n_steps=30)
+    state = np.random.default_rng(0).bit_generator.state
+    trainer.rng.bit_generator.state = state
+    batch = trainer.buffer.sample(trainer.batch_size, trainer.rng)
+    loss_checked, _ = dqn.dqn_gradients(agent.q, agent.target, batch, trainer.gamma)
+    trainer.rng.bit_generator.state = state
+    assert np.isclose(trainer._learn(), loss_checked, atol=1e-12)

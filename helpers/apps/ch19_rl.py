@@ -46,12 +46,26 @@ class GridWorldApp(App):
         V, Q, deltas = value_iteration(world.P, world.R, gamma, tol=1e-8)
         policy = greedy_policy(Q)
         self.view.show(V, policy, f"γ = {gamma:.2f}, slip = {slip:.2f}, move = {step_reward:+.2f}")
-        first = ACTIONS[policy[world.start]]
-        route = ("takes the long way round, over the top" if first == "up" else
-                 "walks beside the traps" if first == "right" else f"first goes {first} (waiting is safer)")
         short = " (γ = 0: only the next reward counts)" if gamma == 0 else ""
-        return (f"V(start) = {V[world.start]:.3f}; from the start the optimal agent {route}; value iteration: "
-                f"{len(deltas)} sweeps, Bellman residual {bellman_residual(V, world.P, world.R, gamma):.1e}{short}")
+        return (f"V(start) = {V[world.start]:.3f}; from the start the optimal agent {self.route(world, policy)}; "
+                f"value iteration: {len(deltas)} sweeps, Bellman residual "
+                f"{bellman_residual(V, world.P, world.R, gamma):.1e}{short}")
+
+    @staticmethod
+    def route(world, policy: np.ndarray) -> str:
+        """Where the greedy policy's intended moves lead from the start, in words."""
+        s, seen, rows = world.start, set(), []
+        while s not in seen and not world.terminal[s]:
+            seen.add(s)
+            rows.append(int(world.cells[s, 0]))
+            s = int(np.argmax(world.P[s, policy[s]]))      # the intended move (the likeliest next state)
+        if s in seen:
+            first = ACTIONS[policy[world.start]]
+            return f"pushes {first} and stays put unless it slips (moving on is too risky)"
+        end = world.layout[world.cells[s, 0]][world.cells[s, 1]]
+        if end == "T":
+            return "heads straight into a trap (ending the episode beats paying for every move)"
+        return "takes the long way round, over the top" if 0 in rows else "walks the short way, beside the traps"
 
 
 class CartPoleSession:

@@ -28,7 +28,8 @@ import numpy as np
 
 from helpers.core.checks import check_array, check_range
 from helpers.rl.cartpole import FEATURE_SCALE, SOLVED_MEAN, evaluate, make_cartpole
-from helpers.rl.networks import copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward, tanh_mlp_forward
+from helpers.rl.networks import (_backward, _forward, copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward,
+                                 tanh_mlp_forward)
 from helpers.training.optim import Adam
 
 __all__ = ["ReplayBuffer", "td_targets", "TDLossCache", "td_loss_forward", "td_loss_backward", "dqn_gradients", "QAgent",
@@ -122,7 +123,10 @@ def td_loss_forward(q: np.ndarray, actions: np.ndarray, targets: np.ndarray) -> 
     actions = check_array(actions, "actions", shape=(len(q),), dtype="int")
     if actions.min() < 0 or actions.max() >= q.shape[1]:
         raise ValueError(f"actions must lie in [0, {q.shape[1] - 1}], got {actions.min()}..{actions.max()}")
-    targets = check_array(targets, "targets", shape=(len(q),))
+    return _td_loss(q, actions, check_array(targets, "targets", shape=(len(q),)))
+
+
+def _td_loss(q: np.ndarray, actions: np.ndarray, targets: np.ndarray) -> tuple[float, TDLossCache]:
     diff = q[np.arange(len(q)), actions] - targets                              # (B,)
     absd = np.abs(diff)
     loss = np.where(absd <= 1.0, 0.5 * diff ** 2, absd - 0.5)
@@ -251,8 +255,13 @@ class DQNTrainer:
         return self.last_loss
 
     def _learn(self) -> float:
-        batch = self.buffer.sample(self.batch_size, self.rng)
-        loss, grads = dqn_gradients(self.agent.q, self.agent.target, batch, self.gamma)
+        # dqn_gradients without the input checks: this runs once per environment step, on arrays
+        # the trainer made itself (tests/test_rl.py checks that both paths agree with torch)
+        s, a, r, s2, term = self.buffer.sample(self.batch_size, self.rng)
+        y = r + self.gamma * (1.0 - term) * mlp_output(s2, self.agent.target).max(axis=1)   # (B,)
+        q, cache = _forward(s, self.agent.q)
+        loss, loss_cache = _td_loss(q, a, y)
+        _, *grads = _backward(td_loss_backward(1.0, loss_cache), cache)
         self.opt.step(grads)
         return loss
 

@@ -74,9 +74,14 @@ def tanh_mlp_forward(x: np.ndarray, params: list[np.ndarray]) -> tuple[np.ndarra
         ((3, 2), 0.0)
     """
     W1, b1, W2, b2 = _check_params(params)
-    x = check_array(x, "x", shape=(None, W1.shape[0]))
+    return _forward(check_array(x, "x", shape=(None, W1.shape[0])), (W1, b1, W2, b2))
+
+
+def _forward(x: np.ndarray, params) -> tuple[np.ndarray, MLPCache]:
+    """:func:`tanh_mlp_forward` after validation (the trainers' inner loops call this directly)."""
+    W1, b1, W2, b2 = params
     h = np.tanh(x @ W1 + b1)                                                    # (N, H)
-    return h @ W2 + b2, MLPCache(x, h, (W1, b1, W2, b2))
+    return h @ W2 + b2, MLPCache(x, h, tuple(params))
 
 
 def mlp_output(x: np.ndarray, params: list[np.ndarray]) -> np.ndarray:
@@ -99,8 +104,13 @@ def tanh_mlp_backward(dy: np.ndarray, cache: MLPCache) -> tuple[np.ndarray, ...]
         >>> [g.shape for g in tanh_mlp_backward(np.ones((3, 2)), cache)]
         [(3, 4), (4, 8), (8,), (8, 2), (2,)]
     """
+    dy = check_array(dy, "dy", shape=(cache.x.shape[0], cache.params[2].shape[1]))
+    return _backward(dy, cache)
+
+
+def _backward(dy: np.ndarray, cache: MLPCache) -> tuple[np.ndarray, ...]:
+    """:func:`tanh_mlp_backward` after validation."""
     W1, _, W2, _ = cache.params
-    dy = check_array(dy, "dy", shape=(cache.x.shape[0], W2.shape[1]))
     dW2 = cache.h.T @ dy                                                        # (H, N) @ (N, K)
     dz = (dy @ W2.T) * (1.0 - cache.h ** 2)                                     # tanh' = 1 - tanh^2
     return dz @ W1.T, cache.x.T @ dz, dz.sum(axis=0), dW2, dy.sum(axis=0)
