@@ -9,7 +9,8 @@ from helpers.rnn import memory as memory_tasks, cells as rnn
 from helpers.apps.ch10_rnn import CharSampler, GradientFlowExplorer, describe_flow
 from helpers.core.data import CharVocab
 from helpers.exercises import ch10
-from helpers.rnn.models import CharLSTM, SequenceClassifier, count_parameters, generate
+from helpers.core.metrics import count_parameters
+from helpers.rnn.models import CharLSTM, SequenceClassifier, generate
 from torch_twin import assert_close
 
 

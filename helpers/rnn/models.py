@@ -14,12 +14,7 @@ from torch import nn
 
 from helpers.core.checks import check_choice, check_range
 
-__all__ = ["CharLSTM", "SequenceClassifier", "generate", "count_parameters"]
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+__all__ = ["CharLSTM", "SequenceClassifier", "generate"]
 
 
 def _check_ids(ids: torch.Tensor, vocab_size: int) -> None:

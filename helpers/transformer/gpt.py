@@ -33,7 +33,7 @@ from torch.nn import functional as F
 from helpers.transformer.attention import positional_encoding
 from helpers.core.checks import check_choice, check_range
 
-__all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT", "generate", "count_parameters"]
+__all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT", "generate"]
 
 
 @dataclass
@@ -213,11 +213,6 @@ class GPT(nn.Module):
                 a.store, a.last_att = False, None
             self.train(was_training)
         return maps
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars (a tied weight counts once)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 @torch.no_grad()
