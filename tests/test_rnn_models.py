@@ -10,7 +10,8 @@ from helpers.apps.ch10_rnn import CharSampler, GradientFlowExplorer, describe_fl
 from helpers.core.data import CharVocab
 from helpers.exercises import ch10
 from helpers.core.metrics import count_parameters
-from helpers.rnn.models import CharLSTM, SequenceClassifier, generate
+from helpers.rnn.charlm import generate
+from helpers.rnn.models import CharLSTM, SequenceClassifier
 from torch_twin import assert_close
 
 
@@ -70,7 +71,7 @@ def test_models_reject_bad_input():
         CharLSTM(0)
     with pytest.raises(ValueError, match="temperature must be in"):
         generate(model, np.array([1]), temperature=0.0)
-    with pytest.raises(ValueError, match="model must be a CharLSTM .*, got Linear"):
+    with pytest.raises(ValueError, match=r"model must have a forward_state\(ids, state\) method .*, got Linear"):
         generate(torch.nn.Linear(2, 2), np.array([1]))
     with pytest.raises(ValueError, match="prompt_ids must be a non-empty 1-D array"):
         generate(model, np.array([], dtype=np.int64))
@@ -135,7 +136,7 @@ def test_char_sampler_with_a_given_model(tiny_lm):
     model, vocab = tiny_lm
     app = CharSampler(model, vocab, description="test model")
     status = app.update(temperature=0.5, seed=1, length=40, prompt="class ")
-    assert "test model" in status and "40 characters" in status
+    assert "test model" in status and "40 characters sampled" in status
     assert app.text.get_text().startswith("class ")
     probs = app.next_char_probs("def ", 0.05)
     assert np.isclose(probs.sum(), 1) and np.all(np.isfinite(probs))
