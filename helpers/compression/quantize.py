@@ -67,6 +67,16 @@ def _broadcast(p: np.ndarray, x: np.ndarray, axis: int | None) -> np.ndarray:
     return np.asarray(p).reshape(shape)                                # (1, .., C, .., 1)
 
 
+def _check_quantize(x, scale, axis: int | None) -> tuple[np.ndarray, np.ndarray]:
+    x = check_array(x, "x")
+    scale = check_array(scale, "scale")
+    if np.any(scale <= 0):
+        raise ValueError(f"scale must be > 0, got min {scale.min()}")
+    if axis is not None and np.shape(scale) != (x.shape[axis],):
+        raise ValueError(f"per-channel scale must have shape ({x.shape[axis]},), got {np.shape(scale)}")
+    return x, scale
+
+
 def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
              qmin: int = QMIN, qmax: int = QMAX) -> np.ndarray:
     r""":math:`q = \mathrm{clamp}(\mathrm{round}(x/s) + z, q_{\min}, q_{\max})` as int8 (or int16 for other ranges).
@@ -77,12 +87,7 @@ def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
     Shape:
         x: any; scale, zero_point: () or (x.shape[axis],) -> same shape as x.
     """
-    x = check_array(x, "x")
-    scale = check_array(scale, "scale")
-    if np.any(scale <= 0):
-        raise ValueError(f"scale must be > 0, got min {scale.min()}")
-    if axis is not None and np.shape(scale) != (x.shape[axis],):
-        raise ValueError(f"per-channel scale must have shape ({x.shape[axis]},), got {np.shape(scale)}")
+    x, scale = _check_quantize(x, scale, axis)
     s, z = _broadcast(scale, x, axis), _broadcast(np.asarray(zero_point), x, axis)
     q = np.clip(np.rint(x * _inv(s, x.dtype)) + z, qmin, qmax)
     return q.astype(np.int8 if (qmin, qmax) == (QMIN, QMAX) else np.int16)

@@ -47,6 +47,15 @@ class ModeCoverage:
         return f"{self.covered}/{self.modes} modes covered, {self.quality:.0%} of samples near a mode"
 
 
+def _check_coverage(samples, centers, std: float, k: float, min_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    samples = check_array(samples, "samples", ndim=2)
+    centers = check_array(centers, "centers", ndim=2, shape=(None, samples.shape[1]))
+    check_range(std, "std", 0.0, None, low_inclusive=False)
+    check_range(k, "k", 0.0, None, low_inclusive=False)
+    check_range(min_fraction, "min_fraction", 0.0, 1.0, low_inclusive=False)
+    return samples, centers
+
+
 def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float, k: float = 3.0,
                   min_fraction: float = 0.02) -> ModeCoverage:
     r"""How many modes a generator covers, and how many of its samples are good.
@@ -65,11 +74,7 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float, k: float
 
     Shape: samples (N, D), centers (K, D) -> :class:`ModeCoverage` with counts (K,).
     """
-    samples = check_array(samples, "samples", ndim=2)
-    centers = check_array(centers, "centers", ndim=2, shape=(None, samples.shape[1]))
-    check_range(std, "std", 0.0, None, low_inclusive=False)
-    check_range(k, "k", 0.0, None, low_inclusive=False)
-    check_range(min_fraction, "min_fraction", 0.0, 1.0, low_inclusive=False)
+    samples, centers = _check_coverage(samples, centers, std, k, min_fraction)
     dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)  # (N, 1, D) - (1, K, D) -> (N, K)
     nearest = dist.argmin(axis=1)                                            # (N,)
     good = dist[np.arange(len(samples)), nearest] <= k * std                 # (N,)

@@ -17,6 +17,11 @@ from helpers.rnn.charlm import check_ids
 __all__ = ["CharLSTM", "SequenceClassifier"]
 
 
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        check_range(value, name, 1, None, integer=True)
+
+
 class CharLSTM(nn.Module):
     r"""Character-level language model: embedding → LSTM → linear read-out.
 
@@ -45,10 +50,7 @@ class CharLSTM(nn.Module):
 
     def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1) -> None:
         super().__init__()
-        check_range(vocab_size, "vocab_size", 1, None, integer=True)
-        check_range(embed_dim, "embed_dim", 1, None, integer=True)
-        check_range(hidden_size, "hidden_size", 1, None, integer=True)
-        check_range(num_layers, "num_layers", 1, None, integer=True)
+        _check_sizes(vocab_size=vocab_size, embed_dim=embed_dim, hidden_size=hidden_size, num_layers=num_layers)
         self.vocab_size = int(vocab_size)
         self.embed = nn.Embedding(vocab_size, embed_dim)
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True)
