@@ -46,8 +46,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     entry of :math:`a` appears in several entries of :math:`\tilde a`, so
     :math:`\partial L/\partial a = \sum_{\text{copies}} \partial L/\partial \tilde a`.
 
-    Shape: ``grad`` (*, ...) -> ``shape``. Example: (N, D) -> (D,) sums over N; (N, D) -> (N, 1)
-    sums over D keeping the axis.
+    Shape: ``grad`` (*, ...) -> ``shape``: (N, D) -> (D,) sums over N; (N, D) -> (N, 1) sums over D
+    keeping the axis.
+
+    Example:
+        >>> unbroadcast(np.ones((4, 3)), (3,))  # a bias of shape (3,) was added to 4 rows
+        array([4., 4., 4.])
     """
     if grad.shape == tuple(shape):
         return grad

@@ -74,7 +74,11 @@ def discriminator_loss(real: np.ndarray, fake: np.ndarray) -> float:
     \overline{\operatorname{softplus}(f)}`, finite for any logits (``log(sigmoid(x))`` would give
     ``log(0) = -inf`` already at x = -800).
 
-    Shape: real (N,), fake (M,) -> float. Example: all logits 0 (D says "50/50") gives 2 log 2.
+    Shape: real (N,), fake (M,) -> float.
+
+    Example: all logits 0 (D says "50/50") gives :math:`2\log 2`.
+        >>> discriminator_loss(np.zeros(3), np.zeros(2)), float(2 * np.log(2))
+        (1.3862943611198906, 1.3862943611198906)
     """
     real, fake = _logits(real, "real"), _logits(fake, "fake")
     return float(softplus(-real).mean() + softplus(fake).mean())

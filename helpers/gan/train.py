@@ -81,7 +81,7 @@ class GANTrainer:
         sample_real: ``sample_real(n, generator) -> Tensor (n, D)``: draws real data.
 
     Example:
-        >>> from helpers.gan.metrics import RingMixture
+        >>> from helpers.core.data import RingMixture
         >>> trainer = GANTrainer(GANConfig(batch_size=8), RingMixture().sample)
         >>> sorted(trainer.step())
         ['d_loss', 'g_loss']
