@@ -17,6 +17,7 @@ from helpers.apps import ch02_networks as mlp_app
 from helpers.core.data import make_circles
 from helpers.exercises import ch02
 from torch_twin import assert_close
+from exercise_grading import assert_grades
 
 TORCH_ACT = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}
 SIZES = [[1, 1], [2, 4, 1], [3, 8, 8, 2], [5, 16, 7, 4, 3]]
@@ -192,9 +193,4 @@ def test_universal_approximator_status_reports_the_error():
     (ch02.check_xnor_network, ch02.solution_xnor_network, mlp.xor_network),
 ])
 def test_ch02_exercises_accept_the_solution_and_reject_wrong_answers(check, solution, wrong, capsys):
-    assert check(solution).ok
-    bad = check(wrong)
-    assert not bad.ok and "❌" in bad.message
-    stub = check(lambda *args: ...)
-    assert not stub.ok and "not attempted yet" in stub.message
-    assert "✅" in capsys.readouterr().out
+    assert_grades(check, solution, wrong, capsys)
