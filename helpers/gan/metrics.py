@@ -3,8 +3,8 @@ r"""Yardsticks for generative models: mode coverage on the ring, digit quality (
 A GAN has no test loss that says "good": its losses measure the game, not the samples. So we
 judge samples directly.
 
-* On the **ring of Gaussians** (:class:`RingMixture`, :math:`K` modes of standard deviation
-  :math:`\sigma` on a circle) we know the truth. A sample is *high quality* if it lies within
+* On the **ring of Gaussians** (:class:`helpers.core.data.RingMixture`, :math:`K` modes of
+  standard deviation :math:`\sigma` on a circle) we know the truth. A sample is *high quality* if it lies within
   :math:`k\sigma` of its nearest mode; a mode is *covered* if at least a fraction
   ``min_fraction`` of all samples are high-quality samples of that mode (the metric of the
   Unrolled-GAN and VEEGAN papers). A collapsed generator has high quality and few modes.
@@ -21,10 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from helpers.core.checks import check_array, check_choice, check_range
-from helpers.core.data import RingMixture
 
 __all__ = ["ModeCoverage", "mode_coverage", "ClassifierScores", "classifier_scores",
            "interpolate_latent"]
