@@ -4,8 +4,8 @@ A GAN has no test loss that says "good": its losses measure the game, not the sa
 judge samples directly.
 
 * On the **ring of Gaussians** (:class:`helpers.core.data.RingMixture`, :math:`K` modes of
-  standard deviation :math:`\sigma` on a circle) we know the truth. A sample is *high quality* if it lies within
-  :math:`k\sigma` of its nearest mode; a mode is *covered* if at least a fraction
+  standard deviation :math:`\sigma` on a circle) we know the truth. A sample is *high quality*
+  if it lies within :math:`k\sigma` of its nearest mode; a mode is *covered* if at least a fraction
   ``min_fraction`` of all samples are high-quality samples of that mode (the metric of the
   Unrolled-GAN and VEEGAN papers). A collapsed generator has high quality and few modes.
 * For **digits** we ask a classifier trained on real digits (:func:`classifier_scores`): are
