@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from helpers.cnn import models as cnn, conv
+from helpers.core.metrics import accuracy, count_parameters
 from helpers.apps import ch09_cnn as conv_apps
 from helpers.core.data import load_digits, load_digits_images
 from helpers.exercises import ch09
@@ -23,14 +24,14 @@ def split():
 @pytest.mark.parametrize("c_in,c_out,k", [(1, 1, 1), (3, 8, 3), (16, 32, 5), (64, 128, 3), (7, 2, 2)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_param_formulas_match_torch_modules(c_in, c_out, k, bias):
-    assert cnn.conv_params(c_in, c_out, k, bias) == cnn.count_params(torch.nn.Conv2d(c_in, c_out, k, bias=bias))
-    assert cnn.dense_params(c_in * 9, c_out * 9, bias) == cnn.count_params(
+    assert cnn.conv_params(c_in, c_out, k, bias) == count_parameters(torch.nn.Conv2d(c_in, c_out, k, bias=bias))
+    assert cnn.dense_params(c_in * 9, c_out * 9, bias) == count_parameters(
         torch.nn.Linear(c_in * 9, c_out * 9, bias=bias, device="meta"))
     sep = torch.nn.Sequential(torch.nn.Conv2d(c_in, c_in, k, groups=c_in, bias=bias), torch.nn.Conv2d(c_in, c_out, 1, bias=bias))
-    assert cnn.separable_params(c_in, c_out, k, bias) == cnn.count_params(sep)
+    assert cnn.separable_params(c_in, c_out, k, bias) == count_parameters(sep)
     if bias and k % 2:
         module = cnn.DepthwiseSeparableConv(c_in, c_out, k)
-        assert cnn.separable_params(c_in, c_out, k) == cnn.count_params(module)
+        assert cnn.separable_params(c_in, c_out, k) == count_parameters(module)
         assert module(torch.zeros(2, c_in, 9, 6)).shape == (2, c_out, 9, 6)
 
 
@@ -55,7 +56,7 @@ def test_digit_models_shapes_and_similar_size():
     assert model(x).shape == (5, 10) and mlp(x).shape == (5, 10)
     assert [tuple(m.shape) for m in model.feature_maps(x)] == [(5, 16, 8, 8), (5, 32, 8, 8), (5, 32, 4, 4)]
     assert model.first_layer_kernels().shape == (16, 1, 3, 3)
-    assert 0.8 < cnn.count_params(model) / cnn.count_params(mlp) < 1.2
+    assert 0.8 < count_parameters(model) / count_parameters(mlp) < 1.2
 
 
 @pytest.mark.parametrize("blocks", [2, 6])
@@ -95,7 +96,7 @@ def test_train_and_test_and_predictions(split):
     model = cnn.DigitsMLP(hidden=8)
     pred = cnn.predict(model, split.X_test)
     assert pred.shape == split.y_test.shape and pred.dtype == np.int64
-    assert cnn.accuracy(model, split.X_test, split.y_test) == np.mean(pred == split.y_test)
+    assert accuracy(model, split.X_test, split.y_test) == np.mean(pred == split.y_test)
 
 
 def test_fit_rejects_bad_inputs(split):
@@ -107,7 +108,7 @@ def test_fit_rejects_bad_inputs(split):
     with pytest.raises(ValueError, match=r"lr must be in \(0.0, inf\], got 0"):
         cnn.fit(model, split.X_train, split.y_train, lr=0)
     with pytest.raises(ValueError, match="y must hold integers"):
-        cnn.accuracy(model, split.X_test, split.y_test + 0.5)
+        accuracy(model, split.X_test, split.y_test + 0.5)
 
 
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=50))

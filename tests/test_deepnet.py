@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torch_twin import assert_close, torch_value_and_grads
 
 from helpers.training import deepnet as D
+from helpers.core.metrics import accuracy
 from helpers.basics.activations import ACTIVATIONS
 
 WIDTHS = [[3, 4], [5, 6, 2], [4, 8, 8, 8, 3], [2, 7, 1, 5]]
@@ -169,7 +170,7 @@ def test_training_reduces_loss_and_stops_on_divergence():
     models = {"ok": D.torch_mlp([2, 16, 2], "tanh", "xavier"), "bad": D.torch_mlp([2, 16, 2], "relu", "large", seed=1)}
     hist = D.train_full_batch(models, X, y, lr=0.5, steps=60, progress=False)
     assert len(hist["ok"]) == 60 and hist["ok"][-1] < 0.8 * hist["ok"][0]
-    acc = D.accuracy(models["ok"], X, y)
+    acc = accuracy(models["ok"], X, y)
     assert 0.0 <= acc <= 1.0
     diverging = D.train_full_batch({"x": D.torch_mlp([2, 16, 2], "relu", "he")}, X * 1e3, y, lr=1e6,
                                    steps=50, progress=False)["x"]

@@ -42,7 +42,7 @@ def test_discriminator_loss_matches_torch(rng, n, m):
 
 @pytest.mark.parametrize("m", [1, 4, 33])
 @pytest.mark.parametrize("kind,ours,ours_grad,reference", [
-    ("nonsaturating", gan.generator_loss_nonsaturating, gan.generator_loss_nonsaturating_grad,
+    ("vanilla", gan.generator_loss_nonsaturating, gan.generator_loss_nonsaturating_grad,
      lambda f: -F.logsigmoid(f).mean()),
     ("minimax", gan.generator_loss_minimax, gan.generator_loss_minimax_grad,
      lambda f: F.logsigmoid(-f).mean()),  # log(1 - sigmoid(f)) = log sigmoid(-f)
@@ -65,7 +65,7 @@ def test_critic_loss_matches_torch(rng, n, m):
     ours_r, ours_f = gan.critic_loss_grad(real, fake)
     assert_close(ours_r, g_real, what="grad real")
     assert_close(ours_f, g_fake, what="grad fake")
-    _, (g_fake_gen,) = torch_value_and_grads(lambda f: gan.generator_loss_torch(f, "wgan"), fake)
+    _, (g_fake_gen,) = torch_value_and_grads(lambda f: gan.generator_loss_torch(f, "wgan-gp"), fake)
     assert_close(g_fake_gen, -np.full(m, 1.0 / m), what="wgan generator grad")
 
 
@@ -167,5 +167,5 @@ def test_torch_twins_reject_bad_input():
         gan.discriminator_loss_torch(torch.zeros(2, 3, 4), torch.zeros(3))
     with pytest.raises(ValueError, match="got ndarray"):
         gan.critic_loss_torch(np.zeros(3), torch.zeros(3))
-    with pytest.raises(ValueError, match=r"kind must be one of \['nonsaturating', 'minimax', 'wgan'\], got 'hinge'"):
+    with pytest.raises(ValueError, match=r"loss must be one of \['vanilla', 'minimax', 'wgan-gp'\], got 'hinge'"):
         gan.generator_loss_torch(torch.zeros(3), "hinge")

@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from helpers.basics import losses as L
 from helpers.exercises import ch03
 from torch_twin import assert_close, torch_value_and_grads
+from exercise_grading import assert_grades
 
 SHAPES = [(1, 1), (1, 5), (3, 4), (7, 2), (16, 10)]
 
@@ -175,10 +176,5 @@ def test_bad_inputs_raise_value_error_naming_expected_and_received(call, message
     (ch03.check_cross_entropy_grad, ch03.solution_cross_entropy_grad, lambda z, y: L.softmax(z) - L.one_hot(y, z.shape[1])),
 ])
 def test_loss_exercises_accept_the_solution_and_reject_wrong_answers(check, solution, wrong, capsys):
-    assert check(solution).ok
     with np.errstate(all="ignore"):
-        bad = check(wrong)
-    assert not bad.ok and "❌" in bad.message
-    stub = check(lambda *args: ...)
-    assert not stub.ok and "not attempted yet" in stub.message
-    assert "✅" in capsys.readouterr().out
+        assert_grades(check, solution, wrong, capsys)

@@ -12,8 +12,9 @@ from helpers.transformer import attention as A
 from helpers.transformer import tasks as S
 from helpers.apps import ch11_transformer as app11
 from helpers.exercises import ch11
-from helpers.transformer.gpt import (GPT, Block, CausalSelfAttention, GPTConfig, count_parameters,
-                                     generate)
+from helpers.core.metrics import count_parameters
+from helpers.rnn.charlm import generate
+from helpers.transformer.gpt import GPT, Block, CausalSelfAttention, GPTConfig
 from helpers.ui.player import TrainingPlayer
 
 
@@ -135,6 +136,38 @@ def test_generate_is_seeded_and_greedy_at_low_temperature():
         generate(model, prompt, 5, 0.0)
     with pytest.raises(ValueError, match=r"prompt_ids must be a non-empty 1-D array, got shape \(0,\)"):
         generate(model, np.array([], dtype=np.int64), 5)
+
+
+def test_forward_state_is_the_last_block_size_ids_reread():
+    model = _gpt()  # block_size 9
+    model.eval()
+    ids = torch.tensor([[1, 2, 3, 4, 5, 6, 7]])
+    logits, state = model.forward_state(ids)
+    assert torch.equal(state, ids) and torch.equal(logits, model(ids))
+    logits, state = model.forward_state(torch.tensor([[8, 9, 10]]), state)  # 10 ids: the first drops out
+    assert torch.equal(state, torch.tensor([[2, 3, 4, 5, 6, 7, 8, 9, 10]]))
+    assert torch.equal(logits, model(state))
+
+
+def test_one_sampler_serves_the_lstm_and_the_transformer():
+    from helpers.core.data import CharVocab
+    from helpers.rnn.charlm import TextSampler
+    from helpers.rnn.models import CharLSTM
+    from helpers.ui.sampling import SamplingPanel
+
+    vocab = CharVocab("def class import return # abcdefghij\n")
+    torch.manual_seed(0)
+    for model in (CharLSTM(len(vocab), embed_dim=4, hidden_size=8),
+                  GPT(GPTConfig(vocab_size=len(vocab), block_size=16, n_layer=1, n_head=2, n_embd=8))):
+        sampler = TextSampler(model, vocab)
+        text = sampler.sample("def ", 30, 1.0, seed=2)  # longer than the GPT's block: the window slides
+        assert text.startswith("def ") and len(text) == 34 and text == sampler.sample("def ", 30, 1.0, seed=2)
+        assert np.isclose(sampler.next_probs("class ", 0.5).sum(), 1.0)
+        assert sampler.entropy("# ", 0.1) < sampler.entropy("# ", 1.0) < sampler.entropy("# ", 10.0)
+        status = SamplingPanel(sampler, "test model").update(temperature=0.3, length=40)
+        assert "40 characters sampled" in status and "repetitive" in status
+    with pytest.raises(ValueError, match="sampler must have labels, next_probs, entropy and sample"):
+        SamplingPanel(object(), "nothing")
 
 
 # ----------------------------------------------------------------------------- the reversal task

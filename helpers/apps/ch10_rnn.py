@@ -2,20 +2,25 @@
 
 ``GradientFlowExplorer`` (cell, recurrent gain, forget-gate bias, sequence length) redraws
 :math:`\\|\\partial L/\\partial h_t\\|` against t from the NumPy BPTT of :mod:`helpers.rnn.bptt`.
-``CharSampler`` (temperature, seed, length, prompt) samples from a character LSTM step by step and
-shows the next-character distribution the temperature reshapes. The static figures of the
+``CharSampler`` is the course's sampling panel (:mod:`helpers.ui.sampling`) on a character LSTM,
+which :func:`helpers.rnn.charlm.generate` samples step by step. The static figures of the
 notebook are plain functions returning a ``Figure``.
 """
 from __future__ import annotations
 
 import ipywidgets as W
 import numpy as np
+import torch
 from matplotlib.figure import Figure
 
-from helpers.rnn.bptt import hidden_grad_norms
 from helpers.core.checks import check_range
-from helpers.ui.widgets import App, dropdown, float_slider, int_slider, log_slider
+from helpers.core.data import CharVocab
 from helpers.core.figures import new_figure
+from helpers.rnn.bptt import hidden_grad_norms
+from helpers.rnn.charlm import TextSampler, load_char_corpus, train_char_model
+from helpers.rnn.models import CharLSTM
+from helpers.ui.sampling import SamplingPanel
+from helpers.ui.widgets import App, dropdown, float_slider, int_slider
 
 __all__ = ["GradientFlowExplorer", "CharSampler", "gradient_flow_figure", "clipping_figure",
            "describe_flow", "CELL_NAMES"]
@@ -103,8 +108,8 @@ class GradientFlowExplorer(App):
         return f"{CELL_NAMES[cell]}, g = {gain:.2f}{bias}: the gradient at t = 1 has {describe_flow(norms[0])}"
 
 
-class CharSampler(App):
-    """Sample text from a character LSTM; the temperature reshapes the next-character distribution.
+class CharSampler(SamplingPanel):
+    """The sampling panel (:class:`helpers.ui.sampling.SamplingPanel`) on a character LSTM.
 
     Args:
         model: a trained :class:`helpers.rnn.models.CharLSTM`. If None, a tiny one is trained for
@@ -114,79 +119,22 @@ class CharSampler(App):
         description: how to name the model in the status line.
     """
 
-    prompts = ("def ", "class ", "import ", "    return ", "# ")
-
-    def __init__(self, model=None, vocab=None, description: str | None = None) -> None:
-        from helpers.rnn.models import CharLSTM
-
+    def __init__(self, model: CharLSTM | None = None, vocab: CharVocab | None = None,
+                 description: str | None = None) -> None:
         if model is None:
-            model, vocab = self._tiny_model()
+            model, vocab = _tiny_char_lstm()
             description = description or "a tiny CharLSTM trained for 1 s at start-up (demo quality)"
         if not isinstance(model, CharLSTM) or vocab is None or len(vocab) != model.vocab_size:
             raise ValueError("CharSampler needs a CharLSTM and its vocabulary (same size), got "
                              f"{type(model).__name__} and {type(vocab).__name__}")
-        self.model, self.vocab = model, vocab
-        self.description = description or "the given CharLSTM"
-        self.fig = new_figure(9, 3.4)
-        self.ax_p, self.ax_t = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.6]})
-        self.bars = self.ax_p.bar(np.arange(12), np.zeros(12), color="#1f77b4")
-        self.ax_p.set(ylim=(0, 1), ylabel="probability", title="next character after the prompt")
-        self.ax_p.grid(alpha=0.3, axis="y")
-        self.ax_t.set_axis_off()
-        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=7.5,
-                                   parse_math=False, transform=self.ax_t.transAxes)
-        self.ax_t.set_title("sample (prompt + generated)")
-        self.fig.tight_layout()
+        super().__init__(TextSampler(model, vocab), description or "the given CharLSTM", temperature=0.8)
 
-    @staticmethod
-    def _tiny_model():
-        import torch
 
-        from helpers.rnn.charlm import load_char_corpus, train_char_model
-        from helpers.rnn.models import CharLSTM
-
-        corpus = load_char_corpus()
-        torch.manual_seed(0)
-        model = CharLSTM(len(corpus.vocab), embed_dim=16, hidden_size=48)
-        train_char_model(model, corpus, steps=40, lr=2e-2, batch_size=16, seq_len=32, eval_every=10**6,
-                         plot=False, progress=False)
-        return model, corpus.vocab
-
-    def controls(self) -> dict[str, W.ValueWidget]:
-        return {"temperature": log_slider(0.8, 0.05, 5.0, "temperature τ", unit="×logits⁻¹"),
-                "seed": int_slider(0, 0, 20, "random seed"),
-                "length": int_slider(150, 20, 200, "length", unit="chars", step=10),
-                "prompt": dropdown(list(self.prompts), "def ", "prompt")}
-
-    def next_char_probs(self, prompt: str, temperature: float) -> np.ndarray:
-        """softmax(logits / τ) for the character after ``prompt``; shape (K,)."""
-        import torch
-
-        check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
-        ids = torch.from_numpy(self.vocab.encode(prompt))[None, :]  # (1, T)
-        with torch.no_grad():
-            logits = self.model(ids)[0, -1].double().numpy() / temperature  # (K,)
-        z = np.exp(logits - logits.max())  # minus max: no overflow at small tau
-        return z / z.sum()
-
-    def next_char_entropy(self, prompt: str, temperature: float) -> float:
-        r"""Entropy :math:`-\sum_k p_k \log_2 p_k` (bits) of the next character after ``prompt`` at ``temperature``."""
-        probs = self.next_char_probs(prompt, temperature)
-        return float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())  # 0 log 0 = 0
-
-    def update(self, temperature: float = 0.8, seed: int = 0, length: int = 150, prompt: str = "def ") -> str:
-        from helpers.rnn.models import generate
-
-        probs = self.next_char_probs(prompt, temperature)
-        top = np.argsort(self.next_char_probs(prompt, 1.0))[::-1][:len(self.bars)]  # fixed order: tau = 1
-        for bar, k in zip(self.bars, top):
-            bar.set_height(probs[k])
-        self.ax_p.set_xticks(np.arange(len(top)), [repr(self.vocab.chars[k])[1:-1] for k in top], fontsize=8)
-        ids = generate(self.model, self.vocab.encode(prompt), length, temperature, seed)
-        text = self.vocab.decode(ids).replace("\t", "    ")
-        # hard-wrap long lines without touching spaces: in code, indentation is content
-        lines = [line[k:k + 62] for line in text.split("\n") for k in range(0, max(len(line), 1), 62)]
-        self.text.set_text("\n".join(lines[:22]))
-        entropy = self.next_char_entropy(prompt, temperature)
-        return (f"τ = {temperature:.2f}: next-character entropy {entropy:.1f} bits, "
-                f"{length} characters sampled; model: {self.description}")
+def _tiny_char_lstm() -> tuple[CharLSTM, CharVocab]:
+    """A seconds-old CharLSTM on the course corpus: enough to show what temperature does."""
+    corpus = load_char_corpus()
+    torch.manual_seed(0)
+    model = CharLSTM(len(corpus.vocab), embed_dim=16, hidden_size=48)
+    train_char_model(model, corpus, steps=40, lr=2e-2, batch_size=16, seq_len=32, eval_every=10**6,
+                     plot=False, progress=False)
+    return model, corpus.vocab

@@ -16,17 +16,17 @@ from torch.nn import functional as F
 from helpers.ui.backdrop import Backdrop, grown
 from helpers.transformer.attention import positional_encoding
 from helpers.core.data import CharVocab
+from helpers.rnn.charlm import TextSampler, load_char_corpus, train_char_model
 from helpers.transformer.tasks import make_reversal_data, predict, train_reversal
-from helpers.transformer.gpt import GPT, GPTConfig, generate
-from helpers.core.checks import check_array, check_range
-from helpers.ui.widgets import App, dropdown, int_slider, log_slider
+from helpers.transformer.gpt import GPT, GPTConfig
+from helpers.core.checks import check_array
+from helpers.ui.sampling import SamplingPanel
+from helpers.ui.widgets import App, int_slider
 from helpers.core.figures import new_figure
 
 __all__ = ["reversal_model", "AttentionExplorer", "SamplingExplorer", "ReversalSession",
            "plot_positional_encoding", "plot_attention_grid"]
 
-_PROMPTS = ["def ", "class ", "import ", "    return ", "# "]
-_VISIBLE = {" ": "␣", "\n": "⏎", "\t": "⇥"}  # how whitespace characters are labelled on the bar chart
 
 
 def reversal_model(length: int = 10, n_layer: int = 2, n_head: int = 2, pos: str = "learned", seed: int = 0) -> GPT:
@@ -86,75 +86,33 @@ class AttentionExplorer(App):
                 f"{_mirror_mass(att):.0%} of its attention on the mirror position (uniform would be {1 / self.T:.0%})")
 
 
-def _default_char_model() -> tuple[GPT, CharVocab]:
+def _tiny_char_gpt() -> tuple[GPT, CharVocab]:
     """A seconds-old GPT on the course corpus: enough to show what temperature does."""
-    from helpers.rnn.charlm import load_char_corpus, random_batch
-
     corpus = load_char_corpus()
     torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=len(corpus.vocab), block_size=32, n_layer=1, n_head=2, n_embd=32))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    rng = np.random.default_rng(0)
-    for _ in range(80):
-        x, y = random_batch(corpus.train, 32, 32, rng)
-        loss = F.cross_entropy(model(x).reshape(-1, len(corpus.vocab)), y.reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    model = GPT(GPTConfig(vocab_size=len(corpus.vocab), block_size=128, n_layer=1, n_head=2, n_embd=32))
+    train_char_model(model, corpus, steps=80, lr=1e-2, batch_size=32, seq_len=32, eval_every=10**6,
+                     plot=False, progress=False)
     return model, corpus.vocab
 
 
-class SamplingExplorer(App):
-    """Temperature τ reshapes the next-character distribution softmax(logits / τ); see it and a sample."""
+class SamplingExplorer(SamplingPanel):
+    """The sampling panel (:class:`helpers.ui.sampling.SamplingPanel`) on a character GPT.
 
-    def __init__(self, model: GPT | None = None, vocab: CharVocab | None = None, length: int = 100,
-                 top: int = 12, max_lines: int = 8) -> None:
+    Args:
+        model, vocab: a trained :class:`helpers.transformer.gpt.GPT` and its vocabulary; both or
+            neither (then a tiny GPT is trained for about a second at construction).
+        length: the length slider's initial value (characters sampled).
+    """
+
+    def __init__(self, model: GPT | None = None, vocab: CharVocab | None = None, length: int = 100) -> None:
         if (model is None) != (vocab is None):
             raise ValueError("give both model and vocab, or neither")
+        description = "the given GPT"
         if model is None:
-            model, vocab = _default_char_model()
-        check_range(length, "length", 1, 1000, integer=True)
-        self.model, self.vocab, self.length, self.max_lines = model, vocab, length, max_lines
-        self.logits = {}
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            for prompt in _PROMPTS:
-                ids = torch.from_numpy(vocab.encode(prompt))[None, :]          # (1, T)
-                self.logits[prompt] = model(ids)[0, -1].double()               # (K,)
-        model.train(was_training)
-        self.top = min(top, len(vocab))
-        self.fig = new_figure(7.0, 3.9)
-        self.ax_p, self.ax_t = self.fig.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.1]})
-        self.bars = self.ax_p.bar(range(self.top), np.zeros(self.top), color="#1f77b4")
-        self.ax_p.set(ylim=(0, 1), ylabel="probability", xticks=range(self.top))
-        self.ax_p.set_title(f"next character after the prompt (the {self.top} likeliest at τ = 1)", fontsize=9)
-        self.ax_t.axis("off")
-        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=8,
-                                   transform=self.ax_t.transAxes, parse_math=False)
-        self.fig.tight_layout()
-
-    def controls(self) -> dict[str, W.ValueWidget]:
-        return {"temperature": log_slider(1.0, 0.05, 5.0, "temperature τ", unit="× logit scale⁻¹"),
-                "prompt": dropdown(_PROMPTS, _PROMPTS[0], "prompt"),
-                "seed": int_slider(0, 0, 20, "sampling seed", unit="integer")}
-
-    def update(self, temperature: float = 1.0, prompt: str = "def ", seed: int = 0) -> str:
-        logits = self.logits[prompt]
-        probs = torch.softmax((logits - logits.max()) / temperature, dim=-1).numpy()  # stable at tiny τ
-        order = np.argsort(-logits.numpy())[: self.top]                      # fixed by τ = 1's ranking
-        for bar, p in zip(self.bars, probs[order]):
-            bar.set_height(p)
-        self.ax_p.set_xticklabels([_VISIBLE.get(self.vocab.chars[i], self.vocab.chars[i]) for i in order],
-                                  family="monospace", parse_math=False)  # a '$' is a character, not LaTeX
-        ids = generate(self.model, self.vocab.encode(prompt), self.length, temperature, seed)
-        sample = self.vocab.decode(ids)
-        lines = sample.expandtabs(4).split("\n")[: self.max_lines]
-        self.text.set_text("\n".join(ln if len(ln) <= 90 else ln[:89] + "…" for ln in lines))
-        entropy = float(-(probs[probs > 0] * np.log2(probs[probs > 0])).sum())
-        kind = "near-greedy: repetitive" if temperature < 0.4 else "close to uniform noise" if temperature > 2.5 else "varied"
-        return (f"τ = {temperature:.2f}: next-character entropy {entropy:.2f} bits, top choice "
-                f"{probs.max():.0%}; the sample is {kind}")
+            model, vocab = _tiny_char_gpt()
+            description = "a tiny GPT trained for 1 s at start-up (demo quality)"
+        super().__init__(TextSampler(model, vocab), description, temperature=1.0, length=length)
 
 
 class ReversalSession:

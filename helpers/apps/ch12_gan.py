@@ -13,6 +13,7 @@ import ipywidgets as W
 import numpy as np
 import torch
 
+from helpers.basics.activations import sigmoid
 from helpers.ui.backdrop import Backdrop, grown
 from helpers.gan.losses import (generator_loss_minimax, generator_loss_minimax_grad,
                                 generator_loss_nonsaturating, generator_loss_nonsaturating_grad)
@@ -118,7 +119,7 @@ class GANTrainingSession:
             span = score.max() - score.min()
             score = (score - score.min()) / span if span > 0 else np.full_like(score, 0.5)
         else:
-            score = 0.5 * (1 + np.tanh(score / 2))  # sigmoid of the logit, written so it cannot overflow
+            score = sigmoid(score)  # the probability of "real" from the logit
         self.image.set_data(score.reshape(self.xx.shape))                        # (3600,) -> (60, 60)
         self.points.set_offsets(np.clip(fake, -3.5, 3.5))
         for line, key in ((self.d_line, "d_loss"), (self.g_line, "g_loss")):
@@ -151,7 +152,7 @@ class GeneratorLossExplorer(App):
 
     def __init__(self) -> None:
         self.logits = np.linspace(-10, 10, 200)
-        p = 0.5 * (1 + np.tanh(self.logits / 2))  # D(G(z)) = sigmoid(logit), overflow-free form
+        p = sigmoid(self.logits)  # D(G(z)) for each logit
         per_point = [(generator_loss_minimax_grad, "minimax  log(1 - D)"),
                      (generator_loss_nonsaturating_grad, "non-saturating  -log D")]
         self.fig = new_figure(7.0, 2.8)
@@ -176,7 +177,7 @@ class GeneratorLossExplorer(App):
 
     def update(self, logit: float = -4.0) -> str:
         check_range(logit, "logit", -50, 50)
-        p = 0.5 * (1 + np.tanh(logit / 2))
+        p = float(sigmoid(np.array(logit)))  # D(G(z))
         for m in self.markers:
             m.set_xdata([p, p])
         g_mm = abs(generator_loss_minimax_grad(np.array([logit]))[0])

@@ -98,6 +98,17 @@ class MLP(Module):
         return np.exp(self(X).log_softmax(axis=1).data)
 
 
+def _check_logits_and_labels(logits: Tensor, y: Any) -> np.ndarray:
+    if not isinstance(logits, Tensor) or logits.ndim != 2:
+        raise ValueError(f"logits must be a 2-D Tensor of shape (N, K), got "
+                         f"{getattr(logits, 'shape', type(logits).__name__)}")
+    n, k = logits.shape
+    y = check_array(y, "y", ndim=1, shape=(n,), dtype="int")
+    if y.min() < 0 or y.max() >= k:
+        raise ValueError(f"labels y must lie in [0, {k}), got range [{y.min()}, {y.max()}]")
+    return y
+
+
 def cross_entropy(logits: Tensor, y: Any) -> Tensor:
     r"""Mean cross-entropy :math:`-\frac1N\sum_n \log \mathrm{softmax}(z_n)_{y_n}`.
 
@@ -107,13 +118,8 @@ def cross_entropy(logits: Tensor, y: Any) -> Tensor:
 
     Shape: logits (N, K), y (N,) int in [0, K) -> scalar.
     """
-    if not isinstance(logits, Tensor) or logits.ndim != 2:
-        raise ValueError(f"logits must be a 2-D Tensor of shape (N, K), got "
-                         f"{getattr(logits, 'shape', type(logits).__name__)}")
-    n, k = logits.shape
-    y = check_array(y, "y", ndim=1, shape=(n,), dtype="int")
-    if y.min() < 0 or y.max() >= k:
-        raise ValueError(f"labels y must lie in [0, {k}), got range [{y.min()}, {y.max()}]")
+    y = _check_logits_and_labels(logits, y)
+    n = len(y)
     return -logits.log_softmax(axis=1)[np.arange(n), y].mean()  # (N,) picked, then averaged
 
 

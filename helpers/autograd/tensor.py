@@ -33,11 +33,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from helpers.basics.activations import sigmoid
 from helpers.core.checks import check_array
 
 __all__ = ["Tensor", "unbroadcast", "topological_order"]
-
-Backward = Callable[[np.ndarray], Sequence[Any]]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -47,8 +46,12 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     entry of :math:`a` appears in several entries of :math:`\tilde a`, so
     :math:`\partial L/\partial a = \sum_{\text{copies}} \partial L/\partial \tilde a`.
 
-    Shape: ``grad`` (*, ...) -> ``shape``. Example: (N, D) -> (D,) sums over N; (N, D) -> (N, 1)
-    sums over D keeping the axis.
+    Shape: ``grad`` (*, ...) -> ``shape``: (N, D) -> (D,) sums over N; (N, D) -> (N, 1) sums over D
+    keeping the axis.
+
+    Example:
+        >>> unbroadcast(np.ones((4, 3)), (3,))  # a bias of shape (3,) was added to 4 rows
+        array([4., 4., 4.])
     """
     if grad.shape == tuple(shape):
         return grad
@@ -71,8 +74,31 @@ def _normalise_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
     return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
 
 
+def _check_broadcast(op: str, a: "Tensor", b: "Tensor") -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast "
+                         "(trailing sizes must match or be 1)") from None
+
+
+def _check_matmul(a: "Tensor", b: "Tensor") -> None:
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: the last axis of the "
+                         f"first must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of "
+                         "the second")
+
+
+def _nothing() -> None:
+    """The ``_backward`` of a leaf: it has no inputs to pass a gradient on to."""
+
+
 class Tensor:
     """An array that records how it was computed, so that ``backward()`` can find its gradients.
+
+    Every operation makes its output ``out`` with the inputs as parents and gives it a
+    ``_backward`` closure: the chain rule for that operation, adding ``out.grad`` times the local
+    derivative to each input's ``.grad``.
 
     Args:
         data: array-like of real numbers (ints are converted to float64; float32 is kept).
@@ -95,16 +121,17 @@ class Tensor:
         self.name = str(name)
         self.op = ""
         self._parents: tuple[Tensor, ...] = ()
-        self._backward: Backward | None = None
+        self._backward: Callable[[], None] = _nothing
 
     @classmethod
-    def _from_op(cls, data: np.ndarray, parents: tuple["Tensor", ...], op: str, backward: Backward) -> "Tensor":
-        # Results of operations skip validation (fast path; may legitimately hold inf while diverging).
+    def _make(cls, data: np.ndarray, parents: tuple["Tensor", ...], op: str) -> "Tensor":
+        """The output of operation ``op``. It needs a gradient if any input does, and only then
+        remembers its inputs. Not validated: while training diverges it may hold inf."""
         out = cls.__new__(cls)
         out.data, out.grad, out.name, out.op = data, None, "", op
         out.requires_grad = any(p.requires_grad for p in parents)
         out._parents = parents if out.requires_grad else ()
-        out._backward = backward if out.requires_grad else None
+        out._backward = _nothing
         return out
 
     # ------------------------------------------------------------------ basics
@@ -151,6 +178,22 @@ class Tensor:
             grad: the upstream gradient, shape ``self.shape``; may be omitted for a one-element
                 tensor (a loss), where it is 1.
         """
+        grad = self._check_backward(grad)
+        order = topological_order(self)  # inputs before the tensors made from them
+        for node in order:
+            # This pass's buffers start at zero; a leaf keeps what earlier passes gave it (as in
+            # PyTorch), so a second backward() adds exactly one more gradient.
+            if node._parents or not node.requires_grad or node.grad is None:
+                node.grad = np.zeros_like(node.data)
+        self.grad += grad
+        for node in reversed(order):  # outputs first: every use of a node has sent its share
+            if node.requires_grad:
+                node._backward()      # node.grad times the local derivative, added to each input
+        for node in order:
+            if not node.requires_grad:
+                node.grad = None      # constants take part in the pass but keep no gradient
+
+    def _check_backward(self, grad: Any) -> np.ndarray:
         if not self.requires_grad:
             raise ValueError("backward() called on a tensor that does not require grad "
                              "(no input of its graph has requires_grad=True)")
@@ -158,66 +201,77 @@ class Tensor:
             if self.size != 1:
                 raise ValueError(f"backward() without an upstream gradient needs a one-element tensor, "
                                  f"got shape {self.shape}; pass grad= of that shape")
-            grad = np.ones_like(self.data)
-        grad = check_array(grad, "grad", shape=self.shape, allow_empty=True)
-        order = topological_order(self)
-        # Intermediate gradients belong to this pass only: clearing them makes a second backward()
-        # add exactly one more gradient to the leaves (as PyTorch does) instead of compounding.
-        for node in order:
-            if node._parents:
-                node.grad = None
-        self._accumulate(grad)
-        for node in reversed(order):  # outputs before inputs: each node's grad is complete here
-            if node._backward is None or node.grad is None:
-                continue
-            for parent, g in zip(node._parents, node._backward(node.grad)):
-                if parent.requires_grad and g is not None:
-                    parent._accumulate(g)
-
-    def _accumulate(self, g: np.ndarray) -> None:
-        g = unbroadcast(np.asarray(g, dtype=self.dtype), self.shape)
-        if self.grad is None:
-            self.grad = g.copy()  # a copy: `g` may be shared with another node's gradient
-        else:
-            self.grad += g  # accumulate, never overwrite: fan-out adds up
+            return np.ones_like(self.data)
+        return check_array(grad, "grad", shape=self.shape, allow_empty=True)
 
     # ------------------------------------------------------------------ elementwise binary ops
-    def _binary(self, other: Any, op: str, fn: Callable, backward: Callable) -> "Tensor":
-        b = self._lift(other)
-        try:
-            np.broadcast_shapes(self.shape, b.shape)
-        except ValueError:
-            raise ValueError(f"{op}: shapes {self.shape} and {b.shape} do not broadcast "
-                             "(trailing sizes must match or be 1)") from None
-        a = self
-        out_data = fn(a.data, b.data)
-        return Tensor._from_op(out_data, (a, b), op, lambda g: backward(g, a.data, b.data, out_data))
-
+    # Each input's gradient is summed back to its own shape (unbroadcast): an input broadcast
+    # over N rows was used N times.
     def __add__(self, other: Any) -> "Tensor":
-        return self._binary(other, "+", np.add, lambda g, a, b, o: (g, g))
+        other = self._lift(other)
+        _check_broadcast("+", self, other)
+        out = Tensor._make(self.data + other.data, (self, other), "+")
+
+        def _backward():  # d(a + b)/da = 1, d(a + b)/db = 1
+            self.grad += unbroadcast(out.grad, self.shape)
+            other.grad += unbroadcast(out.grad, other.shape)
+        out._backward = _backward
+        return out
 
     def __sub__(self, other: Any) -> "Tensor":
-        return self._binary(other, "-", np.subtract, lambda g, a, b, o: (g, -g))
+        other = self._lift(other)
+        _check_broadcast("-", self, other)
+        out = Tensor._make(self.data - other.data, (self, other), "-")
+
+        def _backward():  # d(a - b)/da = 1, d(a - b)/db = -1
+            self.grad += unbroadcast(out.grad, self.shape)
+            other.grad += unbroadcast(-out.grad, other.shape)
+        out._backward = _backward
+        return out
 
     def __mul__(self, other: Any) -> "Tensor":
-        return self._binary(other, "*", np.multiply, lambda g, a, b, o: (g * b, g * a))
+        other = self._lift(other)
+        _check_broadcast("*", self, other)
+        out = Tensor._make(self.data * other.data, (self, other), "*")
+
+        def _backward():  # d(ab)/da = b, d(ab)/db = a
+            self.grad += unbroadcast(other.data * out.grad, self.shape)
+            other.grad += unbroadcast(self.data * out.grad, other.shape)
+        out._backward = _backward
+        return out
 
     def __truediv__(self, other: Any) -> "Tensor":
-        return self._binary(other, "/", np.divide, lambda g, a, b, o: (g / b, -g * o / b))
+        other = self._lift(other)
+        _check_broadcast("/", self, other)
+        out = Tensor._make(self.data / other.data, (self, other), "/")
+
+        def _backward():  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2 = -out/b
+            self.grad += unbroadcast(out.grad / other.data, self.shape)
+            other.grad += unbroadcast(-out.grad * out.data / other.data, other.shape)
+        out._backward = _backward
+        return out
 
     def __pow__(self, exponent: Any) -> "Tensor":
         r""":math:`a^p`: :math:`\partial/\partial a = p a^{p-1}`, :math:`\partial/\partial p = a^p \ln a`
-        (the second only for a tensor exponent, and defined only where :math:`a > 0`)."""
-        def backward(g, a, p, o):
-            gp = None
-            if isinstance(exponent, Tensor) and exponent.requires_grad:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    gp = g * o * np.log(a)
-            return g * p * a ** (p - 1), gp
-        return self._binary(exponent, "**", np.power, backward)
+        (the second matters only for a tensor exponent, and exists only where :math:`a > 0`)."""
+        p = self._lift(exponent)
+        _check_broadcast("**", self, p)
+        out = Tensor._make(self.data ** p.data, (self, p), "**")
+
+        def _backward():
+            self.grad += unbroadcast(p.data * self.data ** (p.data - 1) * out.grad, self.shape)
+            with np.errstate(divide="ignore", invalid="ignore"):  # ln a is nan for a <= 0
+                p.grad += unbroadcast(out.data * np.log(self.data) * out.grad, p.shape)
+        out._backward = _backward
+        return out
 
     def __neg__(self) -> "Tensor":
-        return Tensor._from_op(-self.data, (self,), "neg", lambda g: (-g,))
+        out = Tensor._make(-self.data, (self,), "neg")
+
+        def _backward():  # d(-a)/da = -1
+            self.grad += -out.grad
+        out._backward = _backward
+        return out
 
     __radd__ = __add__
     __rmul__ = __mul__
@@ -235,26 +289,21 @@ class Tensor:
 
         Shape: (N, D) @ (D, K) -> (N, K); (D,) @ (D, K) -> (K,); (N, D) @ (D,) -> (N,).
         """
-        a, b = self, self._lift(other)
-        if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not match: the last axis of the "
-                             f"first must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of "
-                             "the second")
-        out = np.matmul(a.data, b.data)
+        other = self._lift(other)
+        _check_matmul(self, other)
+        out = Tensor._make(np.matmul(self.data, other.data), (self, other), "@")
 
-        def backward(g):
-            a2 = a.data[None, :] if a.ndim == 1 else a.data  # (…, N, D)
-            b2 = b.data[:, None] if b.ndim == 1 else b.data  # (…, D, K)
-            g2 = g[..., None] if b.ndim == 1 else g  # restore the K axis a vector b dropped
-            g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2  # and the N axis of a vector a: (…, N, K)
-            ga = g2 @ np.swapaxes(b2, -1, -2) if a.requires_grad else None  # (…, N, D)
-            gb = np.swapaxes(a2, -1, -2) @ g2 if b.requires_grad else None  # (…, D, K)
-            if ga is not None and a.ndim == 1:
-                ga = ga[..., 0, :]  # (…, D)
-            if gb is not None and b.ndim == 1:
-                gb = gb[..., 0]  # (…, D)
-            return ga, gb
-        return Tensor._from_op(out, (a, b), "@", backward)
+        def _backward():
+            A = self.data[None, :] if self.ndim == 1 else self.data        # (…, N, D)
+            B = other.data[:, None] if other.ndim == 1 else other.data     # (…, D, K)
+            G = out.grad[..., None] if other.ndim == 1 else out.grad       # restore the K axis a vector b dropped
+            G = np.expand_dims(G, -2) if self.ndim == 1 else G              # and the N axis of a vector a: (…, N, K)
+            dA = G @ np.swapaxes(B, -1, -2)                                 # (…, N, D)
+            dB = np.swapaxes(A, -1, -2) @ G                                 # (…, D, K)
+            self.grad += unbroadcast(dA[..., 0, :] if self.ndim == 1 else dA, self.shape)
+            other.grad += unbroadcast(dB[..., 0] if other.ndim == 1 else dB, other.shape)
+        out._backward = _backward
+        return out
 
     def __rmatmul__(self, other: Any) -> "Tensor":
         return self._lift(other) @ self
@@ -264,12 +313,13 @@ class Tensor:
         r""":math:`\sum` over ``axis``; the gradient copies :math:`\partial L/\partial\text{out}` back to
         every summed entry. Shape: (N, D) -> (D,) for ``axis=0``; -> () for ``axis=None``."""
         axes = _normalise_axes(axis, self.ndim)
-        shape = self.shape
+        out = Tensor._make(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
 
-        def backward(g):
-            g = g if keepdims else np.expand_dims(g, axes)  # restore the summed axes as size 1
-            return (np.broadcast_to(g, shape),)
-        return Tensor._from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum", backward)
+        def _backward():
+            g = out.grad if keepdims else np.expand_dims(out.grad, axes)  # the summed axes back, size 1
+            self.grad += np.broadcast_to(g, self.shape)
+        out._backward = _backward
+        return out
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> "Tensor":
         r"""Mean over ``axis``: :math:`\frac1n\sum`, so each entry's gradient is :math:`\frac1n`
@@ -285,45 +335,66 @@ class Tensor:
         (as ``torch.amax``). Shape: as :meth:`sum`."""
         axes = _normalise_axes(axis, self.ndim)
         kept = self.data.max(axis=axes, keepdims=True)
-        x = self.data
+        dropped = kept.reshape([s for i, s in enumerate(self.shape) if i not in axes])  # reduced axes removed
+        out = Tensor._make(kept if keepdims else dropped, (self,), "max")
 
-        def backward(g):
-            g = g if keepdims else np.expand_dims(g, axes)
-            winners = (x == kept)
-            return (g * winners / winners.sum(axis=axes, keepdims=True),)
-        out = kept if keepdims else kept.reshape([s for i, s in enumerate(x.shape) if i not in axes])  # reduced axes dropped
-        return Tensor._from_op(out, (self,), "max", backward)
+        def _backward():
+            g = out.grad if keepdims else np.expand_dims(out.grad, axes)
+            winners = self.data == kept
+            self.grad += g * winners / winners.sum(axis=axes, keepdims=True)
+        out._backward = _backward
+        return out
 
     # ------------------------------------------------------------------ elementwise functions
-    def _unary(self, out: np.ndarray, op: str, local: Callable[[np.ndarray], np.ndarray]) -> "Tensor":
-        return Tensor._from_op(out, (self,), op, lambda g: (g * local(out),))
-
     def exp(self) -> "Tensor":
         r""":math:`e^x`, with :math:`\frac{d}{dx}e^x = e^x` (the output itself)."""
         with np.errstate(over="ignore"):  # overflow to inf is reported by the caller, not warned
-            return self._unary(np.exp(self.data), "exp", lambda o: o)
+            out = Tensor._make(np.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
 
     def log(self) -> "Tensor":
         r"""Natural log, :math:`\frac{d}{dx}\ln x = 1/x`. Needs :math:`x > 0`."""
         if np.any(self.data <= 0):
             raise ValueError(f"log needs positive inputs, got minimum {self.data.min():.3g}; "
                              "for probabilities use log_softmax on the logits instead")
-        x = self.data
-        return Tensor._from_op(np.log(x), (self,), "log", lambda g: (g / x,))
+        out = Tensor._make(np.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += out.grad / self.data
+        out._backward = _backward
+        return out
 
     def tanh(self) -> "Tensor":
         r""":math:`\tanh x`, with :math:`\frac{d}{dx}\tanh x = 1 - \tanh^2 x`."""
-        return self._unary(np.tanh(self.data), "tanh", lambda o: 1.0 - o * o)
+        out = Tensor._make(np.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            self.grad += (1.0 - out.data ** 2) * out.grad
+        out._backward = _backward
+        return out
 
     def sigmoid(self) -> "Tensor":
-        r""":math:`\sigma(x) = 1/(1+e^{-x})`, with :math:`\sigma' = \sigma(1-\sigma)`."""
-        # exp(-log(1 + e^{-x})) computed with logaddexp never overflows, at either end.
-        return self._unary(np.exp(-np.logaddexp(0.0, -self.data)), "sigmoid", lambda o: o * (1.0 - o))
+        r""":math:`\sigma(x) = 1/(1+e^{-x})`, with :math:`\sigma' = \sigma(1-\sigma)`; the forward
+        is notebook 05's overflow-free :func:`helpers.basics.activations.sigmoid`."""
+        out = Tensor._make(sigmoid(self.data), (self,), "sigmoid")
+
+        def _backward():
+            self.grad += out.data * (1.0 - out.data) * out.grad
+        out._backward = _backward
+        return out
 
     def relu(self) -> "Tensor":
         r""":math:`\max(0, x)`; derivative 1 for :math:`x > 0`, else 0 (0 at the kink, as PyTorch)."""
-        mask = self.data > 0
-        return Tensor._from_op(self.data * mask, (self,), "relu", lambda g: (g * mask,))
+        out = Tensor._make(np.maximum(self.data, 0.0), (self,), "relu")
+
+        def _backward():
+            self.grad += (self.data > 0) * out.grad
+        out._backward = _backward
+        return out
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         r"""Log-probabilities :math:`x_k - \log\sum_j e^{x_j}` along ``axis``.
@@ -336,20 +407,28 @@ class Tensor:
         """
         (ax,) = _normalise_axes(axis, self.ndim)
         shifted = self.data - self.data.max(axis=ax, keepdims=True)  # (N, K), every entry <= 0
-        out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
-        return Tensor._from_op(out, (self,), "log_softmax",
-                               lambda g: (g - np.exp(out) * g.sum(axis=ax, keepdims=True),))
+        out = Tensor._make(shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True)), (self,), "log_softmax")
+
+        def _backward():
+            softmax = np.exp(out.data)                                    # (N, K)
+            self.grad += out.grad - softmax * out.grad.sum(axis=ax, keepdims=True)
+        out._backward = _backward
+        return out
 
     # ------------------------------------------------------------------ shape ops
     def reshape(self, *shape: int) -> "Tensor":
         """Same entries, new shape; the gradient is reshaped back."""
         shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         try:
-            out = self.data.reshape(shape)  # (*shape), same entries in the same (C) order
+            data = self.data.reshape(shape)  # (*shape), same entries in the same (C) order
         except ValueError:
             raise ValueError(f"reshape: cannot view {self.size} entries of shape {self.shape} as shape {shape}") from None
-        old = self.shape
-        return Tensor._from_op(out, (self,), "reshape", lambda g: (g.reshape(old),))  # back to (*old)
+        out = Tensor._make(data, (self,), "reshape")
+
+        def _backward():
+            self.grad += out.grad.reshape(self.shape)  # back to (*self.shape)
+        out._backward = _backward
+        return out
 
     def transpose(self, *axes: int) -> "Tensor":
         """Permute axes (reverse them if none are given); the gradient is permuted back."""
@@ -360,10 +439,13 @@ class Tensor:
             perm = tuple(int(a) % self.ndim for a in axes)
         else:
             raise ValueError(f"transpose: axes must be a permutation of {tuple(range(self.ndim))}, got {axes}")
-        inverse = np.argsort(perm)
         # forward: axis i of the output is axis perm[i] of the input; backward undoes it
-        return Tensor._from_op(self.data.transpose(perm), (self,), "transpose",
-                               lambda g: (g.transpose(inverse),))
+        out = Tensor._make(self.data.transpose(perm), (self,), "transpose")
+
+        def _backward():
+            self.grad += out.grad.transpose(np.argsort(perm))
+        out._backward = _backward
+        return out
 
     T = property(lambda self: self.transpose())
 
@@ -372,17 +454,16 @@ class Tensor:
         ``np.add.at``, so an entry picked twice (``x[[0, 0]]``) gets both gradients."""
         if isinstance(index, Tensor) or (isinstance(index, tuple) and any(isinstance(i, Tensor) for i in index)):
             raise ValueError("index a Tensor with ints, slices or integer NumPy arrays, got a Tensor")
-        x = self.data
+        out = Tensor._make(self.data[index], (self,), "index")
 
-        def backward(g):
-            full = np.zeros_like(x)
-            np.add.at(full, index, g)  # plain `full[index] += g` would drop repeated indices
-            return (full,)
-        return Tensor._from_op(x[index], (self,), "index", backward)
+        def _backward():
+            np.add.at(self.grad, index, out.grad)  # += that adds repeated indices (self.grad[index] += would not)
+        out._backward = _backward
+        return out
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Every tensor that ``root`` depends on (and requires grad), inputs before the tensors made
+    """Every tensor that ``root`` depends on, inputs (constants included) before the tensors made
     from them. Iterative depth-first search, so deep graphs cannot hit Python's recursion limit."""
     order: list[Tensor] = []
     seen: set[int] = set()
@@ -392,7 +473,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
         if expanded:
             order.append(node)
             continue
-        if id(node) in seen or not node.requires_grad:
+        if id(node) in seen:
             continue
         seen.add(id(node))
         stack.append((node, True))

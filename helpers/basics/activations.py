@@ -63,7 +63,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     :math:`x < 0`. The textbook formula overflows ``exp(-x)`` at x = -1000; this form is exact in
     both tails and needs one ``exp`` per element.
 
-    Shape: any -> same. Example: ``sigmoid(np.array([0.0]))`` -> ``[0.5]``.
+    Shape: any -> same.
+
+    Example:
+        >>> sigmoid(np.array([0.0]))
+        array([0.5])
     """
     x = _x(x)
     e = np.exp(-np.abs(x))
@@ -110,7 +114,11 @@ def leaky_relu(x: np.ndarray, alpha: float = 0.01) -> np.ndarray:
         x: input of any shape ``(*)``.
         alpha: negative slope, :math:`0 \le \alpha < 1` (PyTorch's default 0.01).
 
-    Shape: ``(*)`` -> ``(*)``. Example: ``leaky_relu(np.array([-2.0, 3.0]), 0.1)`` -> ``[-0.2, 3.]``.
+    Shape: ``(*)`` -> ``(*)``.
+
+    Example:
+        >>> leaky_relu(np.array([-2.0, 3.0]), 0.1)
+        array([-0.2,  3. ])
     """
     x = _x(x)
     check_range(alpha, "alpha", 0.0, 1.0)
@@ -142,7 +150,11 @@ def elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
         x: input of any shape ``(*)``.
         alpha: the negative saturation value, :math:`\alpha > 0` (default 1.0).
 
-    Shape: ``(*)`` -> ``(*)``. Example: ``elu(np.array([0.0, 1.0]))`` -> ``[0., 1.]``.
+    Shape: ``(*)`` -> ``(*)``.
+
+    Example:
+        >>> elu(np.array([0.0, 1.0]))
+        array([0., 1.])
     """
     x = _x(x)
     check_range(alpha, "alpha", 0.0, None, low_inclusive=False)
@@ -191,7 +203,11 @@ def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     Stable form: :math:`\Phi(x) = \tfrac12\operatorname{erfc}(-x/\sqrt2)`, which keeps full
     relative precision in the far left tail where ``1 + erf`` would cancel to 0 too early.
 
-    Shape: ``(*)`` -> ``(*)``. Example: ``gelu(np.array([0.0]))`` -> ``[0.]``.
+    Shape: ``(*)`` -> ``(*)``.
+
+    Example:
+        >>> gelu(np.array([0.0]))
+        array([0.])
     """
     x = _x(x)
     _check_approximate(approximate)
@@ -225,7 +241,11 @@ def swish(x: np.ndarray, beta: float = 1.0) -> np.ndarray:
 
     Stable form: reuses the branch-wise :func:`sigmoid`, so nothing overflows at :math:`\pm 1000`.
 
-    Shape: ``(*)`` -> ``(*)``. Example: ``swish(np.array([0.0]))`` -> ``[0.]``.
+    Shape: ``(*)`` -> ``(*)``.
+
+    Example:
+        >>> swish(np.array([0.0]))
+        array([0.])
     """
     x = _x(x)
     check_range(beta, "beta", 0.0, None, low_inclusive=False)

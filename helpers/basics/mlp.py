@@ -25,7 +25,7 @@ import numpy as np
 from helpers.basics.activations import relu, sigmoid, tanh
 from helpers.core.checks import check_array, check_choice, check_range
 
-__all__ = ["Layer", "dense", "mlp_forward", "mlp_trace", "init_mlp", "count_parameters",
+__all__ = ["Layer", "dense", "mlp_forward", "mlp_trace", "init_mlp", "mlp_params",
            "xor_network", "TARGETS", "target_function", "ReluFit", "fit_relu_network",
            "random_relu_layer", "fit_output_layer", "rms_error"]
 
@@ -94,7 +94,7 @@ def init_mlp(sizes: Sequence[int], rng: np.random.Generator) -> list[Layer]:
             for d_in, d_out in zip(sizes[:-1], sizes[1:])]
 
 
-def count_parameters(sizes: Sequence[int]) -> int:
+def mlp_params(sizes: Sequence[int]) -> int:
     r"""Weights plus biases of a dense network: :math:`\sum_l (D_{l-1} + 1)\,D_l`."""
     sizes = [check_range(s, "sizes[i]", 1, None, integer=True) for s in sizes]
     return int(sum((d_in + 1) * d_out for d_in, d_out in zip(sizes[:-1], sizes[1:])))

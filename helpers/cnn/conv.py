@@ -48,6 +48,19 @@ def _pair(value: Any, name: str, low: int) -> Pair:
     return int(values[0]), int(values[1])
 
 
+def _check_conv_geometry(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> None:
+    check_range(size, "size", 1, None, integer=True)
+    check_range(kernel_size, "kernel_size", 1, None, integer=True)
+    check_range(stride, "stride", 1, None, integer=True)
+    check_range(padding, "padding", 0, None, integer=True)
+    check_range(dilation, "dilation", 1, None, integer=True)
+    span = dilation * (kernel_size - 1) + 1
+    if span > size + 2 * padding:
+        raise ValueError(f"the kernel spans {span} pixels (kernel_size={kernel_size}, dilation={dilation}) "
+                         f"but the padded input has only {size + 2 * padding} (size={size}, padding={padding}): "
+                         "expected a kernel span <= size + 2*padding")
+
+
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
                      dilation: int = 1) -> int:
     r"""Length of a convolution's (or pooling's) output along one axis.
@@ -65,16 +78,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
         >>> conv_output_size(28, 3, stride=2, padding=1)
         14
     """
-    check_range(size, "size", 1, None, integer=True)
-    check_range(kernel_size, "kernel_size", 1, None, integer=True)
-    check_range(stride, "stride", 1, None, integer=True)
-    check_range(padding, "padding", 0, None, integer=True)
-    check_range(dilation, "dilation", 1, None, integer=True)
-    span = dilation * (kernel_size - 1) + 1
-    if span > size + 2 * padding:
-        raise ValueError(f"the kernel spans {span} pixels (kernel_size={kernel_size}, dilation={dilation}) "
-                         f"but the padded input has only {size + 2 * padding} (size={size}, padding={padding}): "
-                         "expected a kernel span <= size + 2*padding")
+    _check_conv_geometry(size, kernel_size, stride, padding, dilation)
+    span = dilation * (kernel_size - 1) + 1  # pixels the dilated kernel covers
     return (size + 2 * padding - span) // stride + 1
 
 

@@ -21,10 +21,11 @@ from torch import nn
 
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_range
+from helpers.core.metrics import accuracy
 
-__all__ = ["dense_params", "conv_params", "separable_params", "count_params", "DepthwiseSeparableConv",
+__all__ = ["dense_params", "conv_params", "separable_params", "DepthwiseSeparableConv",
            "gradient_footprint", "DigitsCNN", "DigitsMLP", "ResidualBlock", "DeepConvNet", "fit",
-           "train_and_test", "predict", "accuracy", "confusion_matrix", "conv_grad_norms"]
+           "train_and_test", "predict", "confusion_matrix", "conv_grad_norms"]
 
 
 # ----------------------------------------------------------------------------- parameter counts
@@ -48,11 +49,6 @@ def separable_params(c_in: int, c_out: int, k: int, bias: bool = True) -> int:
     r"""Depthwise-separable convolution (MobileNet): a k×k filter per input channel, then a 1×1
     convolution that mixes channels, :math:`C_\text{in} k^2 + C_\text{in} + C_\text{in} C_\text{out} + C_\text{out}`."""
     return conv_params(1, c_in, k, bias) + conv_params(c_in, c_out, 1, bias)
-
-
-def count_params(module: nn.Module) -> int:
-    """Number of trainable scalars of a PyTorch module (works on ``device="meta"`` modules too)."""
-    return int(sum(p.numel() for p in module.parameters() if p.requires_grad))
 
 
 def gradient_footprint(kernel_sizes: list[int], strides: list[int] | None = None,
@@ -243,12 +239,6 @@ def predict(model: nn.Module, X: np.ndarray) -> np.ndarray:
     X = check_array(X, "X", ndim=(2, 4))
     model.eval()
     return model(torch.as_tensor(X, dtype=torch.float32)).argmax(dim=1).numpy()
-
-
-def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of correctly classified rows of X."""
-    y = check_array(y, "y", ndim=1, dtype="int")
-    return float(np.mean(predict(model, X) == y))
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) -> np.ndarray:

@@ -129,6 +129,14 @@ def distillation_grad(student_logits: np.ndarray, teacher_logits: np.ndarray, la
     return (alpha * hard + (1 - alpha) * T * soft) / n
 
 
+def _check_torch_inputs(student_logits, teacher_logits, T: float, alpha: float) -> None:
+    check_range(alpha, "alpha", 0.0, 1.0)
+    check_range(T, "T", 0.0, None, low_inclusive=False)
+    if student_logits.shape != teacher_logits.shape or student_logits.ndim != 2:
+        raise ValueError(f"student_logits and teacher_logits must both have shape (N, K), got "
+                         f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+
+
 def distillation_loss_torch(student_logits, teacher_logits, labels, T: float = 4.0, alpha: float = 0.5):
     r"""The same loss with ``torch.nn.functional`` (for training); the teacher is detached.
 
@@ -140,11 +148,7 @@ def distillation_loss_torch(student_logits, teacher_logits, labels, T: float = 4
     """
     import torch.nn.functional as F
 
-    check_range(alpha, "alpha", 0.0, 1.0)
-    check_range(T, "T", 0.0, None, low_inclusive=False)
-    if student_logits.shape != teacher_logits.shape or student_logits.ndim != 2:
-        raise ValueError(f"student_logits and teacher_logits must both have shape (N, K), got "
-                         f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    _check_torch_inputs(student_logits, teacher_logits, T, alpha)
     ce = F.cross_entropy(student_logits, labels)
     kl = F.kl_div(F.log_softmax(student_logits / T, dim=1), F.log_softmax(teacher_logits.detach() / T, dim=1),
                   reduction="batchmean", log_target=True)

@@ -8,7 +8,7 @@ that 0 is represented exactly) onto the integers :math:`[q_{\min}, q_{\max}] = [
     z = q_{\min} - \mathrm{round}(x_{\min}/s),
 
 .. math::
-    q = \mathrm{clamp}\big(\mathrm{round}(x/s) + z,\; q_{\min}, q_{\max}\big), \qquad
+    q = \mathrm{clamp}\big(\mathrm{round}(x/s + z),\; q_{\min}, q_{\max}\big), \qquad
     \hat x = s\,(q - z).
 
 *Per tensor*: one :math:`(s, z)` for the whole weight matrix. *Per channel*: one pair per output
@@ -67,16 +67,8 @@ def _broadcast(p: np.ndarray, x: np.ndarray, axis: int | None) -> np.ndarray:
     return np.asarray(p).reshape(shape)                                # (1, .., C, .., 1)
 
 
-def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
-             qmin: int = QMIN, qmax: int = QMAX) -> np.ndarray:
-    r""":math:`q = \mathrm{clamp}(\mathrm{round}(x/s) + z, q_{\min}, q_{\max})` as int8 (or int16 for other ranges).
-
-    Args:
-        axis: ``None`` for per-tensor parameters (scalars); the channel axis for per-channel ones.
-
-    Shape:
-        x: any; scale, zero_point: () or (x.shape[axis],) -> same shape as x.
-    """
+def _check_quantize(x, scale, zero_point, axis: int | None, qmin: int, qmax: int
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = check_array(x, "x")
     scale = check_array(scale, "scale")
     if np.any(scale <= 0):
@@ -89,6 +81,20 @@ def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
                          f"got values from {zp.min()} to {zp.max()}")
     if axis is not None and np.ndim(zp) and np.shape(zp) != (x.shape[axis],):
         raise ValueError(f"per-channel zero_point must have shape ({x.shape[axis]},), got {np.shape(zp)}")
+    return x, scale, zp
+
+
+def quantize(x: np.ndarray, scale, zero_point, axis: int | None = None,
+             qmin: int = QMIN, qmax: int = QMAX) -> np.ndarray:
+    r""":math:`q = \mathrm{clamp}(\mathrm{round}(x/s + z), q_{\min}, q_{\max})` as int8 (or int16 for other ranges).
+
+    Args:
+        axis: ``None`` for per-tensor parameters (scalars); the channel axis for per-channel ones.
+
+    Shape:
+        x: any; scale, zero_point: () or (x.shape[axis],) -> same shape as x.
+    """
+    x, scale, zp = _check_quantize(x, scale, zero_point, axis, qmin, qmax)
     s, z = _broadcast(scale, x, axis), _broadcast(zp, x, axis)
     # PyTorch adds z *before* rounding half to even: rint(x / s + z), not rint(x / s) + z. The two
     # differ on values exactly halfway between two levels when z is odd (2.5 + 1 rounds to 4,

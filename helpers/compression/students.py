@@ -18,8 +18,9 @@ from tqdm.auto import tqdm
 from helpers.compression.distill import distillation_loss_torch
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_range
+from helpers.core.metrics import accuracy
 
-__all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier", "accuracy",
+__all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier",
            "StudentRow", "compare_students", "plot_students", "latency_ms"]
 
 
@@ -94,14 +95,6 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
         if progress and step % 50 == 0:
             bar.set_postfix(loss=f"{history['loss'][-1]:.3f}")
     return history
-
-
-def accuracy(model, X, y) -> float:
-    """Fraction of rows of ``X`` whose arg-max prediction equals ``y``."""
-    import torch
-
-    with torch.no_grad():
-        return float((model(X).argmax(dim=1) == y).float().mean())
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import numpy as np
 
 from helpers.core.checks import check_array, check_choice, check_range
 
-__all__ = ["make_moons", "make_circles", "make_xor", "make_spirals", "make_blobs_linear", "Split",
+__all__ = ["make_moons", "make_circles", "make_blobs_linear", "Split",
            "train_val_test_split", "load_digits", "load_sample_photo", "load_corpus", "CharVocab",
            "DATA_DIR", "CORPUS_PATH", "ImageSplit", "load_digits_images", "RingMixture"]
 
@@ -44,36 +44,6 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: i
     check_range(factor, "factor", 0.0, 1.0, low_inclusive=False)
     X, y = sk_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     return X.astype(np.float64), y.astype(np.int64)
-
-
-def make_xor(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Four Gaussian clusters at (±1, ±1); the label is 1 where exactly one coordinate is positive.
-
-    The textbook problem no single linear unit can solve. X: (N, 2), y: (N,) in {0, 1}.
-    """
-    _check_n(n)
-    check_range(noise, "noise", 0.0, None)
-    rng = np.random.default_rng(seed)
-    corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=np.float64)
-    idx = np.arange(n) % 4
-    rng.shuffle(idx)
-    X = corners[idx] + noise * rng.standard_normal((n, 2))
-    y = (np.sign(corners[idx, 0]) != np.sign(corners[idx, 1])).astype(np.int64)
-    return X, y
-
-
-def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2, turns: float = 1.0,
-                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved spiral arms, one per class (the CS231n toy problem). X: (N, 2), y: (N,) in [0, K)."""
-    _check_n(n)
-    check_range(classes, "classes", 2, 10, integer=True)
-    check_range(noise, "noise", 0.0, None)
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % classes
-    r = rng.uniform(0.05, 1.0, n)
-    theta = r * turns * 2 * np.pi + y * 2 * np.pi / classes + noise * rng.standard_normal(n)
-    X = np.column_stack([r * np.cos(theta), r * np.sin(theta)])
-    return X, y.astype(np.int64)
 
 
 def make_blobs_linear(n: int = 100, margin: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,14 @@ __all__ = ["shard_indices", "linear_mse_grad", "data_parallel_gradient", "ring_a
            "ring_traffic_per_worker", "shard_noise", "plot_shard_noise"]
 
 
+def _check_shard(n: int, world_size: int, rank: int) -> None:
+    check_range(world_size, "world_size", 1, integer=True)
+    check_range(n, "n", 1, integer=True)
+    check_range(rank, "rank", 0, world_size - 1, integer=True)
+    if n % world_size:
+        raise ValueError(f"n must be a multiple of world_size={world_size} (equal shards), got n={n}")
+
+
 def shard_indices(n: int, world_size: int, rank: int) -> np.ndarray:
     r"""The examples of a global batch of ``n`` that worker ``rank`` gets: ``rank, rank + P, ...``.
 
@@ -45,11 +53,7 @@ def shard_indices(n: int, world_size: int, rank: int) -> np.ndarray:
         >>> shard_indices(6, 2, 1)
         array([1, 3, 5])
     """
-    check_range(world_size, "world_size", 1, integer=True)
-    check_range(n, "n", 1, integer=True)
-    check_range(rank, "rank", 0, world_size - 1, integer=True)
-    if n % world_size:
-        raise ValueError(f"n must be a multiple of world_size={world_size} (equal shards), got n={n}")
+    _check_shard(n, world_size, rank)
     return np.arange(rank, n, world_size)
 
 
@@ -68,6 +72,15 @@ def linear_mse_grad(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     return 2.0 / X.shape[0] * (X.T @ residual)  # (D,)
 
 
+def _check_data_parallel(X, y, world_size: int) -> tuple[np.ndarray, np.ndarray]:
+    X = check_array(X, "X", ndim=2)
+    check_range(world_size, "world_size", 1, integer=True)
+    if X.shape[0] % world_size:
+        raise ValueError(f"the batch size must be a multiple of world_size={world_size}, "
+                         f"got N={X.shape[0]}")
+    return X, check_array(y, "y", shape=(X.shape[0],))
+
+
 def data_parallel_gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray,
                            world_size: int) -> tuple[np.ndarray, np.ndarray]:
     r"""Simulate ``world_size`` workers: each takes its shard, then the gradients are averaged.
@@ -81,12 +94,7 @@ def data_parallel_gradient(X: np.ndarray, y: np.ndarray, w: np.ndarray,
         X: ``(N, D)`` with ``N`` a multiple of ``P``; y: ``(N,)``; w: ``(D,)``.
         Output: ``(D,)`` and ``(P, D)``.
     """
-    X = check_array(X, "X", ndim=2)
-    check_range(world_size, "world_size", 1, integer=True)
-    if X.shape[0] % world_size:
-        raise ValueError(f"the batch size must be a multiple of world_size={world_size}, "
-                         f"got N={X.shape[0]}")
-    y = check_array(y, "y", shape=(X.shape[0],))
+    X, y = _check_data_parallel(X, y, world_size)
     per_worker = np.stack([linear_mse_grad(X[idx], y[idx], w)
                            for idx in (shard_indices(X.shape[0], world_size, r)
                                        for r in range(world_size))])  # (P, D)

@@ -193,6 +193,17 @@ def ddp_worker(rank: int, world_size: int, port: int, config: DDPConfig, results
             dist.destroy_process_group()
 
 
+def _check_launch(world_size: int, config: DDPConfig, timeout_s: float) -> DDPConfig:
+    check_range(world_size, "world_size", 1, 16, integer=True)
+    check_range(timeout_s, "timeout_s", 1.0, 3600.0)
+    if not isinstance(config, DDPConfig):
+        raise ValueError(f"config must be a DDPConfig, got {type(config).__name__}")
+    if config.global_batch % world_size:
+        raise ValueError(f"global_batch must be a multiple of world_size={world_size}, "
+                         f"got {config.global_batch}")
+    return config
+
+
 def launch(world_size: int, config: DDPConfig | None = None, timeout_s: float = 60.0) -> DDPResult:
     """Run :func:`ddp_worker` in ``world_size`` fresh processes on this machine; return rank 0's result.
 
@@ -200,14 +211,7 @@ def launch(world_size: int, config: DDPConfig | None = None, timeout_s: float = 
         RuntimeError: a worker failed (its traceback is in the message) or the run took longer
             than ``timeout_s``; all workers are terminated first in either case.
     """
-    check_range(world_size, "world_size", 1, 16, integer=True)
-    check_range(timeout_s, "timeout_s", 1.0, 3600.0)
-    config = DDPConfig() if config is None else config
-    if not isinstance(config, DDPConfig):
-        raise ValueError(f"config must be a DDPConfig, got {type(config).__name__}")
-    if config.global_batch % world_size:
-        raise ValueError(f"global_batch must be a multiple of world_size={world_size}, "
-                         f"got {config.global_batch}")
+    config = _check_launch(world_size, DDPConfig() if config is None else config, timeout_s)
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     port = free_port()

@@ -5,7 +5,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from helpers.basics.mlp import Layer, count_parameters, mlp_forward
+from helpers.basics.mlp import Layer, mlp_params, mlp_forward
 from helpers.exercises import Feedback, answer, close_enough, run_check
 
 __all__ = ["check_dense_relu", "check_parameter_count", "check_xnor_network",
@@ -50,7 +50,7 @@ def check_parameter_count(fn: Callable[[Sequence[int]], int]) -> Feedback:
     def check() -> str | None:
         for sizes in ([2, 16, 16, 3], [784, 128, 10], [1, 1], [3, 5, 7, 2]):
             got = answer(fn(list(sizes)))
-            want = count_parameters(sizes)
+            want = mlp_params(sizes)
             if got != want:
                 weights_only = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
                 extra = " (did you forget the biases?)" if got == weights_only else ""

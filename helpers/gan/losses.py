@@ -41,9 +41,12 @@ from helpers.core.checks import check_array, check_choice
 __all__ = ["softplus", "discriminator_loss", "discriminator_loss_grad", "generator_loss_minimax",
            "generator_loss_minimax_grad", "generator_loss_nonsaturating",
            "generator_loss_nonsaturating_grad", "critic_loss", "critic_loss_grad",
-           "discriminator_loss_torch", "generator_loss_torch", "critic_loss_torch", "GENERATOR_LOSSES"]
+           "discriminator_loss_torch", "generator_loss_torch", "critic_loss_torch", "LOSSES"]
 
-GENERATOR_LOSSES = ("nonsaturating", "minimax", "wgan")
+# The chapter's three games, one name each, used by the losses here and by GANConfig.loss:
+# "vanilla" (cross-entropy D, non-saturating G: the standard GAN), "minimax" (cross-entropy D, the
+# original saturating G loss) and "wgan-gp" (a critic with the gradient penalty, G maximises f).
+LOSSES = ("vanilla", "minimax", "wgan-gp")
 
 
 def _logits(x: np.ndarray, name: str) -> np.ndarray:
@@ -71,7 +74,11 @@ def discriminator_loss(real: np.ndarray, fake: np.ndarray) -> float:
     \overline{\operatorname{softplus}(f)}`, finite for any logits (``log(sigmoid(x))`` would give
     ``log(0) = -inf`` already at x = -800).
 
-    Shape: real (N,), fake (M,) -> float. Example: all logits 0 (D says "50/50") gives 2 log 2.
+    Shape: real (N,), fake (M,) -> float.
+
+    Example: all logits 0 (D says "50/50") gives :math:`2\log 2`.
+        >>> discriminator_loss(np.zeros(3), np.zeros(2)), float(2 * np.log(2))
+        (1.3862943611198906, 1.3862943611198906)
     """
     real, fake = _logits(real, "real"), _logits(fake, "fake")
     return float(softplus(-real).mean() + softplus(fake).mean())
@@ -166,17 +173,19 @@ def discriminator_loss_torch(real: torch.Tensor, fake: torch.Tensor) -> torch.Te
             + bce(fake, torch.zeros_like(fake), reduction="none").mean(-1))
 
 
-def generator_loss_torch(fake: torch.Tensor, kind: str = "nonsaturating") -> torch.Tensor:
-    """The generator's loss on the discriminator's (or critic's) outputs for its samples.
+def generator_loss_torch(fake: torch.Tensor, loss: str = "vanilla") -> torch.Tensor:
+    """The generator's loss in game ``loss`` (one of :data:`LOSSES`) on the discriminator's (or
+    critic's) outputs for its samples.
 
-    ``kind``: "nonsaturating" (:math:`-\\log\\sigma(f)`), "minimax" (:math:`\\log(1-\\sigma(f))`)
-    or "wgan" (:math:`-f`). Shape: (M,) -> () ; (S, M) -> (S,).
+    "vanilla": the non-saturating :math:`-\\log\\sigma(f)` (:func:`generator_loss_nonsaturating`),
+    "minimax": :math:`\\log(1-\\sigma(f))` (:func:`generator_loss_minimax`), "wgan-gp": :math:`-f`.
+    Shape: (M,) -> () ; (S, M) -> (S,).
     """
     _check_tensor(fake, "fake")
-    check_choice(kind, "kind", GENERATOR_LOSSES)
-    if kind == "nonsaturating":
+    check_choice(loss, "loss", LOSSES)
+    if loss == "vanilla":
         return F.softplus(-fake).mean(-1)
-    if kind == "minimax":
+    if loss == "minimax":
         return -F.softplus(fake).mean(-1)
     return -fake.mean(-1)
 

@@ -3,9 +3,9 @@ r"""Yardsticks for generative models: mode coverage on the ring, digit quality (
 A GAN has no test loss that says "good": its losses measure the game, not the samples. So we
 judge samples directly.
 
-* On the **ring of Gaussians** (:class:`RingMixture`, :math:`K` modes of standard deviation
-  :math:`\sigma` on a circle) we know the truth. A sample is *high quality* if it lies within
-  :math:`k\sigma` of its nearest mode; a mode is *covered* if at least a fraction
+* On the **ring of Gaussians** (:class:`helpers.core.data.RingMixture`, :math:`K` modes of
+  standard deviation :math:`\sigma` on a circle) we know the truth. A sample is *high quality*
+  if it lies within :math:`k\sigma` of its nearest mode; a mode is *covered* if at least a fraction
   ``min_fraction`` of all samples are high-quality samples of that mode (the metric of the
   Unrolled-GAN and VEEGAN papers). A collapsed generator has high quality and few modes.
 * For **digits** we ask a classifier trained on real digits (:func:`classifier_scores`): are
@@ -21,10 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from helpers.core.checks import check_array, check_choice, check_range
-from helpers.core.data import RingMixture
 
 __all__ = ["ModeCoverage", "mode_coverage", "ClassifierScores", "classifier_scores",
            "interpolate_latent"]
@@ -47,6 +45,15 @@ class ModeCoverage:
         return f"{self.covered}/{self.modes} modes covered, {self.quality:.0%} of samples near a mode"
 
 
+def _check_coverage(samples, centers, std: float, k: float, min_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    samples = check_array(samples, "samples", ndim=2)
+    centers = check_array(centers, "centers", ndim=2, shape=(None, samples.shape[1]))
+    check_range(std, "std", 0.0, None, low_inclusive=False)
+    check_range(k, "k", 0.0, None, low_inclusive=False)
+    check_range(min_fraction, "min_fraction", 0.0, 1.0, low_inclusive=False)
+    return samples, centers
+
+
 def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float, k: float = 3.0,
                   min_fraction: float = 0.02) -> ModeCoverage:
     r"""How many modes a generator covers, and how many of its samples are good.
@@ -65,11 +72,7 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float, k: float
 
     Shape: samples (N, D), centers (K, D) -> :class:`ModeCoverage` with counts (K,).
     """
-    samples = check_array(samples, "samples", ndim=2)
-    centers = check_array(centers, "centers", ndim=2, shape=(None, samples.shape[1]))
-    check_range(std, "std", 0.0, None, low_inclusive=False)
-    check_range(k, "k", 0.0, None, low_inclusive=False)
-    check_range(min_fraction, "min_fraction", 0.0, 1.0, low_inclusive=False)
+    samples, centers = _check_coverage(samples, centers, std, k, min_fraction)
     dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)  # (N, 1, D) - (1, K, D) -> (N, K)
     nearest = dist.argmin(axis=1)                                            # (N,)
     good = dist[np.arange(len(samples)), nearest] <= k * std                 # (N,)

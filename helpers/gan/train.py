@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from helpers.gan.losses import critic_loss_torch, discriminator_loss_torch, generator_loss_torch
+from helpers.gan.losses import LOSSES, critic_loss_torch, discriminator_loss_torch, generator_loss_torch
 from helpers.gan.models import Discriminator, Generator
 from helpers.gan.penalty import gradient_penalty
 from helpers.core.plotting import LivePlot
@@ -34,9 +34,8 @@ from helpers.core.checks import check_array, check_choice, check_range
 from helpers.core.figures import new_figure
 
 __all__ = ["GANConfig", "GANTrainer", "ArraySampler", "SampleView", "train_gan", "ring_gan_config",
-           "digit_gan_config", "tiny_digit_generator", "LOSSES"]
+           "digit_gan_config", "tiny_digit_generator"]
 
-LOSSES = ("vanilla", "minimax", "wgan-gp")
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
 
@@ -44,8 +43,9 @@ Sampler = Callable[[int, torch.Generator], torch.Tensor]
 class GANConfig:
     r"""Everything that defines a GAN training run.
 
-    ``loss``: "vanilla" (cross-entropy D, non-saturating G: the standard GAN), "minimax"
-    (cross-entropy D, the original saturating G loss) or "wgan-gp" (critic + gradient penalty).
+    ``loss``: one of :data:`helpers.gan.losses.LOSSES`, "vanilla" (cross-entropy D, non-saturating
+    G: the standard GAN), "minimax" (cross-entropy D, the original saturating G loss) or "wgan-gp"
+    (critic + gradient penalty).
     ``n_critic``: discriminator (critic) updates per generator update. ``gp_weight``: the
     gradient penalty's :math:`\lambda` (WGAN-GP only; 10 in the paper, 0.1 for its 2-D toys).
     ``members``: how many independent copies to train at once (one per seed of an experiment).
@@ -82,7 +82,7 @@ class GANTrainer:
         sample_real: ``sample_real(n, generator) -> Tensor (n, D)``: draws real data.
 
     Example:
-        >>> from helpers.gan.metrics import RingMixture
+        >>> from helpers.core.data import RingMixture
         >>> trainer = GANTrainer(GANConfig(batch_size=8), RingMixture().sample)
         >>> sorted(trainer.step())
         ['d_loss', 'g_loss']
@@ -134,8 +134,7 @@ class GANTrainer:
     def _g_step(self) -> float:
         c = self.config
         fake = self.G(self.G.sample_z(c.batch_size, self.rng))
-        kind = {"vanilla": "nonsaturating", "minimax": "minimax", "wgan-gp": "wgan"}[c.loss]
-        loss = generator_loss_torch(self.D(fake), kind)
+        loss = generator_loss_torch(self.D(fake), c.loss)
         self.opt_g.zero_grad()
         loss.sum().backward()  # also fills D's .grad; harmless, D's step zeroes it first
         self.opt_g.step()

@@ -33,8 +33,9 @@ from torch import nn
 
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.metrics import accuracy
 
-__all__ = ["Tasks", "make_tasks", "FeatureMLP", "make_classifier", "train", "accuracy",
+__all__ = ["Tasks", "make_tasks", "FeatureMLP", "make_classifier", "train",
            "pretrain_supervised", "pretrain_denoising", "few_shot_subset", "compare_transfer"]
 
 MODES = ("scratch", "probe", "finetune")
@@ -151,12 +152,6 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
     for p in body.parameters():
         p.requires_grad_(True)
     return history
-
-
-def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of correct arg-max predictions."""
-    with torch.no_grad():
-        return float((model(X).argmax(dim=1) == y).float().mean())
 
 
 def pretrain_supervised(tasks: Tasks, steps: int = 400, seed: int = 0) -> tuple[FeatureMLP, float]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.basics.activations import sigmoid as _sigmoid  # the stable sigmoid of notebook 05
 from helpers.core.checks import check_array, check_choice, check_range
 
 __all__ = ["GATES", "CellParams", "init_params", "params_from_torch", "params_to_torch",
@@ -27,12 +28,6 @@ __all__ = ["GATES", "CellParams", "init_params", "params_from_torch", "params_to
            "gru_cell_forward", "gru_cell_backward", "RNNCellCache", "LSTMCellCache", "GRUCellCache"]
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # sigma(x) = 1/(1+e^{-x}) overflows e^{-x} for x < -709; the identity
-    # sigma(x) = (1 + tanh(x/2)) / 2 is exact and finite for every input (notebook 05).
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 @dataclass

@@ -5,7 +5,8 @@ and report the same metric, so their numbers compare directly:
 
 .. math::  \\text{bits per character} = \\frac{1}{T \\ln 2} \\sum_t -\\ln p(x_t \\mid x_{<t})
 
-A model here is any ``torch.nn.Module`` mapping ids (N, T) int64 to logits (N, T, K).
+A model here is any ``torch.nn.Module`` mapping ids (N, T) int64 to logits (N, T, K); to be
+sampled from (:func:`generate`) it also has ``forward_state(ids, state) -> (logits, state)``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import numpy as np
 from helpers.core.data import CharVocab, load_corpus
 from helpers.core.checks import check_range
 
-__all__ = ["CharCorpus", "load_char_corpus", "random_batch", "bits_per_char", "train_char_model", "sample"]
+__all__ = ["CharCorpus", "load_char_corpus", "random_batch", "bits_per_char", "train_char_model", "check_ids",
+           "generate", "TextSampler"]
 
 
 @dataclass(frozen=True)
@@ -121,28 +123,112 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
     return history
 
 
-def sample(model, vocab: CharVocab, prompt: str = "def ", length: int = 200, temperature: float = 1.0,
-           seed: int = 0, context: int = 128) -> str:
-    """Generate ``length`` characters after ``prompt``, sampling from softmax(logits / temperature).
+def check_ids(ids, vocab_size: int, max_len: int | None = None) -> None:
+    """Raise a ``ValueError`` unless ``ids`` is an int64 tensor (N, T) of ids in [0, ``vocab_size``)
+    with 1 <= T <= ``max_len`` (when given): the input check of every language model here."""
+    import torch
 
-    Temperature → 0 approaches greedy decoding; large temperatures approach uniform noise. The
-    model sees at most the last ``context`` characters.
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.dim() != 2:
+        got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {got}")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        raise ValueError(f"ids must lie in [0, {vocab_size}), got range [{int(ids.min())}, {int(ids.max())}]")
+    if max_len is not None and not 1 <= ids.shape[1] <= max_len:
+        raise ValueError(f"sequence length T must be in [1, {max_len}], got {ids.shape[1]}")
+
+
+def _check_sampling(model, prompt_ids, length: int, temperature: float):
+    """The prompt as a (T,) int64 tensor, after checking every argument of :func:`generate`."""
+    import torch
+
+    if not callable(getattr(model, "forward_state", None)):
+        raise ValueError("model must have a forward_state(ids, state) method (CharLSTM and GPT do), "
+                         f"got {type(model).__name__}")
+    check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
+    check_range(length, "length", 0, 100_000, integer=True)
+    prompt = torch.as_tensor(np.asarray(prompt_ids), dtype=torch.int64)
+    if prompt.dim() != 1 or prompt.numel() == 0:
+        raise ValueError(f"prompt_ids must be a non-empty 1-D array, got shape {tuple(prompt.shape)}")
+    return prompt
+
+
+def generate(model, prompt_ids: np.ndarray, length: int = 200, temperature: float = 1.0,
+             seed: int = 0) -> np.ndarray:
+    r"""Sample ``length`` ids after ``prompt_ids``, one at a time, from
+    :math:`\mathrm{softmax}(\text{logits} / \tau)`.
+
+    Temperature :math:`\tau \to 0` approaches greedy decoding; large temperatures approach
+    uniform noise. The model is read through ``logits, state = model.forward_state(ids, state)``:
+    ids (N, T) -> logits (N, T', K), whose last row predicts the next id, and a state to pass
+    back in with the next id. The LSTM's state is its memory ``(h, c)``, so each new character
+    costs one step; the transformer's state is its context window, re-read for every new id.
+
+    Shape:
+        - prompt_ids: (T,) int64, T >= 1
+        - returns: (T + length,) int64, the prompt followed by the sample
+
+    Example:
+        >>> import torch
+        >>> from helpers.rnn.models import CharLSTM
+        >>> _ = torch.manual_seed(0)
+        >>> generate(CharLSTM(vocab_size=5), np.array([1, 2]), length=3).shape
+        (5,)
     """
     import torch
 
-    check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
-    check_range(length, "length", 0, 100_000, integer=True)
-    if not prompt:
-        raise ValueError("prompt must be a non-empty string")
-    gen = torch.Generator().manual_seed(seed)
-    ids = torch.from_numpy(vocab.encode(prompt))[None, :]  # (1, T)
+    prompt = _check_sampling(model, prompt_ids, length, temperature)
+    gen = torch.Generator().manual_seed(int(seed))
     was_training = model.training
     model.eval()
     with torch.no_grad():
+        logits, state = model.forward_state(prompt[None, :])       # logits (1, T, K)
+        out = [prompt]
         for _ in range(length):
-            logits = model(ids[:, -context:])[0, -1] / temperature  # (K,)
-            probs = torch.softmax(logits - logits.max(), dim=-1)
-            nxt = torch.multinomial(probs, 1, generator=gen)
-            ids = torch.cat([ids, nxt[None, :]], dim=1)
+            scaled = logits[0, -1] / temperature                   # (K,)
+            probs = torch.softmax(scaled - scaled.max(), dim=-1)   # minus max: exp stays finite at tiny tau
+            nxt = torch.multinomial(probs, 1, generator=gen)       # (1,)
+            out.append(nxt)
+            logits, state = model.forward_state(nxt[None, :], state)  # read the new id: (1, 1, K)
     model.train(was_training)
-    return vocab.decode(ids[0].numpy())
+    return torch.cat(out).numpy()
+
+
+class TextSampler:
+    """A character language model seen from outside: text in, probabilities and text out.
+
+    What the sampling panels of notebooks 10 and 11 (:class:`helpers.ui.sampling.SamplingPanel`)
+    call, so one panel serves the LSTM and the transformer alike.
+
+    Args:
+        model: a model with ``forward_state`` (:class:`helpers.rnn.models.CharLSTM`,
+            :class:`helpers.transformer.gpt.GPT`).
+        vocab: its :class:`helpers.core.data.CharVocab`, of the model's vocabulary size.
+    """
+
+    def __init__(self, model, vocab: CharVocab) -> None:
+        if not isinstance(vocab, CharVocab):
+            raise ValueError(f"vocab must be a CharVocab, got {type(vocab).__name__}")
+        self.model, self.vocab = model, vocab
+        self.labels = list(vocab.chars)
+
+    def next_probs(self, prompt: str, temperature: float = 1.0) -> np.ndarray:
+        r""":math:`\mathrm{softmax}(\text{logits} / \tau)` of the character after ``prompt``; shape (K,), float64."""
+        import torch
+
+        prompt_ids = _check_sampling(self.model, self.vocab.encode(prompt), 0, temperature)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            logits = self.model.forward_state(prompt_ids[None, :])[0][0, -1].double().numpy()  # (K,)
+        self.model.train(was_training)
+        z = np.exp((logits - logits.max()) / temperature)  # minus max: no overflow at small tau
+        return z / z.sum()
+
+    def entropy(self, prompt: str, temperature: float = 1.0) -> float:
+        r"""Entropy :math:`-\sum_k p_k \log_2 p_k` (bits) of the character after ``prompt``."""
+        probs = self.next_probs(prompt, temperature)
+        return float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())  # 0 log 0 = 0
+
+    def sample(self, prompt: str, length: int, temperature: float, seed: int = 0) -> str:
+        """``prompt`` followed by ``length`` sampled characters (:func:`generate`)."""
+        return self.vocab.decode(generate(self.model, self.vocab.encode(prompt), length, temperature, seed))

@@ -8,26 +8,18 @@ corpus and the same metric (bits per character, :mod:`helpers.rnn.charlm`).
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from helpers.core.checks import check_choice, check_range
+from helpers.rnn.charlm import check_ids
 
-__all__ = ["CharLSTM", "SequenceClassifier", "generate", "count_parameters"]
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars in ``model``."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+__all__ = ["CharLSTM", "SequenceClassifier"]
 
 
-def _check_ids(ids: torch.Tensor, vocab_size: int) -> None:
-    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.dim() != 2:
-        got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
-        raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {got}")
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
-        raise ValueError(f"ids must lie in [0, {vocab_size}), got range [{int(ids.min())}, {int(ids.max())}]")
+def _check_sizes(**sizes: int) -> None:
+    for name, value in sizes.items():
+        check_range(value, name, 1, None, integer=True)
 
 
 class CharLSTM(nn.Module):
@@ -58,10 +50,7 @@ class CharLSTM(nn.Module):
 
     def __init__(self, vocab_size: int, embed_dim: int = 32, hidden_size: int = 128, num_layers: int = 1) -> None:
         super().__init__()
-        check_range(vocab_size, "vocab_size", 1, None, integer=True)
-        check_range(embed_dim, "embed_dim", 1, None, integer=True)
-        check_range(hidden_size, "hidden_size", 1, None, integer=True)
-        check_range(num_layers, "num_layers", 1, None, integer=True)
+        _check_sizes(vocab_size=vocab_size, embed_dim=embed_dim, hidden_size=hidden_size, num_layers=num_layers)
         self.vocab_size = int(vocab_size)
         self.embed = nn.Embedding(vocab_size, embed_dim)
         self.lstm = nn.LSTM(embed_dim, hidden_size, num_layers=num_layers, batch_first=True)
@@ -70,49 +59,13 @@ class CharLSTM(nn.Module):
     def forward_state(self, ids: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
                       ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """Logits (N, T, K) and the final state ``(h, c)``; pass the state back in to continue the text."""
-        _check_ids(ids, self.vocab_size)
+        check_ids(ids, self.vocab_size)
         out, state = self.lstm(self.embed(ids), state)  # out: (N, T, H)
         return self.head(out), state
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits (N, T, K) for ids (N, T), starting from a zero state."""
         return self.forward_state(ids)[0]
-
-
-@torch.no_grad()
-def generate(model: CharLSTM, prompt_ids: np.ndarray, length: int = 200, temperature: float = 1.0,
-             seed: int = 0) -> np.ndarray:
-    r"""Sample ``length`` ids after ``prompt_ids``, carrying the LSTM state step by step.
-
-    Each new character costs one LSTM step (:math:`O(1)` in the text length), instead of re-reading
-    the whole context as :func:`helpers.rnn.charlm.sample` does, which is what keeps a slider fast.
-    Sampling is from :math:`\mathrm{softmax}(\text{logits} / \tau)`.
-
-    Shape:
-        - prompt_ids: (T,) int64, T >= 1
-        - returns: (T + length,) int64, the prompt followed by the sample
-    """
-    if not isinstance(model, CharLSTM):
-        raise ValueError(f"model must be a CharLSTM (stateful generation needs its forward_state), "
-                         f"got {type(model).__name__}")
-    check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
-    check_range(length, "length", 0, 100_000, integer=True)
-    prompt = torch.as_tensor(np.asarray(prompt_ids), dtype=torch.int64)
-    if prompt.dim() != 1 or prompt.numel() == 0:
-        raise ValueError(f"prompt_ids must be a non-empty 1-D array, got shape {tuple(prompt.shape)}")
-    gen = torch.Generator().manual_seed(int(seed))
-    was_training = model.training
-    model.eval()
-    logits, state = model.forward_state(prompt[None, :])  # logits (1, T, K)
-    out = [prompt]
-    for _ in range(length):
-        scaled = logits[0, -1] / temperature
-        probs = torch.softmax(scaled - scaled.max(), dim=-1)  # subtract max: exp never overflows at tiny tau
-        nxt = torch.multinomial(probs, 1, generator=gen)       # (1,)
-        out.append(nxt)
-        logits, state = model.forward_state(nxt[None, :], state)  # one step: (1, 1, K)
-    model.train(was_training)
-    return torch.cat(out).numpy()
 
 
 class SequenceClassifier(nn.Module):

@@ -41,6 +41,14 @@ def random_flip(images: np.ndarray, rng: np.random.Generator, p: float = 0.5,
     return out
 
 
+def _check_affine(images, rng, max_shift: float, max_rotate: float, max_scale: float) -> np.ndarray:
+    images = _check_images(images, rng)
+    check_range(max_shift, "max_shift", 0.0, 4.0)
+    check_range(max_rotate, "max_rotate", 0.0, 45.0)
+    check_range(max_scale, "max_scale", 0.0, 0.5)
+    return images
+
+
 def random_affine(images: np.ndarray, rng: np.random.Generator, max_shift: float = 1.0,
                   max_rotate: float = 10.0, max_scale: float = 0.1) -> np.ndarray:
     r"""Shift, rotate and scale each image by a small random amount (bilinear resampling).
@@ -55,10 +63,7 @@ def random_affine(images: np.ndarray, rng: np.random.Generator, max_shift: float
     background of the digits). Bilinear weights are convex, so values stay within the input's
     range extended by 0.
     """
-    images = _check_images(images, rng)
-    check_range(max_shift, "max_shift", 0.0, 4.0)
-    check_range(max_rotate, "max_rotate", 0.0, 45.0)
-    check_range(max_scale, "max_scale", 0.0, 0.5)
+    images = _check_affine(images, rng, max_shift, max_rotate, max_scale)
     n, h, w = images.shape[0], images.shape[-2], images.shape[-1]
     flat = images.reshape(n, -1, h, w)  # (N, C, H, W) with C = 1 for grey images
     shift = rng.uniform(-max_shift, max_shift, size=(n, 2))

@@ -32,7 +32,7 @@ from helpers.training.init import get_initializer, init_weights
 from helpers.core.checks import check_array, check_range
 
 __all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
-           "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch", "accuracy",
+           "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
            "silent_units", "silent_fraction"]
 
 # Our activation names -> the torch.nn.functional function with the same definition and defaults.
@@ -268,17 +268,6 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     if plot is not None:
         plot.close()
     return history
-
-
-def accuracy(model, X: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of rows of ``X`` (N, D) whose arg-max logit equals the label ``y`` (N,)."""
-    import torch
-
-    X = check_array(X, "X", ndim=2)
-    y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
-    with torch.no_grad():
-        logits = model(torch.tensor(X, dtype=torch.float32))
-    return float((logits.argmax(dim=1).numpy() == y).mean())
 
 
 def silent_units(model, X: np.ndarray) -> list[np.ndarray]:

@@ -20,38 +20,27 @@ from typing import Any, Callable
 import numpy as np
 
 from helpers.training.augment import augment
-from helpers.core.data import load_digits, train_val_test_split
+from helpers.core.data import Split, load_digits, train_val_test_split
 from helpers.training.optim import make_optimizer
 from helpers.training.regularization import EarlyStopping, clip_grad_norm, mixup, smooth_labels
 from helpers.training.schedules import schedule_values
 from helpers.core.checks import check_range
 
-__all__ = ["DigitsTask", "digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
+__all__ = ["digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
            "final", "results_table", "plot_capacity", "plot_steps"]
 
 K = 10  # classes
 
 
-@dataclass(frozen=True)
-class DigitsTask:
-    """Train / validation / test arrays; the test set is only for the final number."""
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_val: np.ndarray
-    y_val: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-
-
-def digits_task(n_train: int | None = None, seed: int = 0) -> DigitsTask:
-    """The 1,797 digits split 60/20/20 (stratified); ``n_train`` keeps only that many training
-    images (a small training set is what makes a big network overfit)."""
+def digits_task(n_train: int | None = None, seed: int = 0) -> Split:
+    """The 1,797 digits split 60/20/20 (stratified), features as float32; ``n_train`` keeps only
+    that many training images (a small training set is what makes a big network overfit). The
+    test set is only for the final number."""
     X, y = load_digits(flatten=True)
     s = train_val_test_split(X, y, val=0.2, test=0.2, seed=seed)
     n = len(s.y_train) if n_train is None else check_range(n_train, "n_train", 20, len(s.y_train), integer=True)
     f32 = np.float32
-    return DigitsTask(s.X_train[:n].astype(f32), s.y_train[:n], s.X_val.astype(f32), s.y_val,
+    return Split(s.X_train[:n].astype(f32), s.y_train[:n], s.X_val.astype(f32), s.y_val,
                       s.X_test.astype(f32), s.y_test)
 
 
@@ -134,7 +123,7 @@ def _evaluate(model: Any, X: Any, y: Any) -> tuple[float, float]:
     return loss, acc
 
 
-def train_mlp(task: DigitsTask, config: RunConfig | None = None,
+def train_mlp(task: Split, config: RunConfig | None = None,
               on_epoch: Callable[[int, RunResult], None] | None = None, progress: bool = False) -> RunResult:
     """Train ``make_mlp(...)`` on ``task`` as ``config`` says; return the curves.
 
@@ -210,7 +199,7 @@ def train_mlp(task: DigitsTask, config: RunConfig | None = None,
     return res
 
 
-def compare_runs(task: DigitsTask, configs: dict[str, RunConfig], seeds: tuple[int, ...] = (0,),
+def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, ...] = (0,),
                  metric: str = "train_loss", title: str = "", show: bool = True) -> dict[str, list[RunResult]]:
     """Train every config with every seed; a live plot follows ``metric`` of the first seed.
 

@@ -160,6 +160,17 @@ def smooth_labels(y: np.ndarray, num_classes: int, eps: float = 0.1) -> np.ndarr
     return (1.0 - eps) * onehot + eps / num_classes
 
 
+def _check_mixup(x, targets, alpha: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    x = check_array(x, "x")
+    t = check_array(targets, "targets", ndim=2)
+    if t.shape[0] != x.shape[0]:
+        raise ValueError(f"x and targets must have the same number of rows, got {x.shape[0]} and {t.shape[0]}")
+    check_range(alpha, "alpha", 0.0, None, low_inclusive=False)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"mixup needs rng=np.random.Generator, got {type(rng).__name__}")
+    return x, t
+
+
 def mixup(x: np.ndarray, targets: np.ndarray, alpha: float = 0.2,
           rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     r"""Mixup (Zhang et al., 2018): train on convex combinations of pairs of examples and labels,
@@ -173,13 +184,7 @@ def mixup(x: np.ndarray, targets: np.ndarray, alpha: float = 0.2,
     Shape: ``x`` (N, ...), ``targets`` (N, K) soft or one-hot -> same shapes, plus
     :math:`\lambda` and the permutation (N,).
     """
-    x = check_array(x, "x")
-    t = check_array(targets, "targets", ndim=2)
-    if t.shape[0] != x.shape[0]:
-        raise ValueError(f"x and targets must have the same number of rows, got {x.shape[0]} and {t.shape[0]}")
-    check_range(alpha, "alpha", 0.0, None, low_inclusive=False)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"mixup needs rng=np.random.Generator, got {type(rng).__name__}")
+    x, t = _check_mixup(x, targets, alpha, rng)
     lam = float(rng.beta(alpha, alpha))
     perm = rng.permutation(x.shape[0])
     return lam * x + (1 - lam) * x[perm], lam * t + (1 - lam) * t[perm], lam, perm

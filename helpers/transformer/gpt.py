@@ -25,15 +25,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from helpers.transformer.attention import positional_encoding
 from helpers.core.checks import check_choice, check_range
+from helpers.rnn.charlm import check_ids
 
-__all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT", "generate", "count_parameters"]
+__all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT"]
 
 
 @dataclass
@@ -184,18 +184,28 @@ class GPT(nn.Module):
         return torch.zeros(T, self.config.n_embd, device=self.wte.weight.device)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        if not isinstance(ids, torch.Tensor) or ids.dtype != torch.int64 or ids.dim() != 2:
-            got = f"{ids.dtype} tensor of shape {tuple(ids.shape)}" if isinstance(ids, torch.Tensor) else type(ids).__name__
-            raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {got}")
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.config.vocab_size):
-            raise ValueError(f"ids must lie in [0, {self.config.vocab_size}), got range [{int(ids.min())}, {int(ids.max())}]")
+        check_ids(ids, self.config.vocab_size, max_len=self.config.block_size)
         T = ids.shape[1]
-        if not 1 <= T <= self.config.block_size:
-            raise ValueError(f"sequence length T must be in [1, {self.config.block_size}], got {T}")
         x = self.drop(self.wte(ids) + self.positions(T))  # (N, T, D) + (T, D)
         for block in self.blocks:
             x = block(x)
         return self.lm_head(self.ln_f(x))  # (N, T, K)
+
+    def forward_state(self, ids: torch.Tensor, state: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits for the context window after reading ``ids``, and that window as the new state.
+
+        A transformer carries no memory from one call to the next: its state is the text itself,
+        the last ``block_size`` ids, re-read whole for every new id (no key/value cache: simple,
+        and fast enough for the short samples the widget shows). This is the interface
+        :func:`helpers.rnn.charlm.generate` samples through, as it does for the LSTM.
+
+        Shape: ids (N, T), state (N, T_s) or None -> logits (N, T_w, K), window (N, T_w),
+        with T_w = min(T_s + T, block_size).
+        """
+        window = ids if state is None else torch.cat([state, ids], dim=1)  # (N, T_s + T)
+        window = window[:, -self.config.block_size:]                        # (N, T_w)
+        return self(window), window
 
     @torch.no_grad()
     def attention_maps(self, ids: torch.Tensor) -> torch.Tensor:
@@ -213,36 +223,3 @@ class GPT(nn.Module):
                 a.store, a.last_att = False, None
             self.train(was_training)
         return maps
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars (a tied weight counts once)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-@torch.no_grad()
-def generate(model: GPT, prompt_ids: np.ndarray, length: int = 100, temperature: float = 1.0,
-             seed: int = 0) -> np.ndarray:
-    r"""Sample ``length`` ids after ``prompt_ids`` from :math:`\mathrm{softmax}(\text{logits}/\tau)`.
-
-    The model re-reads at most its last ``block_size`` ids for every new one (no cache: simple, and
-    fast enough for the short samples the widget shows).
-
-    Shape:
-        - prompt_ids: (T,) int64, T >= 1 -> returns (T + length,) int64
-    """
-    check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
-    check_range(length, "length", 0, 100_000, integer=True)
-    ids = torch.as_tensor(np.asarray(prompt_ids), dtype=torch.int64)
-    if ids.dim() != 1 or ids.numel() == 0:
-        raise ValueError(f"prompt_ids must be a non-empty 1-D array, got shape {tuple(ids.shape)}")
-    gen = torch.Generator().manual_seed(int(seed))
-    was_training = model.training
-    model.eval()
-    ids = ids[None, :]  # (1, T)
-    for _ in range(length):
-        logits = model(ids[:, -model.config.block_size:])[0, -1] / temperature  # (K,)
-        probs = torch.softmax(logits - logits.max(), dim=-1)  # the shift keeps exp finite at tiny tau
-        ids = torch.cat([ids, torch.multinomial(probs, 1, generator=gen)[None, :]], dim=1)
-    model.train(was_training)
-    return ids[0].numpy()

@@ -1,0 +1,63 @@
+"""The two numbers every chapter reports about a PyTorch model: its size and its accuracy.
+
+Both take any ``torch.nn.Module`` (torch is imported inside :func:`accuracy` only, so ``core``
+stays importable without it). Chapters 05-15 all use these two; none keeps its own copy.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from helpers.core.checks import check_array
+
+__all__ = ["count_parameters", "accuracy"]
+
+
+def count_parameters(model) -> int:
+    """Number of trainable scalars of a PyTorch module.
+
+    A shared (tied) weight counts once, because ``parameters()`` yields each tensor once; frozen
+    parameters (``requires_grad=False``) do not count. Works on ``device="meta"`` modules too,
+    which have shapes but no memory.
+
+    Example:
+        >>> import torch
+        >>> count_parameters(torch.nn.Linear(3, 2))  # 3 x 2 weights + 2 biases
+        8
+    """
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+def accuracy(model, X, y) -> float:
+    r"""Fraction of rows of ``X`` whose arg-max logit equals the label:
+    :math:`\frac{1}{N}\sum_n [\arg\max_k f(x_n)_k = y_n]`.
+
+    Evaluated without gradients and in eval mode (dropout off, batch norm on its running
+    statistics); the model's training mode is restored afterwards.
+
+    Shape:
+        - X: (N, ...) float array or tensor (NumPy input is converted to float32)
+        - y: (N,) integer labels (array or tensor)
+        - ``model(X)``: logits (N, K)
+
+    Example:
+        >>> import torch
+        >>> model = torch.nn.Linear(2, 2, bias=False)
+        >>> _ = torch.nn.init.eye_(model.weight)  # logits = inputs: the larger coordinate wins
+        >>> accuracy(model, np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
+    """
+    import torch
+
+    y = check_array(y, "y", ndim=1, dtype="int")
+    if not isinstance(X, torch.Tensor):
+        X = torch.as_tensor(check_array(X, "X", ndim=(2, 3, 4, 5)), dtype=torch.float32)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            predicted = model(X).argmax(dim=1).cpu().numpy()  # (N,)
+    finally:
+        model.train(was_training)
+    return float(np.mean(predicted == y))
