@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from helpers.core.data import RingMixture
 from helpers.gan import metrics as gm
 from helpers.gan import plots as gan_plots
 from helpers.apps.ch12_gan import GANTrainingSession, GeneratorLossExplorer, LatentInterpolation
@@ -72,7 +73,7 @@ def test_models_reject_bad_shapes_and_settings():
 
 # ----------------------------------------------------------------------------- training
 def _ring_trainer(**kw):
-    return GANTrainer(GANConfig(batch_size=16, hidden=16, **kw), gm.RingMixture().sample)
+    return GANTrainer(GANConfig(batch_size=16, hidden=16, **kw), RingMixture().sample)
 
 
 @pytest.mark.parametrize("loss", ["vanilla", "minimax", "wgan-gp"])
@@ -100,7 +101,7 @@ def test_train_gan_headless_returns_history():
 
 
 def test_sample_views_update_in_place():
-    ring_view = SampleView(_ring_trainer(), real=gm.RingMixture().sample_numpy(20), n=30)
+    ring_view = SampleView(_ring_trainer(), real=RingMixture().sample_numpy(20), n=30)
     before = render_png(ring_view.fig)
     ring_view.trainer.step()
     ring_view.refresh()
@@ -116,7 +117,7 @@ def test_config_and_sampler_validation():
     with pytest.raises(ValueError, match=r"batch_size must be in \[1, inf\], got 0"):
         GANConfig(batch_size=0)
     with pytest.raises(ValueError, match="config must be a GANConfig, got dict"):
-        GANTrainer({}, gm.RingMixture().sample)
+        GANTrainer({}, RingMixture().sample)
     with pytest.raises(ValueError, match=r"sample_real must return shape \(16, 2\), got \(16, 3\)"):
         GANTrainer(GANConfig(batch_size=16), lambda n, g: torch.zeros(n, 3)).step()
     with pytest.raises(ValueError, match=r"X must have 2 dimension\(s\)"):
@@ -125,7 +126,7 @@ def test_config_and_sampler_validation():
 
 # ----------------------------------------------------------------------------- metrics
 def test_mode_coverage_on_known_samples():
-    ring = gm.RingMixture(std=0.05)
+    ring = RingMixture(std=0.05)
     real = mode = gm.mode_coverage(ring.sample_numpy(4000), ring.centers, ring.std)
     assert real.all_covered and real.quality > 0.95 and str(real).startswith("8/8 modes covered")
     one_mode = np.repeat(ring.centers[:1], 100, axis=0)
@@ -136,7 +137,7 @@ def test_mode_coverage_on_known_samples():
 
 
 def test_mode_coverage_threshold_is_a_share_of_all_samples():
-    ring = gm.RingMixture(modes=4, std=0.1)
+    ring = RingMixture(modes=4, std=0.1)
     samples = np.vstack([np.repeat(ring.centers[:1], 97, axis=0), ring.centers[1:2]])  # 97 + 1 points
     assert gm.mode_coverage(samples, ring.centers, ring.std, min_fraction=0.01).covered == 2
     assert gm.mode_coverage(samples, ring.centers, ring.std, min_fraction=0.02).covered == 1
@@ -178,7 +179,7 @@ def test_slerp_of_parallel_vectors_falls_back_to_linear():
 
 
 def test_metric_bad_inputs():
-    ring = gm.RingMixture()
+    ring = RingMixture()
     with pytest.raises(ValueError, match=r"centers must have shape \(\*, 3\), got \(8, 2\)"):
         gm.mode_coverage(np.zeros((5, 3)), ring.centers, 0.1)
     with pytest.raises(ValueError, match=r"min_fraction must be in \(0.0, 1.0\], got 0"):
@@ -188,11 +189,11 @@ def test_metric_bad_inputs():
     with pytest.raises(ValueError, match=r"t must lie in \[0, 1\], got values in \[-0.5, 1.0\]"):
         gm.interpolate_latent(np.zeros(2), np.ones(2), np.array([-0.5, 1.0]))
     with pytest.raises(ValueError, match=r"std must be in \(0.0, inf\], got 0"):
-        gm.RingMixture(std=0)
+        RingMixture(std=0)
 
 
 def test_plots_build_and_validate():
-    ring = gm.RingMixture()
+    ring = RingMixture()
     runs = {"a": np.stack([ring.sample_numpy(50, seed=s) for s in range(3)]), "b": np.zeros((2, 50, 2))}
     fig = gan_plots.plot_ring_runs(runs, ring)
     assert len(fig.axes) == 6 and fig.axes[0].get_title() == "run 1: 8/8" and fig.axes[3].get_title() == "run 1: 0/8"
