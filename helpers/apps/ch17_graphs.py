@@ -229,5 +229,5 @@ class KarateTrainingSession:
         self.title.set_text(f"predicted side after {len(self.losses)} steps: {right}/34 right")
         if not self.losses:
             return "untrained GCN: press play or step (only members 0 and 33 carry labels)"
-        return (f"step {len(self.losses)}: loss on the 2 labelled members {self.losses[-1]:.3f}; "
+        return (f"loss on the 2 labelled members {self.losses[-1]:.3f}; "
                 f"{right} of 34 members on the right side ({acc:.0%})")
