@@ -182,6 +182,8 @@ class KarateTrainingSession:
         ax, self.ax_out = self.fig.subplots(1, 2)
         draw_edges(ax, self.pos, g.edge_index)
         self.nodes = ax.scatter(*self.pos.T, s=80, c=[PALETTE[0]] * g.num_nodes, edgecolors="k", linewidths=0.6, zorder=3)
+        for k, name in enumerate(g.classes):  # legend entries for the node colours
+            ax.scatter([], [], s=40, c=PALETTE[k], edgecolors="k", linewidths=0.6, label=f"predicted {name}")
         ax.scatter(*self.pos[_LABELLED].T, s=30, marker="*", c="w", edgecolors="k", zorder=4, label="labelled")
         ax.set(xticks=[], yticks=[], aspect="equal")
         ax.legend(loc="lower left", fontsize=8)
@@ -197,6 +199,7 @@ class KarateTrainingSession:
         self.ax_out.legend(loc="upper left", fontsize=8)
         self.ax_out.grid(alpha=0.3)
         self.fig.tight_layout()
+        self.fig.subplots_adjust(top=0.9)
         self.reset()
 
     def reset(self) -> None:
