@@ -92,9 +92,9 @@ class BetaExplorer(App):
 
     def _build_figure(self) -> None:
         self.fig = new_figure(8.4, 3.1)
-        ax_code = self.fig.add_axes((0.06, 0.15, 0.3, 0.72))
-        ax_grid = self.fig.add_axes((0.41, 0.15, 0.26, 0.72))
-        ax_rec = self.fig.add_axes((0.71, 0.28, 0.28, 0.46))
+        ax_code = self.fig.add_axes((0.05, 0.14, 0.28, 0.7))
+        ax_grid = self.fig.add_axes((0.37, 0.14, 0.28, 0.7))
+        ax_rec = self.fig.add_axes((0.76, 0.3, 0.23, 0.38))
         first = next(iter(self.views.values()))
         self.points = ax_code.scatter(first.codes[:, 0], first.codes[:, 1], s=4, c=self.labels, cmap="tab10",
                                       vmin=-0.5, vmax=9.5, alpha=0.6)
@@ -189,14 +189,14 @@ class NoiseLevelExplorer(App):
             _ring_axes(ax, self.ring)
         self.title_t = ax_t.text(0.5, 1.02, "", transform=ax_t.transAxes, ha="center", va="bottom", fontsize=9)
         self.title_0 = ax_0.text(0.5, 1.02, "", transform=ax_0.transAxes, ha="center", va="bottom", fontsize=9)
-        self.fig.tight_layout()
+        self.fig.tight_layout(rect=(0, 0, 1, 0.94))                # room for the titles drawn as texts
         self.backdrop = Backdrop(self.fig, [self.noisy, self.guess, self.title_t, self.title_0])
         self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
-        return {"t": int_slider(self.schedule.T // 2, 0, self.schedule.T - 1, "noise level t (step)")}
+        return {"t": int_slider(self.schedule.T // 5, 0, self.schedule.T - 1, "noise level t (step)")}
 
-    def update(self, t: int = 50) -> str:
+    def update(self, t: int = 20) -> str:
         check_range(t, "t", 0, self.schedule.T - 1, integer=True)
         self.noisy.set_offsets(np.clip(self.x_t[t], -_LIM, _LIM))
         self.guess.set_offsets(np.clip(self.x0_hat[t], -_LIM, _LIM))
@@ -240,7 +240,7 @@ class ReverseProcessSession:
         self.ax_curve.set(xlim=(0, schedule.T), ylim=(0, 1), xlabel="reverse steps taken",
                           ylabel="share of points within 3σ of a mode")
         self.ax_curve.grid(alpha=0.3)
-        self.fig.tight_layout()
+        self.fig.tight_layout(rect=(0, 0, 1, 0.95))
         self.backdrop = Backdrop(self.fig, [self.points, self.ax_title, self.curve])
         self.backdrop.capture()
         self.reset()
