@@ -23,7 +23,7 @@ import numpy as np
 
 from helpers.core.checks import check_array
 from helpers.graphs.structure import check_edge_index
-from helpers.representation.embeddings import embedding_backward
+from helpers.representation.embeddings import EmbeddingCache, embedding_backward
 
 __all__ = ["scatter_sum", "segment_softmax", "segment_softmax_backward", "AggregateCache",
            "aggregate_forward", "aggregate_backward", "mean_aggregate"]
@@ -48,7 +48,7 @@ def scatter_sum(values, index, num_nodes: int) -> np.ndarray:
     if v.ndim < 1:
         raise ValueError(f"values must have at least 1 dimension (one row per edge), got shape {v.shape}")
     flat = v.reshape(len(v), -1)                                         # (E, F) with F = prod(*F)
-    out = embedding_backward(index, flat, num_nodes)                     # (num_nodes, F)
+    out = embedding_backward(flat, EmbeddingCache(index, num_nodes))     # (num_nodes, F)
     return out.reshape((num_nodes,) + v.shape[1:])                       # (num_nodes, *F)
 
 
