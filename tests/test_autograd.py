@@ -154,6 +154,22 @@ def test_max_ties_share_the_gradient_as_amax():
     assert x.grad.tolist()[0] == [0.0, 0.5, 0.5]
 
 
+@pytest.mark.parametrize("exponent", [0.0, 1.0, 2.0, 3.0, 0.5])
+def test_power_at_zero_matches_torch(exponent):
+    """x ** p where x = 0: the derivatives torch defines (0 for p = 0, p * 0^(p-1) otherwise), and
+    d/dp of a^p is 0 at a = 0 for p >= 0 (not 0 * log 0 = nan); 0-d and array bases alike."""
+    for base in (np.array(0.0), np.array([0.0, 1.5, 0.0])):
+        a, b = Tensor(base.copy()), Tensor(np.full(base.shape, exponent))
+        (a ** b).sum().backward()
+        ta = torch.tensor(base, requires_grad=True)
+        tb = torch.full(base.shape, exponent, dtype=torch.float64, requires_grad=True)
+        (ta ** tb).sum().backward()
+        assert np.array_equal(a.grad, ta.grad.numpy()) and np.array_equal(b.grad, tb.grad.numpy())
+        c = Tensor(base.copy())
+        (c ** exponent).sum().backward()
+        assert np.array_equal(c.grad, ta.grad.numpy())
+
+
 def test_topological_order_puts_inputs_first():
     a = Tensor(1.0)
     b = a * 2.0

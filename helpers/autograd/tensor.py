@@ -259,9 +259,14 @@ class Tensor:
         out = Tensor._make(self.data ** p.data, (self, p), "**")
 
         def _backward():
-            self.grad += unbroadcast(p.data * self.data ** (p.data - 1) * out.grad, self.shape)
-            with np.errstate(divide="ignore", invalid="ignore"):  # ln a is nan for a <= 0
-                p.grad += unbroadcast(out.data * np.log(self.data) * out.grad, p.shape)
+            # At p = 0 the derivative p a^(p-1) is 0 even where a^(p-1) is infinite (a = 0): the
+            # product would be 0 * inf = nan, so it is set to 0 there, as PyTorch does.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                da = np.where(p.data == 0, 0.0, p.data * self.data ** (p.data - 1))
+                # a^p ln a -> 0 as a -> 0 for p >= 0 (0 * -inf would be nan): 0 there, as PyTorch
+                dp = np.where((self.data == 0) & (p.data >= 0), 0.0, out.data * np.log(self.data))
+            self.grad += unbroadcast(da * out.grad, self.shape)
+            p.grad += unbroadcast(dp * out.grad, p.shape)
         out._backward = _backward
         return out
 
