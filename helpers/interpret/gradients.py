@@ -52,10 +52,11 @@ def input_gradient(model: Any, x: Any, target: Any) -> np.ndarray:
         True
     """
     dtype = check_model(model)
-    xb = as_batch(x, dtype)
-    with torch.no_grad():
-        classes = model(xb[:1]).shape[1]
-    return _gradient(model, xb, check_targets(target, xb.shape[0], classes)).double().numpy()
+    xb = as_batch(x, dtype).requires_grad_(True)
+    logits = model(xb)                                           # (N, K)
+    t = check_targets(target, xb.shape[0], logits.shape[1])
+    (grad,) = torch.autograd.grad(logits.gather(1, t[:, None]).sum(), xb)
+    return grad.double().numpy()
 
 
 def saliency(model: Any, x: Any, target: Any, absolute: bool = True) -> np.ndarray:
