@@ -13,7 +13,7 @@ import torch
 
 from helpers.core.checks import check_choice, check_range
 from helpers.core.figures import PALETTE, new_figure
-from helpers.interpret.attribute import METHODS, attribute
+from helpers.interpret.attribute import METHODS, SHORT, attribute
 from helpers.interpret.evaluation import curve_area, deletion_curves, random_deletion_curves
 from helpers.interpret.models import DigitModels, train_digit_models
 from helpers.interpret.plots import DIVERGING, normalise
@@ -121,7 +121,7 @@ class AttributionExplorer(App):
         self.line.set_ydata(ours)
         self.rline.set_ydata(rand)
         self.img_title.set_text(f"a {self.y[digit]}, model: {predicted} ({self.probs[digit, predicted]:.0%})")
-        self.map_title.set_text(f"{METHODS[method].split(' (')[0]}, class {target}")
+        self.map_title.set_text(f"{SHORT[method]}, class {target}")
         self.curve_title.set_text(f"deletion: area {area:.2f} vs random {r_area:.2f}")
         top = float(np.abs(attr).max())
         if top == 0:

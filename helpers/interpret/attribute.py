@@ -26,11 +26,13 @@ from helpers.interpret.scores import as_batch, check_baseline, check_model, chec
 from helpers.interpret.shapley import kernel_shap
 from helpers.interpret.surrogate import lime, paint, superpixels
 
-__all__ = ["METHODS", "attribute"]
+__all__ = ["METHODS", "SHORT", "attribute"]
 
 METHODS = {"saliency": "gradient saliency", "grad_x_input": "gradient × input",
            "integrated": "Integrated Gradients", "occlusion": "occlusion (2×2)",
            "lime": "LIME (2×2 superpixels)", "kernel_shap": "Kernel SHAP (2×2 superpixels)"}
+SHORT = {"saliency": "saliency", "grad_x_input": "grad × input", "integrated": "IG", "occlusion": "occlusion",
+         "lime": "LIME", "kernel_shap": "Kernel SHAP"}   # for panel titles
 
 
 def attribute(method: str, model: Any, x: Any, target: Any, baseline: Any = 0.0, seed: int = 0,

@@ -118,7 +118,7 @@ def plot_sanity(image: np.ndarray, trained: dict[str, np.ndarray], randomised: d
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
         axes[0, c].set_title(name, fontsize=9)
-        axes[1, c].set_title(f"ρ = {rho[name]:.2f}", fontsize=9)
+        axes[1, c].set_title(f"mean ρ = {rho[name]:.2f}", fontsize=9)
     fig.subplots_adjust(left=0.02, right=0.88, top=0.85, bottom=0.03, wspace=0.08, hspace=0.3)
     fig.suptitle("Sanity check: a faithful map must change when the weights are randomised (low ρ)", fontsize=9)
     cax = fig.add_axes((0.9, 0.1, 0.02, 0.7))
