@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.cnn.models import DigitsCNN, DigitsMLP, accuracy, fit
+from helpers.cnn.models import DigitsCNN, DigitsMLP, fit
+from helpers.core.metrics import accuracy
 from helpers.core.checks import check_range
 from helpers.core.data import ImageSplit, load_digits_images
 
