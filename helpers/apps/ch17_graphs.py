@@ -22,7 +22,8 @@ from helpers.core.checks import check_choice, check_range
 from helpers.core.figures import MARKERS, OKABE_ITO, PALETTE, new_figure
 from helpers.graphs.datasets import karate_club
 from helpers.graphs.gat import gat_forward
-from helpers.graphs.models import GAT, GCN, accuracy, to_torch_graph, train_nodes
+from helpers.core.metrics import logits_accuracy
+from helpers.graphs.models import GAT, GCN, to_torch_graph, train_nodes
 from helpers.graphs.plots import draw_edges, spring_layout, undirected_pairs
 from helpers.graphs.smoothing import mean_pairwise_cosine, propagate
 from helpers.graphs.structure import hop_distances
@@ -228,7 +229,7 @@ class KarateTrainingSession:
         lim = max(1.0, 2.0 ** np.ceil(np.log2(float(out.abs().max()) + 1e-9)))         # doubles as scores grow
         self.ax_out.set(xlim=(-lim, lim), ylim=(-lim, lim))
         right = int((pred == self.data.y).sum())
-        acc = accuracy(out, self.Y)
+        acc = logits_accuracy(out, self.Y)
         self.title.set_text(f"predicted side after {len(self.losses)} steps: {right}/34 right")
         if not self.losses:
             return "untrained GCN: press play or step (only members 0 and 33 carry labels)"

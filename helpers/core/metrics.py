@@ -9,7 +9,7 @@ import numpy as np
 
 from helpers.core.checks import check_array
 
-__all__ = ["count_parameters", "accuracy"]
+__all__ = ["count_parameters", "accuracy", "logits_accuracy"]
 
 
 def count_parameters(model) -> int:
@@ -57,7 +57,27 @@ def accuracy(model, X, y) -> float:
     model.eval()
     try:
         with torch.no_grad():
-            predicted = model(X).argmax(dim=1).cpu().numpy()  # (N,)
+            logits = model(X)                                 # (N, K)
     finally:
         model.train(was_training)
-    return float(np.mean(predicted == y))
+    return logits_accuracy(logits, y)
+
+
+def logits_accuracy(logits, y) -> float:
+    r"""Fraction of rows whose largest logit is the label, from logits already computed (NumPy or
+    torch): :math:`\frac{1}{N}\sum_n [\arg\max_k z_{nk} = y_n]`. Counted exactly (33/34 is
+    33/34, not a float32 rounding of it).
+
+    Shape: logits (N, K), y (N,) -> a scalar.
+
+    Example:
+        >>> logits_accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), np.array([0, 1, 1]))
+        0.6666666666666666
+    """
+    if hasattr(logits, "detach"):
+        logits = logits.detach().cpu().numpy()
+    if hasattr(y, "detach"):
+        y = y.detach().cpu().numpy()
+    z = check_array(logits, "logits", ndim=2)
+    y = check_array(y, "y", ndim=1, shape=(z.shape[0],), dtype="int")
+    return int(np.count_nonzero(z.argmax(axis=1) == y)) / len(y)

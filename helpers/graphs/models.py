@@ -28,11 +28,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from helpers.core.metrics import logits_accuracy
 from helpers.core.checks import check_array, check_range
 from helpers.graphs.structure import gcn_edge_weights
 
 __all__ = ["TorchGraph", "to_torch_graph", "GCNLayer", "GATLayer", "GCN", "NodeMLP", "GAT",
-           "GraphClassifier", "accuracy", "train_nodes", "train_graphs"]
+           "GraphClassifier", "train_nodes", "train_graphs"]
 
 
 @dataclass(frozen=True)
@@ -201,11 +202,6 @@ class GraphClassifier(nn.Module):
         return self.head(total / count[:, None])                         # (G, classes): mean pooling
 
 
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of rows whose largest logit is the label. Shape: (N, K), (N,) -> scalar."""
-    return int((logits.argmax(dim=1) == y).sum()) / len(y)      # exact: 33/34, not a float32 rounding of it
-
-
 def train_nodes(model: nn.Module, graph: TorchGraph, x, y, train_idx, steps: int = 200, lr: float = 0.01,
                 weight_decay: float = 5e-4, seed: int = 0, progress: bool = False,
                 on_step: Callable[[int, dict], None] | None = None) -> dict[str, list]:
@@ -229,8 +225,8 @@ def train_nodes(model: nn.Module, graph: TorchGraph, x, y, train_idx, steps: int
         opt.zero_grad()
         loss.backward()
         opt.step()
-        record = {"step": step, "loss": loss.item(), "train_acc": accuracy(logits[idx].detach(), Y[idx]),
-                  "acc": accuracy(logits.detach(), Y)}
+        record = {"step": step, "loss": loss.item(), "train_acc": logits_accuracy(logits[idx], Y[idx]),
+                  "acc": logits_accuracy(logits, Y)}
         for key, value in record.items():
             history[key].append(value)
         if on_step is not None:
@@ -259,7 +255,7 @@ def train_graphs(model: GraphClassifier, graph: TorchGraph, x, y, train_idx, ste
         opt.zero_grad()
         loss.backward()
         opt.step()
-        record = {"step": step, "loss": loss.item(), "train_acc": accuracy(logits[idx].detach(), Y[idx])}
+        record = {"step": step, "loss": loss.item(), "train_acc": logits_accuracy(logits[idx], Y[idx])}
         for key, value in record.items():
             history[key].append(value)
         if on_step is not None:
