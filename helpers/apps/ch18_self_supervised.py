@@ -23,7 +23,7 @@ from helpers.selfsupervised.clip import (NAMES, TEMPLATES, ClipSteps, TinyCLIP, 
 from helpers.selfsupervised.contrastive import positive_index, similarity_logits
 from helpers.selfsupervised.simclr import Sweep, sweep
 from helpers.selfsupervised.views import two_views
-from helpers.ui.backdrop import grown
+from helpers.ui.backdrop import Backdrop, grown
 from helpers.ui.widgets import App, int_slider
 
 __all__ = ["ContrastiveExplorer", "ZeroShotExplorer", "CLIPTrainingSession", "digits_split"]
@@ -83,9 +83,12 @@ class ContrastiveExplorer(App):
         self.heat = ax.imshow(np.zeros((n2, n2)), cmap="viridis", vmin=0, vmax=1)
         self.fig.colorbar(self.heat, ax=ax, fraction=0.046, pad=0.03, label="softmax weight")
         pos = positive_index(self.n_show)
-        ax.plot(pos, np.arange(n2), "s", mfc="none", mec="w", ms=4.5, lw=0)
-        ax.set(xlabel="view j", ylabel="anchor view i")
-        self.heat_title = ax.set_title("", fontsize=9)
+        (partners,) = ax.plot(pos, np.arange(n2), "s", mfc="none", mec="w", ms=4.5, lw=0)
+        ax.set(xlabel="view j (first views, then second)", ylabel="anchor view i")
+        ax.set_xticks(range(0, n2, 5))
+        ax.set_yticks(range(0, n2, 5))
+        # a text, not ax.set_title: an Axes title repositions itself against hidden artists (Backdrop)
+        self.heat_title = ax.text(0.5, 1.02, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
         ax2 = self.fig.add_axes((0.6, 0.15, 0.3, 0.72))
         acc = g.accuracy * 100
         im = ax2.imshow(acc, cmap="cividis", origin="lower", aspect="auto")
@@ -101,6 +104,9 @@ class ContrastiveExplorer(App):
         from matplotlib.patches import Rectangle
 
         self.frame = ax2.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, ec=PALETTE[3], lw=2.5))
+        # axes, colour bars and the accuracy grid are drawn once; a move repaints only these
+        self.backdrop = Backdrop(self.fig, [self.heat, partners, self.heat_title, self.frame])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         g = self.grid
@@ -154,9 +160,8 @@ class ZeroShotExplorer(App):
         self.fig = new_figure(8.6, 2.9)
         ax = self.fig.add_axes((0.01, 0.2, 0.16, 0.62))
         self.picture = ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        self.picture_title = ax.set_title("", fontsize=9)
+        ax.axis("off")
+        self.picture_title = ax.text(0.5, 1.03, "", transform=ax.transAxes, ha="center", va="bottom", fontsize=9)
         x = np.arange(10)
         self.ax_p = self.fig.add_axes((0.25, 0.3, 0.33, 0.55))
         self.p_bars = self.ax_p.bar(x, np.zeros(10), color=PALETTE[0])
@@ -164,11 +169,13 @@ class ZeroShotExplorer(App):
         self.ax_p.set_xticks(x, NAMES, rotation=60, fontsize=8)
         self.ax_a = self.fig.add_axes((0.65, 0.3, 0.33, 0.55))
         self.a_bars = self.ax_a.bar(x, np.zeros(10), color=PALETTE[2], hatch="//", edgecolor="w")
-        self.ax_a.axhline(0.1, color="0.3", ls=":", lw=1)
-        self.ax_a.set(ylim=(0, 1), ylabel="zero-shot accuracy", title="all held-out digits, per class (: chance)")
+        chance = self.ax_a.axhline(0.1, color="0.3", ls=":", lw=1)
+        self.ax_a.set(ylim=(0, 1), ylabel="zero-shot accuracy", title="all held-out digits, per class (dotted: chance)")
         self.ax_a.set_xticks(x, NAMES, rotation=60, fontsize=8)
         for a in (self.ax_p, self.ax_a):
             a.title.set_fontsize(9)
+        self.backdrop = Backdrop(self.fig, [self.picture, self.picture_title, *self.p_bars, *self.a_bars, chance])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"prompt": W.Text(value=TEMPLATES[0], description="prompt ({} = the digit's name)",

@@ -77,7 +77,8 @@ def views_figure(images: np.ndarray, rng: np.random.Generator, strengths=(0.0, 0
                 ax.imshow(v[i], cmap="gray_r", vmin=0, vmax=1)
                 ax.set_xticks([])
                 ax.set_yticks([])
-        axes[0, j * 2 * pairs].set_title(f"strength s = {s:g}: {pairs} pairs of views", fontsize=9, loc="left")
-    fig.suptitle("Two views of the same digit: stronger augmentation, more different views", fontsize=10)
-    fig.tight_layout()
+        axes[0, j * 2 * pairs].set_title(f"s = {s:g}", fontsize=9, loc="left")
+    fig.suptitle(f"{pairs} pairs of views per digit: the stronger the augmentation, the more the views differ",
+                 fontsize=9.5)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.78, wspace=0.08, hspace=0.08)
     return fig
