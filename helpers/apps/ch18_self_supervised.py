@@ -227,7 +227,7 @@ class CLIPTrainingSession:
         self.fig = new_figure(7.6, 3.0)
         self.ax_loss, ax = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
         (self.loss_line,) = self.ax_loss.plot([], [], color=PALETTE[0])
-        self.ax_loss.set(xlabel="update", ylabel="CLIP loss", xlim=(0, 50), ylim=(0, 5), title="contrastive loss")
+        self.ax_loss.set(xlabel="update", ylabel="CLIP loss", xlim=(0, 50), ylim=(0, 6), title="contrastive loss")
         self.ax_loss.grid(alpha=0.3)
         self.heat = ax.imshow(np.zeros((10, 10)), cmap="viridis", vmin=0, vmax=1)
         self.fig.colorbar(self.heat, ax=ax, fraction=0.046, pad=0.03, label="mean probability")
@@ -237,6 +237,9 @@ class CLIPTrainingSession:
         for a in (self.ax_loss, ax):
             a.title.set_fontsize(9)
         self.fig.tight_layout()
+        # axes, ticks and the colour bar drawn once; a frame repaints the heat map and the loss line
+        self.backdrop = Backdrop(self.fig, [self.heat, self.loss_line])
+        self.backdrop.capture()
         self.reset()
 
     def reset(self) -> None:
@@ -267,7 +270,7 @@ class CLIPTrainingSession:
         n = len(self.losses)
         self.loss_line.set_data(np.arange(1, n + 1), self.losses)
         top = max(self.losses) if self.losses else 5.0
-        self.ax_loss.set(xlim=(0, grown(max(n, 1), 50)), ylim=(0, max(1.0, top * 1.05)))
+        self.backdrop.set_limits(self.ax_loss, xlim=(0, grown(max(n, 1), 50)), ylim=(0, grown(top, 6.0)))
         if n == 0:
             return f"untrained: zero-shot accuracy {acc:.1%} with the prompt {self.template!r} (chance 10 %)"
         return (f"{n} updates, loss {self.losses[-1]:.3f}: zero-shot accuracy {acc:.1%} on "

@@ -54,7 +54,7 @@ def run(report) -> None:
         probes = _once(report, "SimCLR, 5 seeds x 150 steps + 3 probes each (probe claim)",
                        lambda: simclr.compare_probes(seeds=range(5), steps=150, batch_size=64))
         report.add(SECTION, "  probe accuracy contrastive / pixels / random (per seed)",
-                   " | ".join(f"{c:.3f}/{p:.3f}/{r:.3f}" for c, p, r in zip(*probes.values())))
+                   "; ".join(f"{c:.3f}/{p:.3f}/{r:.3f}" for c, p, r in zip(*probes.values())))
         grid = _once(report, "SimCLR sweep, 3 temperatures x 3 strengths x 100 steps (strength claim)",
                      lambda: simclr.sweep((0.1, 0.5, 1.0), (0.0, 0.5, 1.0), steps=100, batch_size=64))
         corpus = mlm.load_module_corpus()
@@ -63,7 +63,7 @@ def run(report) -> None:
         fine = _once(report, "fine-tuning, 5 seeds x (pre-trained, scratch) x 60 steps (MLM claim)",
                      lambda: mlm.compare_finetuning(encoder, task, seeds=range(5)))
         report.add(SECTION, "  fine-tuned accuracy pre-trained / scratch (per seed)",
-                   " | ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(*fine.values())))
+                   "; ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(*fine.values())))
         session = apps.CLIPTrainingSession(seed=0)
         _once(report, "tiny CLIP, 150 updates (zero-shot claim)", lambda: [session.step(3e-3) for _ in range(150)])
         zs = clip.zero_shot_accuracy(session.model, session.X_test, session.y_test)
