@@ -41,7 +41,8 @@ from torch import nn
 
 from helpers.core.checks import check_array, check_range
 from helpers.core.data import load_corpus
-from helpers.representation.transfer import accuracy, few_shot_subset, train
+from helpers.core.metrics import accuracy
+from helpers.representation.transfer import few_shot_subset, train
 from helpers.transformer.gpt import GPT, GPTConfig
 
 __all__ = ["words_of", "split_modules", "WordVocab", "ModuleCorpus", "load_module_corpus", "apply_masking",
@@ -343,7 +344,7 @@ def compare_finetuning(encoder: TextEncoder, task: SnippetTask, seeds=(0, 1, 2, 
         for name, body in bodies.items():
             torch.manual_seed(seed)                                     # the same head for both
             model = nn.Sequential(body.train(), nn.Linear(body.dim, K))
-            train(model, X, y, steps=steps, lr=lr, mode="scratch", batch=32, seed=seed)
+            train(model, X, y, steps=steps, lr=lr, mode="scratch", batch_size=32, seed=seed)
             model.eval()
             out[name].append(accuracy(model, task.X_test, task.y_test))
     return {name: np.array(values) for name, values in out.items()}
