@@ -72,3 +72,18 @@ def test_chapter_skeleton(path):
     assert re.search(r"[Ss]ummary", "\n".join(_src(c) for c in cells[-3:] if c["cell_type"] == "markdown")), \
         "the notebook ends with a summary"
     assert re.search(r"[Nn]ext", last_md), "the last cell points at the next notebook"
+
+
+def _glossary_anchors() -> set[str]:
+    text = (Path(__file__).resolve().parent.parent / "notebooks" / "glossary.md").read_text(encoding="utf-8")
+    heads = re.findall(r"^#{2,3} (.+)$", text, flags=re.M)
+    return {re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_glossary_links_resolve(path):
+    """Every link into the glossary names an entry that exists (an anchor typo is a dead link)."""
+    anchors = _glossary_anchors()
+    text = "\n".join(_src(c) for c in _load(path)["cells"] if c["cell_type"] == "markdown")
+    dead = sorted({a for a in re.findall(r"glossary\.md#([\w-]+)", text) if a not in anchors})
+    assert not dead, f"glossary links without an entry: {dead}"

@@ -66,7 +66,7 @@ def accuracy(model, X, y) -> float:
 def logits_accuracy(logits, y) -> float:
     r"""Fraction of rows whose largest logit is the label, from logits already computed (NumPy or
     torch): :math:`\frac{1}{N}\sum_n [\arg\max_k z_{nk} = y_n]`. Counted exactly (33/34 is
-    33/34, not a float32 rounding of it).
+    33/34, not a float32 rounding of it). Rows with a non-finite logit count as wrong.
 
     Shape: logits (N, K), y (N,) -> a scalar.
 
@@ -78,6 +78,9 @@ def logits_accuracy(logits, y) -> float:
         logits = logits.detach().cpu().numpy()
     if hasattr(y, "detach"):
         y = y.detach().cpu().numpy()
-    z = check_array(logits, "logits", ndim=2)
+    z = check_array(logits, "logits", ndim=2, finite=False)
     y = check_array(y, "y", ndim=1, shape=(z.shape[0],), dtype="int")
-    return int(np.count_nonzero(z.argmax(axis=1) == y)) / len(y)
+    # A row with a NaN or infinite logit (a diverged model) makes no prediction: it counts as wrong,
+    # rather than as whatever class argmax happens to return for NaN.
+    right = (z.argmax(axis=1) == y) & np.all(np.isfinite(z), axis=1)
+    return int(np.count_nonzero(right)) / len(y)
