@@ -258,3 +258,16 @@ def test_gan_step_d_and_step_g_move_one_player_each():
     assert torch.equal(flat(trainer.D), d1) and not torch.equal(flat(trainer.G), g0)
     assert player.step_count == 2 and player.session.d_updates == 1 and trainer.steps == 1
     assert "after 1 D and 1 G updates" in player.status.value
+
+
+def test_play_at_the_step_limit_restarts_from_the_seeded_state():
+    """After a notebook's run(N) the player sits at its limit; pressing play must not do nothing."""
+    player = make_player(max_steps=12, steps_per_tick=5)
+    player.run(12)
+    assert player.step_count == 12
+    first_run = list(player.losses)
+    player.play.playing = True                      # the learner presses play
+    assert player.step_count == 0 and player.play.playing and "restarted" in player.status.value
+    for tick in range(1, 4):                        # the Play widget ticks
+        player.play.value = tick
+    assert player.step_count == 12 and player.losses == first_run  # the same seeded run again

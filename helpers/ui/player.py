@@ -104,6 +104,7 @@ class TrainingPlayer:
         self.status, self.image = self.box.status, self.box.image
         self._last_tick = 0
         self.play.observe(self._on_tick, names="value")
+        self.play.observe(self._on_play_pressed, names="playing")
         self.step_button.on_click(lambda _b: self.step())
         self.reset_button.on_click(lambda _b: self.reset())
         self.session.reset()
@@ -173,6 +174,14 @@ class TrainingPlayer:
             self.play.playing = False
             text += f" (stopped at the {self.max_steps}-step limit: press reset)"
         return self._redraw(text, start)
+
+    def _on_play_pressed(self, change: dict) -> None:
+        # Play at the step limit (e.g. after the notebook's headless run(N)) would show nothing
+        # new: start again from the seeded initial state and play, and say so.
+        if change["new"] and self.step_count >= self.max_steps and not self.diverged:
+            self.reset()
+            self._redraw(f"restarted from the beginning (the run had reached its {self.max_steps}-step limit)")
+            self.play.playing = True
 
     def _on_tick(self, change: dict) -> None:
         new = int(change["new"])
