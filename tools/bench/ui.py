@@ -23,6 +23,7 @@ from helpers.apps.ch04_backprop import TrainingSession as MoonsSession
 from helpers.apps.ch03_gradient_descent import BatchSizeRace
 from helpers.apps.ch12_gan import GANTrainingSession
 from helpers.apps.ch07_optimizers import OptimizerRace
+from helpers.apps import ch16_generative as app16, ch17_graphs as app17, ch18_self_supervised as app18, ch19_rl as app19
 from helpers.ui.player import TrainingPlayer
 
 SECTION = "training player: kernel time per frame (goal: median <= 50 ms)"
@@ -41,6 +42,16 @@ PLAYERS = {
     "12 ring GAN (4 rounds / frame, the notebook's setting)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
                                steps_per_tick=4, max_steps=3000), 20),
+    "16 reverse diffusion on the ring (2 reverse steps / frame)": (
+        lambda: TrainingPlayer(app16.ReverseProcessSession(), lr=None, max_steps=100, steps_per_tick=2), 40),
+    "17 karate-club GCN (5 updates / frame)": (
+        lambda: TrainingPlayer(app17.KarateTrainingSession(seed=0), lr=0.01, lr_range=(1e-3, 1.0), steps_per_tick=5,
+                               max_steps=1000), 40),
+    "18 tiny CLIP (5 updates / frame)": (
+        lambda: TrainingPlayer(app18.CLIPTrainingSession(seed=0), lr=3e-3, lr_range=(1e-4, 3e-2), steps_per_tick=5,
+                               max_steps=1500), 40),
+    "19 CartPole REINFORCE (1 update of 8 episodes / frame)": (
+        lambda: TrainingPlayer(app19.CartPoleSession(seed=0), lr=0.01, lr_range=(1e-4, 1.0), max_steps=400), 20),
     "12 ring GAN (1 round / frame)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
                                steps_per_tick=1, max_steps=3000), 40),
