@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_range"]
+__all__ = ["check_array", "check_choice", "check_range", "check_seed"]
 
 
 def _shape_str(shape: Iterable[Any]) -> str:
@@ -98,3 +98,13 @@ def check_range(value: Any, name: str, low: float | None = None, high: float | N
         hi = "inf" if high is None else f"{high}"
         raise ValueError(f"{name} must be in {lo}, {hi}], got {value!r}")
     return value
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """Raise a ``ValueError`` unless ``seed`` is an integer in [0, 2**32 - 1] (what NumPy, torch and
+    scikit-learn all accept); returns it as a plain ``int``."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{name} must be a non-negative integer, got {seed!r}")
+    if not 0 <= seed <= 2**32 - 1:
+        raise ValueError(f"{name} must be in [0, 2**32 - 1], got {seed!r}")
+    return int(seed)
