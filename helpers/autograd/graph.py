@@ -85,6 +85,8 @@ def _fmt(a: np.ndarray | None) -> str:
 
 def node_label(node: Tensor, show_grad: bool = True) -> str:
     """Box text: the name or operation, the value and (if present) the gradient."""
+    if not isinstance(node, Tensor):
+        raise TypeError(f"node must be a helpers.autograd Tensor, got {type(node).__name__}")
     head = f"{node.name} ({node.op})" if node.name and node.op else (node.name or node.op or "const")
     text = f"{head}\n= {_fmt(node.data)}"
     if show_grad and node.requires_grad:

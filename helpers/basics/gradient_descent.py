@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from helpers.basics.losses import mse, mse_grad
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_seed
 
 __all__ = ["Surface", "SURFACES", "get_surface", "DescentPath", "gradient_descent",
            "critical_learning_rate", "LinearProblem", "make_linear_problem", "epoch_batches",
@@ -238,6 +238,7 @@ def make_linear_problem(n: int = 200, slope: float = 2.0, intercept: float = -1.
     """Noisy points on a line, :math:`y = \\text{intercept} + \\text{slope}\\cdot x + \\varepsilon`,
     with :math:`x \\sim \\mathcal{N}(1, 1)` (off-centre, so intercept and slope are correlated and
     the loss surface is a tilted ellipse) and :math:`\\varepsilon \\sim \\mathcal{N}(0, \\text{noise}^2)`."""
+    check_seed(seed)
     check_range(n, "n", 2, None, integer=True)
     check_range(noise, "noise", 0.0, None)
     rng = np.random.default_rng(seed)

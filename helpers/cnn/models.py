@@ -72,6 +72,11 @@ class DepthwiseSeparableConv(nn.Sequential):
     pointwise 1×1 convolution. Shape: (N, C_in, H, W) -> (N, C_out, H, W) with ``padding=k//2``."""
 
     def __init__(self, c_in: int, c_out: int, k: int = 3, **factory) -> None:
+        check_range(c_in, "c_in", 1, None, integer=True)
+        check_range(c_out, "c_out", 1, None, integer=True)
+        check_range(k, "k", 1, None, integer=True)
+        if k % 2 == 0:
+            raise ValueError(f"k must be odd (padding k//2 keeps H and W only for odd k), got {k}")
         super().__init__(nn.Conv2d(c_in, c_in, k, padding=k // 2, groups=c_in, **factory),
                          nn.Conv2d(c_in, c_out, 1, **factory))
 

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from helpers.compression.distill import distillation_loss_torch
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_seed
 from helpers.core.metrics import accuracy
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier",
@@ -36,6 +36,7 @@ class DigitsTensors:
 
 def digits_tensors(test: float = 0.4, seed: int = 0) -> DigitsTensors:
     """scikit-learn's digits (pixels in [0, 1]) as a stratified train/test split of torch tensors."""
+    check_seed(seed)
     import torch
     from sklearn.model_selection import train_test_split
 
@@ -50,6 +51,7 @@ def digits_tensors(test: float = 0.4, seed: int = 0) -> DigitsTensors:
 
 def make_mlp(hidden: int, D: int = 64, K: int = 10, seed: int = 0):
     """A one-hidden-layer ReLU network D -> hidden -> K with seeded initial weights."""
+    check_seed(seed)
     import torch
     from torch import nn
 

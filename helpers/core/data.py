@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_seed
 
 __all__ = ["make_moons", "make_circles", "make_blobs_linear", "Split",
            "train_val_test_split", "load_digits", "load_sample_photo", "load_corpus", "CharVocab",
@@ -27,6 +27,7 @@ def _check_n(n: int) -> None:
 
 def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's generator). X: (N, 2), y: (N,) in {0, 1}."""
+    check_seed(seed)
     from sklearn.datasets import make_moons as sk_moons
 
     _check_n(n)
@@ -37,6 +38,7 @@ def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndar
 
 def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A small circle inside a large one (scikit-learn's generator). X: (N, 2), y: (N,) in {0, 1}."""
+    check_seed(seed)
     from sklearn.datasets import make_circles as sk_circles
 
     _check_n(n)
@@ -48,6 +50,7 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, seed: i
 
 def make_blobs_linear(n: int = 100, margin: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two linearly separable clouds either side of the line x1 + x2 = 0, at least ``margin`` apart."""
+    check_seed(seed)
     _check_n(n)
     check_range(margin, "margin", 0.0, None)
     rng = np.random.default_rng(seed)
@@ -72,10 +75,16 @@ class Split:
 
 def train_val_test_split(X: np.ndarray, y: np.ndarray, val: float = 0.15, test: float = 0.15,
                          seed: int = 0, stratify: bool = True) -> Split:
-    """Shuffle and split (X, y) into train / validation / test, stratified by class by default."""
+    """Shuffle and split (X, y) into train / validation / test, stratified by class by default.
+
+    The values of ``X`` are not inspected: a NaN in X propagates to its split unchanged.
+    """
+    check_seed(seed)
     from sklearn.model_selection import train_test_split
 
-    X = np.asarray(X)
+    X = check_array(X, "X", dtype="any", finite=False)
+    if X.ndim < 1:
+        raise ValueError("X must have one row per example, got a 0-D array")
     y = check_array(y, "y", ndim=1, dtype="int")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
@@ -84,13 +93,19 @@ def train_val_test_split(X: np.ndarray, y: np.ndarray, val: float = 0.15, test: 
     if val + test >= 1:
         raise ValueError(f"val + test must be < 1, got {val} + {test}")
     strat = y if stratify else None
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=test, random_state=seed, stratify=strat)
+    try:
+        X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size=test, random_state=seed, stratify=strat)
+    except ValueError as exc:  # too few rows per class for a stratified split
+        raise ValueError(f"cannot split {len(y)} rows into test={test}: {exc}") from None
     if val == 0:
         empty = X_rest[:0]
         return Split(X_rest, y_rest, empty, y_rest[:0], X_test, y_test)
     strat = y_rest if stratify else None
-    X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=val / (1 - test),
-                                                      random_state=seed, stratify=strat)
+    try:
+        X_train, X_val, y_train, y_val = train_test_split(X_rest, y_rest, test_size=val / (1 - test),
+                                                          random_state=seed, stratify=strat)
+    except ValueError as exc:
+        raise ValueError(f"cannot split the {len(y_rest)} non-test rows into val={val}: {exc}") from None
     return Split(X_train, y_train, X_val, y_val, X_test, y_test)
 
 
@@ -223,6 +238,7 @@ def load_digits_images(val: float = 0.1, test: float = 0.3, seed: int = 0,
         >>> split.X_train.shape[1:], round(float(split.X_train.mean()), 6)
         ((1, 8, 8), 0.0)
     """
+    check_seed(seed)
     check_choice(dtype, "dtype", ["float32", "float64"])
     images, labels = load_digits()                           # (N, 8, 8) in [0, 1]
     images = images[:, None]                                 # (N, 1, 8, 8)

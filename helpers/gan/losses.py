@@ -156,18 +156,26 @@ def critic_loss_grad(real: np.ndarray, fake: np.ndarray) -> tuple[np.ndarray, np
 
 # ----------------------------------------------------------------------------- PyTorch twins
 def _check_tensor(x: torch.Tensor, name: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() not in (1, 2) or x.shape[-1] == 0:
+    if not isinstance(x, torch.Tensor) or x.dim() not in (1, 2) or x.numel() == 0:
         got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{name} must be a tensor of logits of shape (N,) or (S, N), got {got}")
+
+
+def _check_pair(real: torch.Tensor, fake: torch.Tensor) -> None:
+    _check_tensor(real, "real")
+    _check_tensor(fake, "fake")
+    if real.shape[:-1] != fake.shape[:-1]:
+        raise ValueError(f"real and fake must both be (N,)/(M,) or both (S, N)/(S, M) with the same S, "
+                         f"got {tuple(real.shape)} and {tuple(fake.shape)}")
 
 
 def discriminator_loss_torch(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """:func:`discriminator_loss` with ``F.binary_cross_entropy_with_logits`` (targets 1 and 0).
 
     Shape: (N,) and (M,) -> () ; (S, N) and (S, M) -> (S,): one loss per independent model.
+    A NaN score propagates to the loss on purpose (as in PyTorch): a diverged model shows as NaN.
     """
-    _check_tensor(real, "real")
-    _check_tensor(fake, "fake")
+    _check_pair(real, fake)
     bce = F.binary_cross_entropy_with_logits
     return (bce(real, torch.ones_like(real), reduction="none").mean(-1)
             + bce(fake, torch.zeros_like(fake), reduction="none").mean(-1))
@@ -179,7 +187,8 @@ def generator_loss_torch(fake: torch.Tensor, loss: str = "vanilla") -> torch.Ten
 
     "vanilla": the non-saturating :math:`-\\log\\sigma(f)` (:func:`generator_loss_nonsaturating`),
     "minimax": :math:`\\log(1-\\sigma(f))` (:func:`generator_loss_minimax`), "wgan-gp": :math:`-f`.
-    Shape: (M,) -> () ; (S, M) -> (S,).
+    Shape: (M,) -> () ; (S, M) -> (S,). A NaN score propagates to the loss on purpose (as in
+    PyTorch): a diverged model shows as NaN.
     """
     _check_tensor(fake, "fake")
     check_choice(loss, "loss", LOSSES)
@@ -191,7 +200,9 @@ def generator_loss_torch(fake: torch.Tensor, loss: str = "vanilla") -> torch.Ten
 
 
 def critic_loss_torch(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """:func:`critic_loss` in PyTorch. Shape: (N,) and (M,) -> () ; (S, N) and (S, M) -> (S,)."""
-    _check_tensor(real, "real")
-    _check_tensor(fake, "fake")
+    """:func:`critic_loss` in PyTorch. Shape: (N,) and (M,) -> () ; (S, N) and (S, M) -> (S,).
+
+    A NaN score propagates to the loss on purpose (as in PyTorch): a diverged critic shows as NaN.
+    """
+    _check_pair(real, fake)
     return fake.mean(-1) - real.mean(-1)

@@ -91,6 +91,10 @@ def gradient_variance(grads: torch.Tensor) -> float:
 
     Shape: (n, K) -> a number.
     """
+    if not isinstance(grads, torch.Tensor):
+        raise ValueError(f"grads must be a torch.Tensor of shape (n, K), got {type(grads).__name__}")
     if grads.ndim != 2 or grads.shape[0] < 2:
         raise ValueError(f"grads must be (n, K) with n >= 2, got {tuple(grads.shape)}")
+    if not bool(torch.isfinite(grads).all()):
+        raise ValueError("grads must be finite, got NaN/inf in the per-sample estimates")
     return float(grads.double().var(dim=0).sum())

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_seed
 from helpers.graphs.structure import check_edge_index, edges_from_pairs
 
 __all__ = ["NodeGraph", "karate_club", "stochastic_block_model", "GraphSet", "tree_or_cycle_graphs",
@@ -77,6 +77,7 @@ def stochastic_block_model(sizes=(100, 100, 100), p_in: float = 0.08, p_out: flo
     Shape:
         edge_index (2, E), x (N, dim), y (N,) with N = sum(sizes).
     """
+    check_seed(seed)
     sizes = tuple(int(s) for s in sizes)
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"sizes must list at least 2 positive community sizes, got {sizes}")
@@ -149,6 +150,7 @@ def tree_or_cycle_graphs(n_graphs: int = 160, min_nodes: int = 8, max_nodes: int
         >>> [g.shape[1] // 2 - int(n) for g, n in zip(data.graphs, data.sizes)]   # edges - nodes: -1 for a tree
         [-1, -1, 3, 2]
     """
+    check_seed(seed)
     check_range(n_graphs, "n_graphs", 2, None, integer=True)
     check_range(min_nodes, "min_nodes", 4, None, integer=True)
     check_range(max_nodes, "max_nodes", min_nodes, None, integer=True)

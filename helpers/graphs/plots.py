@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_seed
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.graphs.structure import check_edge_index
 
@@ -26,6 +26,7 @@ def spring_layout(edge_index, num_nodes: int, seed: int = 0) -> np.ndarray:
     Shape:
         (2, E) -> (N, 2).
     """
+    check_seed(seed)
     import networkx as nx
 
     ei = check_edge_index(edge_index, num_nodes)

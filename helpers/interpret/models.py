@@ -15,7 +15,7 @@ import torch
 
 from helpers.cnn.models import DigitsCNN, DigitsMLP, fit
 from helpers.core.metrics import accuracy
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_seed
 from helpers.core.data import ImageSplit, load_digits_images
 
 __all__ = ["DigitModels", "train_digit_models", "as_float64"]
@@ -52,7 +52,9 @@ def train_digit_models(seed: int = 0, epochs: int = 5, lr: float = 1e-2) -> Digi
         >>> m.cnn.training, m.baseline.shape
         (False, (1, 1, 8, 8))
     """
+    check_seed(seed)
     check_range(epochs, "epochs", 1, None, integer=True)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
     split = load_digits_images(seed=0)                       # (N, 1, 8, 8) standardised
     nets = {}
     for name, make in (("cnn", DigitsCNN), ("mlp", DigitsMLP)):

@@ -23,7 +23,7 @@ from torch import nn
 
 from helpers.representation.pca import fit_pca, orthonormal_basis
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["LinearAutoencoder", "DeepAutoencoder", "train_autoencoder", "reconstruction_error",
            "pca_from_decoder"]
@@ -37,6 +37,7 @@ class LinearAutoencoder(nn.Module):
     """
 
     def __init__(self, D: int = 64, k: int = 10, seed: int = 0) -> None:
+        check_seed(seed)
         super().__init__()
         check_range(D, "D", 1, None, integer=True)
         check_range(k, "k", 1, D, integer=True)
@@ -63,6 +64,7 @@ class DeepAutoencoder(nn.Module):
     """
 
     def __init__(self, D: int = 64, k: int = 2, hidden: int = 64, seed: int = 0) -> None:
+        check_seed(seed)
         super().__init__()
         check_range(k, "k", 1, D, integer=True)
         check_range(hidden, "hidden", 1, None, integer=True)

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["GENRES", "Ratings", "make_ratings", "rmse", "fit_biases", "predict_biases",
            "MatrixFactorization", "train_mf", "predict_mf"]
@@ -81,6 +81,7 @@ def make_ratings(n_users: int = 400, n_items: int = 150, dim: int = 5, density: 
         test: held-out fraction of the observed ratings.
         seed: the one seed of the whole recipe.
     """
+    check_seed(seed)
     check_range(n_users, "n_users", 2, None, integer=True)
     check_range(n_items, "n_items", len(GENRES), None, integer=True)
     check_range(dim, "dim", 1, None, integer=True)

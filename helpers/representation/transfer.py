@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_seed
 from helpers.core.metrics import accuracy
 
 __all__ = ["Tasks", "make_tasks", "FeatureMLP", "make_classifier", "train",
@@ -70,6 +70,7 @@ def make_tasks(test: float = 0.5, seed: int = 0) -> Tasks:
 
     ``test`` is the held-out fraction in both tasks (stratified by digit, seeded).
     """
+    check_seed(seed)
     from sklearn.model_selection import train_test_split
 
     from helpers.core.data import load_digits
@@ -108,6 +109,7 @@ def make_classifier(features: FeatureMLP | None = None, classes: int = 5, seed: 
     Shape:
         x: (N, 64) -> logits (N, classes).
     """
+    check_seed(seed)
     check_range(classes, "classes", 2, None, integer=True)
     if features is not None and not isinstance(features, FeatureMLP):
         raise ValueError(f"features must be a FeatureMLP or None, got {type(features).__name__}")
@@ -173,10 +175,16 @@ def pretrain_denoising(X: torch.Tensor, steps: int = 1500, noise: float = 0.5, l
     Shape:
         X: (N, 64) unlabelled images. Returns (encoder, history of every step's loss).
     """
+    check_seed(seed)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_loop_args(steps, batch_size, lr, seed, on_step)
     check_range(noise, "noise", 0.0, None)
-    if X.ndim != 2:
-        raise ValueError(f"X must have shape (N, D), got {tuple(X.shape)}")
+    if not isinstance(X, torch.Tensor):
+        raise ValueError(f"X must be a torch.Tensor of shape (N, D), got {type(X).__name__}")
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"X must have shape (N, D) with N >= 1, got {tuple(X.shape)}")
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError("X must be finite, got NaN/inf values")
     torch.manual_seed(seed)
     encoder = FeatureMLP(X.shape[1])
     decoder = nn.Sequential(nn.Linear(FeatureMLP.dim, FeatureMLP.dim), nn.ReLU(), nn.Linear(FeatureMLP.dim, X.shape[1]))

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 from helpers.rl.cartpole import FEATURE_SCALE, SOLVED_MEAN, evaluate, make_cartpole
 from helpers.rl.networks import (_backward, _forward, copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward,
                                  tanh_mlp_forward)
@@ -165,6 +165,7 @@ class QAgent:
     """
 
     def __init__(self, hidden: int = 64, seed: int = 0) -> None:
+        check_seed(seed)
         self.q = init_tanh_mlp(4, hidden, 2, np.random.default_rng(seed))
         self.target = copy_params(self.q)
 

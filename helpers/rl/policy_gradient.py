@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from helpers.basics.losses import log_softmax
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 from helpers.rl.cartpole import SOLVED_MEAN, EpisodeBatch, evaluate, run_episodes
 from helpers.rl.networks import init_tanh_mlp, mlp_output, tanh_mlp_backward, tanh_mlp_forward
 from helpers.training.optim import Adam
@@ -128,6 +128,7 @@ class PolicyAgent:
     """
 
     def __init__(self, hidden: int = 32, seed: int = 0) -> None:
+        check_seed(seed)
         rng = np.random.default_rng(seed)
         self.policy = init_tanh_mlp(4, hidden, 2, rng)
         self.value = init_tanh_mlp(4, hidden, 1, rng)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from helpers.core.checks import check_choice, check_range
+from helpers.core.checks import check_choice, check_range, check_seed
 
 __all__ = ["recall_batch", "train_memory_models", "clipping_run"]
 
@@ -67,6 +67,7 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
         ``{cell: {"step": [...], "loss": [...], "acc": [...]}}`` with ``loss`` the training
         cross-entropy at each evaluation and ``acc`` the held-out accuracy.
     """
+    check_seed(seed)
     import torch
     import torch.nn.functional as F
     from tqdm.auto import trange
@@ -75,6 +76,9 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
     from helpers.rnn.models import SequenceClassifier
 
     check_range(steps, "steps", 1, None, integer=True)
+    check_range(hidden_size, "hidden_size", 1, None, integer=True)
+    check_range(batch_size, "batch_size", 1, None, integer=True)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_range(eval_every, "eval_every", 1, None, integer=True)
     if not cells:
         raise ValueError(f"cells must name at least one of {list(_CELLS)}, got an empty tuple")

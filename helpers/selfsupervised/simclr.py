@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 from helpers.core.data import load_digits
 from helpers.representation.transfer import few_shot_subset
 from helpers.selfsupervised.contrastive import nt_xent_torch
@@ -91,6 +91,7 @@ def make_probe_task(seed: int = 0, label_fraction: float = 0.05, test: float = 0
         >>> task.pool.shape, len(task.labelled), task.test.shape
         ((1257, 8, 8), 90, (540, 8, 8))
     """
+    check_seed(seed)
     from sklearn.model_selection import train_test_split
 
     check_range(label_fraction, "label_fraction", 0.0, 0.5, low_inclusive=False)
@@ -188,6 +189,7 @@ def linear_probe(train_features: np.ndarray, train_labels: np.ndarray, test_feat
 
 def random_encoder(seed: int = 0) -> DigitEncoder:
     """A :class:`DigitEncoder` with its random initial weights (seeded), in eval mode."""
+    check_seed(seed)
     torch.manual_seed(10_000 + seed)                                  # not the trained run's initial weights
     return DigitEncoder().eval()
 
@@ -247,6 +249,7 @@ def sweep(temperatures=(0.1, 0.5, 1.0), strengths=(0.0, 0.5, 1.0), seed: int = 0
         >>> s.accuracy.shape, sorted(s.baselines)
         ((1, 1), ['pixels', 'random encoder'])
     """
+    check_seed(seed)
     temperatures, strengths = tuple(float(t) for t in temperatures), tuple(float(s) for s in strengths)
     if not temperatures or not strengths:
         raise ValueError(f"temperatures and strengths must be non-empty, got {temperatures} and {strengths}")

@@ -29,7 +29,7 @@ import numpy as np
 
 from helpers.basics.activations import get_activation
 from helpers.training.init import get_initializer, init_weights
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
            "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
@@ -160,6 +160,7 @@ def deep_stack_trace(activation: str = "tanh", init: str = "xavier", depth: int 
     """The standard experiment: ``n`` standard-normal inputs of dimension ``width`` through
     ``depth`` square layers initialised with ``init``, zero biases, and a standard-normal upstream
     gradient ``G`` (as if a loss sent back a unit-scale error signal)."""
+    check_seed(seed)
     check_range(depth, "depth", 1, 200, integer=True)
     check_range(width, "width", 1, 4096, integer=True)
     check_range(n, "n", 1, 100_000, integer=True)

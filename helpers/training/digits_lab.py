@@ -24,7 +24,7 @@ from helpers.core.data import Split, load_digits, train_val_test_split
 from helpers.training.optim import make_optimizer
 from helpers.training.regularization import EarlyStopping, clip_grad_norm, mixup, smooth_labels
 from helpers.training.schedules import schedule_values
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_seed
 
 __all__ = ["digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
            "final", "results_table", "plot_capacity", "plot_steps"]
@@ -36,6 +36,7 @@ def digits_task(n_train: int | None = None, seed: int = 0) -> Split:
     """The 1,797 digits split 60/20/20 (stratified), features as float32; ``n_train`` keeps only
     that many training images (a small training set is what makes a big network overfit). The
     test set is only for the final number."""
+    check_seed(seed)
     X, y = load_digits(flatten=True)
     s = train_val_test_split(X, y, val=0.2, test=0.2, seed=seed)
     n = len(s.y_train) if n_train is None else check_range(n_train, "n_train", 20, len(s.y_train), integer=True)

@@ -16,7 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from helpers.core.loop import check_loop_args
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["make_reversal_data", "predict", "exact_match", "token_accuracy", "train_reversal",
            "permutation_equivariance_gap"]
@@ -27,6 +27,7 @@ def make_reversal_data(n: int, length: int = 12, vocab: int = 10, seed: int = 0)
 
     Shape: returns x (n, T) and y (n, T), int64 in [0, vocab), with ``y = x[:, ::-1]``.
     """
+    check_seed(seed)
     check_range(n, "n", 1, None, integer=True)
     check_range(length, "length", 1, 18, integer=True)  # 18 digits still fit the int64 codes below
     check_range(vocab, "vocab", 2, 10, integer=True)
