@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_seed
 
 __all__ = ["History", "OnStep", "new_history", "steps_range", "record_step", "check_loop_args"]
 
@@ -55,16 +55,21 @@ def record_step(history: History, step: int, on_step: OnStep | None, **values: f
         on_step(step, values)
 
 
-def check_loop_args(steps: int | None = None, batch_size: int | None = None, lr: float | None = None,
-                    seed: int | None = None, on_step: OnStep | None = None) -> None:
-    """Validate the arguments every loop shares; each ``None`` is skipped."""
-    if steps is not None:
+_UNSET: Any = object()
+
+
+def check_loop_args(steps: int = _UNSET, batch_size: int | None = None, lr: float = _UNSET,
+                    seed: int = _UNSET, on_step: OnStep | None = None) -> None:
+    """Validate the arguments every loop shares. An argument left out is skipped; ``steps``,
+    ``lr`` and ``seed`` passed as ``None`` are rejected (torch would fail on them deep inside),
+    while ``batch_size=None`` is skipped (full batch, for the loops that allow it)."""
+    if steps is not _UNSET:
         check_range(steps, "steps", 1, None, integer=True)
     if batch_size is not None:
         check_range(batch_size, "batch_size", 1, None, integer=True)
-    if lr is not None:
+    if lr is not _UNSET:
         check_range(lr, "lr", 0.0, None, low_inclusive=False)
-    if seed is not None:
-        check_range(seed, "seed", 0, None, integer=True)
+    if seed is not _UNSET:
+        check_seed(seed)
     if on_step is not None and not callable(on_step):
         raise ValueError(f"on_step must be a function on_step(step, record) or None, got {type(on_step).__name__}")
