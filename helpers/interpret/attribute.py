@@ -22,7 +22,7 @@ import torch
 from helpers.core.checks import check_choice
 from helpers.interpret.gradients import gradient_x_input, integrated_gradients, saliency
 from helpers.interpret.occlusion import occlusion
-from helpers.interpret.scores import as_batch, check_baseline, check_model, check_targets
+from helpers.interpret.scores import apply_model, as_batch, check_baseline, check_model, check_targets
 from helpers.interpret.shapley import kernel_shap
 from helpers.interpret.surrogate import lime, paint, superpixels
 
@@ -60,7 +60,7 @@ def attribute(method: str, model: Any, x: Any, target: Any, baseline: Any = 0.0,
     if xb.ndim != 4:
         raise ValueError(f"x must be a batch of images (N, C, H, W), got shape {tuple(xb.shape)}")
     with torch.no_grad():
-        t = check_targets(target, xb.shape[0], model(xb[:1]).shape[1]).numpy()
+        t = check_targets(target, xb.shape[0], apply_model(model, xb[:1]).shape[1]).numpy()
     if method == "saliency":
         return saliency(model, xb, t)
     if method == "grad_x_input":

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array, check_range
-from helpers.interpret.scores import as_batch, check_baseline, check_model, check_targets
+from helpers.core.checks import check_array, check_range, check_seed
+from helpers.interpret.scores import apply_model, as_batch, check_baseline, check_model, check_targets
 
 __all__ = ["deletion_curves", "random_deletion_curves", "curve_area", "randomised_copy", "rank_correlation"]
 
@@ -68,6 +68,7 @@ def random_deletion_curves(model: Any, x: Any, target: Any, baseline: Any = 0.0,
     xb = as_batch(x, dtype)
     check_range(steps, "steps", 1, None, integer=True)
     check_range(orders, "orders", 1, None, integer=True)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     n, D = xb.shape[0], int(np.prod(xb.shape[1:]))
     x0 = check_baseline(baseline, xb)
@@ -85,7 +86,7 @@ def _curves(model: Any, xb: torch.Tensor, target: Any, order: np.ndarray, x0: to
     flat_x, flat_0 = xb.reshape(n, 1, D), x0.reshape(n, 1, D)
     inputs = torch.where(torch.as_tensor(removed), flat_0, flat_x)           # (N, steps + 1, D)
     with torch.no_grad():
-        logits = model(inputs.reshape(n * (steps + 1), *xb.shape[1:]))       # (N·(steps+1), K)
+        logits = apply_model(model, inputs.reshape(n * (steps + 1), *xb.shape[1:]))       # (N·(steps+1), K)
         t = check_targets(target, n, logits.shape[1]).repeat_interleave(steps + 1)
         probs = torch.softmax(logits.double(), dim=1).gather(1, t[:, None])[:, 0]
     return counts / D, probs.reshape(n, steps + 1).numpy()
@@ -121,6 +122,7 @@ def randomised_copy(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_seed(seed)
     twin = copy.deepcopy(model)
     with torch.random.fork_rng():
         torch.manual_seed(seed)

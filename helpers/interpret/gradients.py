@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from helpers.core.checks import check_choice, check_range
-from helpers.interpret.scores import as_batch, check_baseline, check_model, check_targets, target_scores
+from helpers.interpret.scores import apply_model, as_batch, check_baseline, check_model, check_targets, target_scores
 
 __all__ = ["input_gradient", "saliency", "gradient_x_input", "ig_nodes", "integrated_gradients",
            "completeness_gap", "completeness_by_steps", "IG_METHODS"]
@@ -29,7 +29,7 @@ def _gradient(model: Any, xb: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """d f_t / d x for a batch whose examples do not interact (eval mode): the gradient of the
     *sum* of the scores is every example's own gradient."""
     xb = xb.detach().requires_grad_(True)
-    scores = model(xb).gather(1, t[:, None])                     # (N, 1)
+    scores = apply_model(model, xb).gather(1, t[:, None])                     # (N, 1)
     (grad,) = torch.autograd.grad(scores.sum(), xb)
     return grad
 
@@ -53,7 +53,7 @@ def input_gradient(model: Any, x: Any, target: Any) -> np.ndarray:
     """
     dtype = check_model(model)
     xb = as_batch(x, dtype).requires_grad_(True)
-    logits = model(xb)                                           # (N, K)
+    logits = apply_model(model, xb)                              # (N, K)
     t = check_targets(target, xb.shape[0], logits.shape[1])
     (grad,) = torch.autograd.grad(logits.gather(1, t[:, None]).sum(), xb)
     return grad.double().numpy()
@@ -172,7 +172,7 @@ def _path_gradients(model: Any, x: Any, target: Any, baseline: Any, alphas: np.n
     x0 = check_baseline(baseline, xb)
     check_range(chunk, "chunk", 1, None, integer=True)
     with torch.no_grad():
-        classes = model(xb[:1]).shape[1]
+        classes = apply_model(model, xb[:1]).shape[1]
     t = check_targets(target, xb.shape[0], classes)
     n, shape = xb.shape[0], tuple(xb.shape[1:])
     a = torch.as_tensor(alphas, dtype=dtype).view(-1, 1, *[1] * len(shape))  # (S, 1, 1, ...)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.interpret.scores import as_batch, check_baseline, check_model, check_targets
+from helpers.interpret.scores import apply_model, as_batch, check_baseline, check_model, check_targets
 
 __all__ = ["window_masks", "occlusion"]
 
@@ -83,7 +83,7 @@ def occlusion(model: Any, x: Any, target: Any, window: tuple[int, ...], stride: 
     x0 = check_baseline(baseline, xb)
     masks = torch.as_tensor(window_masks(tuple(xb.shape[1:]), window, stride))   # (P, ...)
     with torch.no_grad():
-        full = model(xb)                                                        # (N, K)
+        full = apply_model(model, xb)                                                        # (N, K)
         t = check_targets(target, xb.shape[0], full.shape[1])
         f_x = full.gather(1, t[:, None])[:, 0]                                  # (N,)
         covered = torch.where(masks[:, None], x0[None], xb[None])               # (P, N, ...)

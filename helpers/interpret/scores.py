@@ -22,7 +22,7 @@ import torch
 
 from helpers.core.checks import check_array
 
-__all__ = ["as_batch", "check_model", "check_targets", "check_baseline", "target_scores"]
+__all__ = ["apply_model", "as_batch", "check_model", "check_targets", "check_baseline", "target_scores"]
 
 
 def check_model(model: Any) -> torch.dtype:
@@ -52,6 +52,15 @@ def as_batch(x: Any, dtype: torch.dtype = torch.float64, name: str = "x") -> tor
         raise ValueError(f"{name} must be a batch (N, ...) with at least 2 dimensions, got shape {arr.shape}; "
                          f"add a batch axis with x[None]")
     return torch.as_tensor(np.ascontiguousarray(arr), dtype=dtype)
+
+
+def apply_model(model: Any, xb: torch.Tensor, name: str = "x") -> torch.Tensor:
+    """``model(xb)``, with a shape mismatch between the model and the batch reported as a
+    ``ValueError`` naming the input instead of a matrix-multiplication error from inside torch."""
+    try:
+        return model(xb)
+    except RuntimeError as exc:
+        raise ValueError(f"model cannot be applied to {name} of shape {tuple(xb.shape)}: {exc}") from None
 
 
 def check_targets(target: Any, n: int, classes: int) -> torch.Tensor:
@@ -91,6 +100,6 @@ def target_scores(model: Any, x: Any, target: Any) -> np.ndarray:
     dtype = check_model(model)
     xb = as_batch(x, dtype)
     with torch.no_grad():
-        out = model(xb)                                          # (N, K)
+        out = apply_model(model, xb)                             # (N, K)
     t = check_targets(target, xb.shape[0], out.shape[1])
     return out.gather(1, t[:, None])[:, 0].double().numpy()
