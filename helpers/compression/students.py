@@ -60,6 +60,20 @@ def make_mlp(hidden: int, D: int = 64, K: int = 10, seed: int = 0):
     return nn.Sequential(nn.Linear(D, hidden), nn.ReLU(), nn.Linear(hidden, K))
 
 
+def _check_inputs(X, y=None) -> None:
+    """X a non-empty finite float tensor (N, ...); y, if given, (N,) int64 labels."""
+    import torch
+
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.dim() < 2 or len(X) == 0:
+        got = f"{X.dtype} tensor of shape {tuple(X.shape)}" if isinstance(X, torch.Tensor) else type(X).__name__
+        raise ValueError(f"X must be a non-empty float tensor (N, ...) (see digits_tensors), got {got}")
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError("X must be finite, got NaN/inf values")
+    if y is not None and (not isinstance(y, torch.Tensor) or y.dtype != torch.int64 or tuple(y.shape) != (len(X),)):
+        got = f"{y.dtype} tensor of shape {tuple(y.shape)}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"y must be an int64 tensor of shape ({len(X)},), got {got}")
+
+
 def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
                      alpha: float = 0.3, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
                      progress: bool = False, on_step: OnStep | None = None) -> History:
@@ -76,6 +90,7 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
     import torch.nn.functional as F
 
     check_loop_args(steps, batch_size, lr, seed, on_step)
+    _check_inputs(X, y)
     if teacher_logits is not None and tuple(teacher_logits.shape[:1]) != tuple(X.shape[:1]):
         raise ValueError(f"teacher_logits must have one row per example ({X.shape[0]}), "
                          f"got shape {tuple(teacher_logits.shape)}")
@@ -154,6 +169,7 @@ def latency_ms(model, X, repeat: int = 50) -> float:
     import torch
 
     check_range(repeat, "repeat", 1, None, integer=True)
+    _check_inputs(X)
     times = []
     with torch.no_grad():
         for i in range(repeat + 2):

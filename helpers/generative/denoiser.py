@@ -62,7 +62,8 @@ def time_embedding(t: torch.Tensor, dim: int, T: int) -> torch.Tensor:
 def fourier_features(x: torch.Tensor, n_freq: int) -> torch.Tensor:
     r""":math:`[\mathbf x, \sin(2^k\mathbf x), \cos(2^k\mathbf x)]_{k < F}` (nothing added for ``n_freq = 0``).
 
-    Shape: (..., D) -> (..., D (1 + 2F)).
+    Shape: (..., D) -> (..., D (1 + 2F)). A NaN in ``x`` propagates to its features on purpose
+    (the map is elementwise; the denoiser's callers validate their data).
 
     Example:
         >>> fourier_features(torch.zeros(3, 2), 4).shape

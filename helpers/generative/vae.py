@@ -72,6 +72,11 @@ class VAE(nn.Module):
         return self.decode(reparameterize(mu, logvar, eps)), mu, logvar
 
 
+def _check_vae(model) -> None:
+    if not isinstance(model, VAE):
+        raise TypeError(f"model must be a helpers.generative.vae.VAE, got {type(model).__name__}")
+
+
 def vae_loss(model: VAE, x: torch.Tensor, beta: torch.Tensor | float,
              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r""":math:`\mathcal L_\beta` (module docstring) on one batch, one :math:`\mathbf z` per image.
@@ -81,6 +86,12 @@ def vae_loss(model: VAE, x: torch.Tensor, beta: torch.Tensor | float,
 
     Shape: x (S, N, D) (or (N, D) with one member); beta a number or (S,).
     """
+    _check_vae(model)
+    if not isinstance(x, torch.Tensor) or x.dim() not in (2, 3) or x.shape[-1] != model.data_dim or x.numel() == 0:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a tensor (N, {model.data_dim}) or (S, N, {model.data_dim}), got {got}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite, got NaN/inf pixels")
     mu, logvar = model.encode(x)
     eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype)
     logits = model.decode(reparameterize(mu, logvar, eps))
@@ -108,6 +119,7 @@ def train_vae(model: VAE, X: np.ndarray, betas: tuple[float, ...] | list[float] 
 
     Shape: X (N, D); ``len(betas) == model.members``.
     """
+    _check_vae(model)
     X = check_array(X, "X", shape=(None, model.data_dim))
     if X.min() < 0 or X.max() > 1:
         raise ValueError(f"X must hold pixel values in [0, 1], got [{X.min():.3g}, {X.max():.3g}]")

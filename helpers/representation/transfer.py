@@ -133,8 +133,14 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
     """
     check_choice(mode, "mode", MODES)
     check_loop_args(steps, batch_size, lr, seed, on_step)
-    if X.ndim != 2 or tuple(y.shape) != (X.shape[0],):
-        raise ValueError(f"X must have shape (N, D) and y (N,), got {tuple(X.shape)} and {tuple(y.shape)}")
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise ValueError(f"X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}")
+    if X.ndim != 2 or tuple(y.shape) != (X.shape[0],) or len(X) == 0:
+        raise ValueError(f"X must have shape (N, D) and y (N,) with N >= 1, got {tuple(X.shape)} and {tuple(y.shape)}")
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError("X must be finite, got NaN/inf values")
+    if y.dtype != torch.int64:
+        raise ValueError(f"y must hold int64 class labels, got dtype {y.dtype}")
     body, head = model[0], model[1]
     for p in body.parameters():  # a probe computes no gradients for the frozen features at all
         p.requires_grad_(mode != "probe")

@@ -24,7 +24,7 @@ import numpy as np
 
 from helpers.rnn import cells
 from helpers.rnn.cells import GATES, CellParams
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_seed
 
 __all__ = ["BPTTResult", "sequence_forward", "sequence_backward", "compare_with_torch", "hidden_grad_norms",
            "clip_grad_norm"]
@@ -79,6 +79,8 @@ def sequence_forward(cell: str, x: np.ndarray, params: CellParams, state0: tuple
         ((5, 2, 4), True, 5)
     """
     check_choice(cell, "cell", list(GATES))
+    if not isinstance(params, CellParams):
+        raise TypeError(f"params must be a CellParams (see init_params), got {type(params).__name__}")
     x = check_array(x, "x", ndim=3, shape=(None, None, params.input_size))
     T, N, _ = x.shape
     H = params.hidden_size
@@ -157,6 +159,10 @@ def compare_with_torch(cell: str, seq_len: int = 6, batch_size: int = 3, input_s
     import torch
 
     check_choice(cell, "cell", list(GATES))
+    for name, value in (("seq_len", seq_len), ("batch_size", batch_size), ("input_size", input_size),
+                        ("hidden_size", hidden_size)):
+        check_range(value, name, 1, None, integer=True)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](input_size, hidden_size).double()
@@ -200,6 +206,9 @@ def hidden_grad_norms(cell: str, seq_len: int = 100, recurrent_gain: float | Non
     """
     check_choice(cell, "cell", list(GATES))
     check_range(seq_len, "seq_len", 1, 10_000, integer=True)
+    for name, value in (("hidden_size", hidden_size), ("input_size", input_size), ("batch_size", batch_size)):
+        check_range(value, name, 1, None, integer=True)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     p = cells.init_params(cell, input_size, hidden_size, rng, recurrent_gain=recurrent_gain,
                           forget_bias=forget_bias)

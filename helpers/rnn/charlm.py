@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.core.data import CharVocab, load_corpus
-from helpers.core.checks import check_range
+from helpers.core.checks import check_array, check_range
 
 __all__ = ["CharCorpus", "load_char_corpus", "random_batch", "bits_per_char", "train_char_model", "check_ids",
            "generate", "TextSampler"]
@@ -46,6 +46,7 @@ def random_batch(ids: np.ndarray, batch_size: int, seq_len: int, rng: np.random.
     """Random windows: inputs x (N, T) and next-character targets y (N, T), as torch int64."""
     import torch
 
+    ids = check_array(ids, "ids", ndim=1, dtype="int")
     check_range(seq_len, "seq_len", 1, len(ids) - 2, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
     starts = rng.integers(0, len(ids) - seq_len - 1, size=batch_size)

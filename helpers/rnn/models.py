@@ -94,6 +94,9 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         check_choice(cell, "cell", list(self._CELLS))
         check_range(forget_bias, "forget_bias", -20.0, 20.0)
+        check_range(input_size, "input_size", 1, None, integer=True)
+        check_range(hidden_size, "hidden_size", 1, None, integer=True)
+        check_range(num_classes, "num_classes", 1, None, integer=True)
         self.cell = cell
         self.rnn = self._CELLS[cell](input_size, hidden_size, batch_first=True)
         self.head = nn.Linear(hidden_size, num_classes)

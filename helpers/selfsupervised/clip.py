@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["NAMES", "TEMPLATES", "ALPHABET", "MAX_CHARS", "caption", "encode_text", "check_prompt",
            "CharTextEncoder", "ImageEncoder", "TinyCLIP", "clip_loss", "train_clip", "embed_images",
@@ -198,6 +198,8 @@ class ClipSteps:
 
     def __init__(self, model: TinyCLIP, images: np.ndarray, labels: np.ndarray, batch_size: int = 64,
                  seed: int = 0, templates=TEMPLATES) -> None:
+        check_seed(seed)
+        check_range(batch_size, "batch_size", 1, None, integer=True)
         self.model, self.batch_size = model, batch_size
         self.images = torch.as_tensor(images, dtype=torch.float32)     # (N, 8, 8)
         self.labels = np.asarray(labels)
