@@ -107,6 +107,7 @@ SHORTEN = {"steps": 2, "n_steps": 2, "epochs": 1, "n_samples": 8, "ig_steps": 2}
 
 ARRAY_NAMES = {"x", "X", "y", "logits", "targets", "weights", "w", "W"}
 SIZE_NAMES = {"steps", "n_steps", "batch_size", "n", "k", "lr", "p", "seed", "epochs"}
+INF_DOC = re.compile(r"-\\infty|-inf\b|minus infinity", re.I)   # e.g. a masked diagonal, documented
 NAN_DOC = re.compile(r"propagat\w*[^.]{0,40}\bnan\b|\bnan\b[^.]{0,40}propagat", re.I)
 
 
@@ -195,7 +196,7 @@ def _plan(obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any]]] | str:
     params = [p for p in sig.parameters.values()
               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
     for p in params:
-        if p.name in SHORTEN and p.default is not inspect.Parameter.empty:
+        if p.name in SHORTEN and isinstance(p.default, int) and not isinstance(p.default, bool):
             base[p.name] = SHORTEN[p.name]
         elif p.default is inspect.Parameter.empty:
             if p.name in PLAUSIBLE:
@@ -231,23 +232,26 @@ def _alarm(signum, frame):
 
 
 def _non_finite(value: Any, depth: int = 0) -> str | None:
-    """Describe the first non-finite number in a returned value (floats, arrays, tensors, containers)."""
+    """Describe the first non-finite number in a returned value (floats, arrays, tensors, containers);
+    the description says "NaN" when there is a NaN, "inf" when the only non-finite values are infinite."""
     if depth > 3:
         return None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (float, np.floating)):
-        return None if math.isfinite(value) else f"returned {value!r}"
+        return None if math.isfinite(value) else f"returned {'NaN' if math.isnan(value) else 'inf'}"
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "fc" and value.size and not np.all(np.isfinite(value)):
-            return f"returned an array of shape {value.shape} with non-finite values"
+            kind = "NaN" if np.isnan(value).any() else "inf"
+            return f"returned an array of shape {value.shape} with {kind} values"
         return None
     try:
         import torch
         if isinstance(value, torch.Tensor):
             v = value.detach()
             if v.is_floating_point() and v.numel() and not bool(torch.isfinite(v).all()):
-                return f"returned a tensor of shape {tuple(v.shape)} with non-finite values"
+                kind = "NaN" if bool(torch.isnan(v).any()) else "inf"
+                return f"returned a tensor of shape {tuple(v.shape)} with {kind} values"
             return None
     except ImportError:  # pragma: no cover
         pass
@@ -295,13 +299,11 @@ def _judge(name: str, obj: Any, kwargs: dict[str, Any]) -> str | None:
         import matplotlib.pyplot as plt
         plt.close("all")
     msg = _non_finite(result)
-    if msg is None and not isinstance(result, (np.ndarray, float, tuple, list, dict)):
-        msg = None
     if msg:
         doc = (obj.__doc__ or "") + ((getattr(obj, "__init__", None).__doc__ or "") if inspect.isclass(obj) else "")
-        if NAN_DOC.search(doc):
+        if NAN_DOC.search(doc) or ("NaN" not in msg and INF_DOC.search(doc)):
             return None
-        return f"silent NaN: {msg}"
+        return f"silent NaN/inf: {msg}"
     return None
 
 
@@ -313,8 +315,8 @@ def test_bad_input_gets_a_clear_answer(name):
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, BUDGET_S)
     try:
-        for param, what, value in bad:
-            kwargs = dict(base, **{param: value})
+        for param, what, value in [("(all)", "plausible values", None)] + bad:
+            kwargs = dict(base) if param == "(all)" else dict(base, **{param: value})
             msg = _judge(name, obj, kwargs)
             if msg:
                 failures.append(f"{param}={what}: {msg}")

@@ -218,9 +218,15 @@ class ClipSteps:
         return loss.item()
 
 
+def _check_clip(model) -> None:
+    if not isinstance(model, TinyCLIP):
+        raise TypeError(f"model must be a TinyCLIP, got {type(model).__name__}")
+
+
 @torch.no_grad()
 def embed_images(model: TinyCLIP, images: np.ndarray) -> torch.Tensor:
     """Unit image embeddings. Shape: (N, 8, 8) -> (N, D)."""
+    _check_clip(model)
     images = check_array(images, "images", ndim=3)
     model.eval()
     return F.normalize(model.image(torch.as_tensor(images, dtype=torch.float32)), dim=1)
@@ -232,6 +238,7 @@ def embed_prompts(model: TinyCLIP, template: str) -> torch.Tensor:
 
     Raises a ValueError saying what is wrong with a bad template (see :func:`check_prompt`).
     """
+    _check_clip(model)
     problem = check_prompt(template)
     if problem:
         raise ValueError(problem)
