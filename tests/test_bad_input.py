@@ -149,7 +149,8 @@ def _is_size(p: inspect.Parameter) -> bool:
     ann = _annotation(p)
     numeric = re.search(r"\b(int|float)\b", ann) or (
         not ann and isinstance(p.default, (int, float)) and not isinstance(p.default, bool))
-    looks = p.name in SIZE_NAMES or p.name.endswith("_size") or p.name.startswith("num_")
+    looks = (p.name in SIZE_NAMES or p.name.endswith("_size") or p.name.startswith("num_")
+             or p.name.startswith("n_"))
     return bool(numeric and looks)
 
 

@@ -69,6 +69,9 @@ def fourier_features(x: torch.Tensor, n_freq: int) -> torch.Tensor:
         >>> fourier_features(torch.zeros(3, 2), 4).shape
         torch.Size([3, 18])
     """
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"x must be a torch.Tensor (..., D), got {type(x).__name__}")
+    check_range(n_freq, "n_freq", 0, None, integer=True)
     if n_freq == 0:
         return x
     angle = x[..., None] * 2.0 ** torch.arange(n_freq, dtype=x.dtype)                  # (..., D, F)
