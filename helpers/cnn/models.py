@@ -90,6 +90,9 @@ class DigitsCNN(nn.Module):
     """
 
     def __init__(self, c1: int = 16, c2: int = 32, classes: int = 10) -> None:
+        check_range(c1, "c1", 1, None, integer=True)
+        check_range(c2, "c2", 1, None, integer=True)
+        check_range(classes, "classes", 1, None, integer=True)
         super().__init__()
 
         def unit(a: int, b: int) -> nn.Sequential:  # bias-free: batch norm's shift replaces it
@@ -127,6 +130,8 @@ class DigitsMLP(nn.Sequential):
     """
 
     def __init__(self, hidden: int = 96, classes: int = 10, pixels: int = 64) -> None:
+        check_range(hidden, "hidden", 1, None, integer=True)
+        check_range(classes, "classes", 1, None, integer=True)
         super().__init__(nn.Flatten(),                  # (N, 1, 8, 8) -> (N, 64)
                          nn.Linear(pixels, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                          nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
@@ -143,6 +148,7 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(self, width: int, residual: bool = True) -> None:
+        check_range(width, "width", 1, None, integer=True)
         super().__init__()
         self.conv1 = nn.Conv2d(width, width, 3, padding=1)
         self.conv2 = nn.Conv2d(width, width, 3, padding=1)
@@ -162,6 +168,8 @@ class DeepConvNet(nn.Module):
     """
 
     def __init__(self, blocks: int = 8, width: int = 8, residual: bool = True, classes: int = 10) -> None:
+        check_range(width, "width", 1, None, integer=True)
+        check_range(classes, "classes", 1, None, integer=True)
         super().__init__()
         check_range(blocks, "blocks", 1, None, integer=True)
         self.stem = nn.Conv2d(1, width, 3, padding=1)

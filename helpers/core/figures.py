@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
+from helpers.core.checks import check_range
+
 __all__ = ["new_figure", "render_png", "show_figure", "FigureWithAlt", "OKABE_ITO", "PALETTE", "LINESTYLES",
            "MARKERS"]
 
@@ -31,6 +33,9 @@ def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figur
     Not going through ``pyplot`` matters: the inline backend would otherwise show a second, stale
     copy of the figure at the end of the cell.
     """
+    check_range(width, "width", 0.0, None, low_inclusive=False)
+    check_range(height, "height", 0.0, None, low_inclusive=False)
+    check_range(dpi, "dpi", 1, None, integer=True)
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig

@@ -106,6 +106,9 @@ class GATLayer(nn.Module):
 
     def __init__(self, d_in: int, channels: int, heads: int = 1, concat: bool = True,
                  negative_slope: float = 0.2) -> None:
+        check_range(d_in, "d_in", 1, None, integer=True)
+        check_range(channels, "channels", 1, None, integer=True)
+        check_range(heads, "heads", 1, None, integer=True)
         super().__init__()
         self.heads, self.channels, self.concat, self.negative_slope = heads, channels, concat, negative_slope
         self.lin = nn.Linear(d_in, heads * channels, bias=False)
@@ -175,6 +178,10 @@ class GAT(nn.Module):
     """Two GAT layers: ``heads`` heads of ``hidden`` channels (concatenated, ELU), then one head to the classes."""
 
     def __init__(self, d_in: int, hidden: int, classes: int, heads: int = 4, seed: int = 0) -> None:
+        check_range(d_in, "d_in", 1, None, integer=True)
+        check_range(hidden, "hidden", 1, None, integer=True)
+        check_range(classes, "classes", 1, None, integer=True)
+        check_range(heads, "heads", 1, None, integer=True)
         super().__init__()
         with _seeded(seed):
             self.first = GATLayer(d_in, hidden, heads)
@@ -190,6 +197,10 @@ class GraphClassifier(nn.Module):
     """GCN layers, mean pooling over each graph's nodes, a linear read-out: graph -> class logits."""
 
     def __init__(self, d_in: int, hidden: int, classes: int, layers: int = 3, seed: int = 0) -> None:
+        check_range(d_in, "d_in", 1, None, integer=True)
+        check_range(hidden, "hidden", 1, None, integer=True)
+        check_range(classes, "classes", 1, None, integer=True)
+        check_range(layers, "layers", 1, None, integer=True)
         super().__init__()
         self.body = GCN([d_in] + [hidden] * layers, seed=seed)
         with _seeded(seed + 1):

@@ -101,6 +101,7 @@ class CharTextEncoder(nn.Module):
     """
 
     def __init__(self, dim: int = 32) -> None:
+        check_range(dim, "dim", 1, None, integer=True)
         super().__init__()
         self.embed = nn.Embedding(len(ALPHABET) + 1, 32, padding_idx=0)
         self.conv = nn.Conv1d(32, 64, kernel_size=3, padding=1)
@@ -120,6 +121,8 @@ class ImageEncoder(nn.Sequential):
     """
 
     def __init__(self, dim: int = 32, hidden: int = 128) -> None:
+        check_range(dim, "dim", 1, None, integer=True)
+        check_range(hidden, "hidden", 1, None, integer=True)
         super().__init__(nn.Flatten(), nn.Linear(64, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, dim))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
@@ -133,6 +136,7 @@ class TinyCLIP(nn.Module):
     """An image encoder, a text encoder and the learned logit scale :math:`e^t` (initially 1/0.07, as in CLIP)."""
 
     def __init__(self, dim: int = 32) -> None:
+        check_range(dim, "dim", 1, None, integer=True)
         super().__init__()
         self.image = ImageEncoder(dim)
         self.text = CharTextEncoder(dim)

@@ -46,6 +46,7 @@ class DigitEncoder(nn.Sequential):
     dim = 64
 
     def __init__(self, hidden: int = 128) -> None:
+        check_range(hidden, "hidden", 1, None, integer=True)
         super().__init__(nn.Flatten(), nn.Linear(64, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                          nn.Linear(hidden, self.dim), nn.BatchNorm1d(self.dim), nn.ReLU())
 
