@@ -30,7 +30,7 @@ import helpers
 
 HELPERS_DIR = str(Path(helpers.__file__).resolve().parent)
 EXCLUDED = ("helpers.apps", "helpers.ui", "helpers.exercises")
-BUDGET_S = 3.0          # wall-clock budget for all bad calls of one entry
+BUDGET_S = 20.0         # wall-clock guard per entry (the slowest takes ~1 s; generous for loaded machines)
 FLOOR = 230             # entries covered must stay above this (238 of 573 when written)
 
 # Entries left out on purpose, with the reason (printed by test_report_coverage).
