@@ -42,6 +42,21 @@ def test_param_formulas_reject_bad_sizes():
         cnn.dense_params(3, 2.5)
 
 
+def test_depthwise_separable_rejects_even_kernels():
+    # padding k//2 keeps H and W only for odd k: an even k used to return (H+1, W+1) silently
+    with pytest.raises(ValueError, match="k must be odd"):
+        cnn.DepthwiseSeparableConv(2, 3, 4)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, None, float("nan")])
+def test_check_seed_rejects_what_numpy_torch_or_sklearn_would(seed):
+    from helpers.core.checks import check_seed
+
+    with pytest.raises(ValueError, match="seed must be"):
+        check_seed(seed)
+    assert check_seed(np.int64(7)) == 7
+
+
 @pytest.mark.parametrize("kernels,strides,dilations", [([3], None, None), ([3, 3], [2, 1], None),
                                                        ([3, 3, 3], None, [1, 2, 4]), ([5, 3], [2, 2], [1, 2])])
 def test_gradient_footprint_is_the_receptive_field(kernels, strides, dilations):
