@@ -139,6 +139,8 @@ def clipping_run(clip: float | None, steps: int = 150, seq_len: int = 10, hidden
     check_range(steps, "steps", 1, None, integer=True)
     if clip is not None:
         check_range(clip, "clip", 0.0, None, low_inclusive=False)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_seed(seed)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = SequenceClassifier("rnn", 4 + 4 + 1, hidden_size, 4)  # 4 messages, 4 distractors, 1 query

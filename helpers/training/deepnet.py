@@ -215,6 +215,7 @@ def torch_mlp(widths: list[int], activation: str = "relu", init: str | Callable 
     modules = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
                "elu": nn.ELU, "gelu": nn.GELU, "silu": nn.SiLU}
     draw = init if callable(init) else get_initializer(init).fn
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     layers = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
