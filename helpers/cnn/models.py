@@ -206,7 +206,7 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
 
     The course's loop shape (:mod:`helpers.core.loop`), counted in ``epochs`` (whole passes over
     the data) rather than steps: ``on_step(step, {"loss": ...})`` is called after every update
-    (e.g. to feed a LivePlot); a tqdm bar over epochs shows progress if ``progress``. Returns the
+    (e.g. to feed a LivePlot); a progress bar over epochs shows progress if ``progress``. Returns the
     history ``{"step": [...], "loss": [...]}`` of every update. Leaves the model in eval mode.
 
     Shape:
@@ -215,7 +215,7 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
     X, y = _tensors(X, y)
     check_range(epochs, "epochs", 1, None, integer=True)
     check_loop_args(batch_size=batch_size, lr=lr, seed=seed, on_step=on_step)
-    from tqdm.auto import tqdm
+    from helpers.core.progress import Progress
 
     generator = torch.Generator().manual_seed(seed)
     batches = (len(X) + batch_size - 1) // batch_size
@@ -223,7 +223,7 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * batches)
     history = new_history()
     model.train()
-    for _ in tqdm(range(epochs), desc=f"training {type(model).__name__}", unit="epoch", disable=not progress):
+    for _ in Progress(range(epochs), desc=f"training {type(model).__name__}", unit="epoch", show=progress):
         order = torch.randperm(len(X), generator=generator)
         for i in range(0, len(X), batch_size):
             idx = order[i:i + batch_size]

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from helpers.compression.distill import distillation_loss_torch
+from helpers.core.progress import Progress
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_range, check_seed
 from helpers.core.metrics import accuracy
@@ -81,7 +81,7 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
     (the course's loop shape, :mod:`helpers.core.loop`).
 
     With ``teacher_logits`` (one row per training example) the loss is the distillation loss,
-    otherwise plain cross-entropy. ``progress`` shows a ``tqdm`` bar with the running loss.
+    otherwise plain cross-entropy. ``progress`` shows a progress bar with the running loss.
 
     Shape:
         X: (N, D); y: (N,); teacher_logits: (N, K) or None.
@@ -97,7 +97,7 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     history = new_history()
-    bar = tqdm(range(1, steps + 1), desc="training", disable=not progress)
+    bar = Progress(range(1, steps + 1), desc="training", show=progress)
     for step in bar:
         idx = torch.randint(0, len(X), (min(batch_size, len(X)),), generator=gen)
         z = model(X[idx])

@@ -16,7 +16,8 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from helpers.core.checks import check_range
 
 __all__ = ["new_figure", "render_png", "show_figure", "FigureWithAlt", "OKABE_ITO", "PALETTE", "LINESTYLES",
-           "MARKERS"]
+           "MARKERS", "CLASS_COLOURS", "COURSE_STYLE", "apply_style", "SEQUENTIAL_CMAP", "DIVERGING_CMAP",
+           "MIN_FONT_PT"]
 
 # The course's colour-blind-safe palette (Okabe & Ito, 2008), in the order series should use it.
 OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
@@ -25,6 +26,38 @@ PALETTE = list(OKABE_ITO.values())
 # Where colour carries meaning, a line style or marker carries it too (series i uses entry i).
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2, 1, 2))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+# Ten class colours (digits have ten): the palette without yellow (too pale on white), then two
+# more that stay apart from it for most colour-vision types (Tol's wine and grey).
+CLASS_COLOURS = [c for c in PALETTE if c != OKABE_ITO["yellow"]] + ["#882255", "#999999", "#44AA99"]
+# Colour maps: sequential (perceptually uniform, readable in grey) for ordered quantities such as
+# depth, time or magnitude; diverging for signed quantities centred on zero.
+SEQUENTIAL_CMAP = "viridis"
+DIVERGING_CMAP = "RdBu_r"
+MIN_FONT_PT = 9  # no text in a course figure is smaller
+
+# The one course style: type no smaller than 9 pt, the palette with a line style per series (so a
+# series is told apart without colour), light grids. Applied by new_figure and setup_notebook.
+COURSE_STYLE = {
+    "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9,
+    "ytick.labelsize": 9, "legend.fontsize": 9, "legend.title_fontsize": 9, "figure.titlesize": 11,
+    "image.cmap": SEQUENTIAL_CMAP, "axes.grid": False, "grid.alpha": 0.3, "lines.linewidth": 1.6,
+}
+
+
+def apply_style(force: bool = False) -> None:
+    """Set matplotlib's defaults to the course style (idempotent; cheap after the first call)."""
+    global _STYLED
+    if _STYLED and not force:
+        return
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(COURSE_STYLE)
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=PALETTE) + cycler(linestyle=LINESTYLES)
+    _STYLED = True
+
+
+_STYLED = False
 
 
 def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figure:
@@ -36,6 +69,7 @@ def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figur
     check_range(width, "width", 0.0, None, low_inclusive=False)
     check_range(height, "height", 0.0, None, low_inclusive=False)
     check_range(dpi, "dpi", 1, None, integer=True)
+    apply_style()
     fig = Figure(figsize=(width, height), dpi=dpi)
     FigureCanvasAgg(fig)
     return fig

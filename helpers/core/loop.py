@@ -4,7 +4,7 @@ Every chapter writes its loop out in full (the loop is the lesson), but every lo
 signature and returns the same record:
 
 * keyword arguments ``steps`` (or ``epochs`` for a loop over whole passes, documented there),
-  ``batch_size`` (where there are mini-batches), ``lr``, ``seed``, ``progress=False`` (a tqdm bar)
+  ``batch_size`` (where there are mini-batches), ``lr``, ``seed``, ``progress=False`` (a progress bar)
   and ``on_step=None``, called as ``on_step(step, record)`` after every update with the update's
   ``record`` (``{"loss": ...}`` and whatever else the loop measures);
 * it returns a :data:`History`: ``{"step": [1, 2, ...], "loss": [...], ...}``, one list per
@@ -36,13 +36,14 @@ def new_history(*metrics: str) -> History:
 
 
 def steps_range(steps: int, progress: bool = False, desc: str = "training") -> Iterable[int]:
-    """``1 .. steps``, with a tqdm progress bar when ``progress`` (refreshed at most once a second)."""
+    """``1 .. steps``, with a progress bar when ``progress`` (:class:`helpers.core.progress.Progress`,
+    redrawn at most once a second and stored finished)."""
     check_range(steps, "steps", 1, None, integer=True)
     if not progress:
         return range(1, steps + 1)
-    from tqdm.auto import trange
+    from helpers.core.progress import Progress
 
-    return trange(1, steps + 1, desc=desc, mininterval=1.0)
+    return Progress(range(1, steps + 1), desc=desc, min_interval=1.0)
 
 
 def record_step(history: History, step: int, on_step: OnStep | None, **values: float) -> None:

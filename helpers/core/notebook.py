@@ -61,7 +61,8 @@ def setup_notebook(seed: int = 0) -> np.random.Generator:
     """The first line of every notebook: seed everything and make figures reproducible.
 
     Sets the inline backend to tight, 100-dpi PNGs without a version stamp (so re-running a
-    notebook stores byte-identical images) and seeds Python, NumPy and PyTorch. Returns the
+    notebook stores byte-identical images), applies the course figure style
+    (:func:`helpers.core.figures.apply_style`) and seeds Python, NumPy and PyTorch. Returns the
     NumPy ``Generator`` the notebook passes to helpers that take an ``rng``.
     """
     try:
@@ -76,6 +77,9 @@ def setup_notebook(seed: int = 0) -> np.random.Generator:
         ip.run_line_magic("config", "InlineBackend.print_figure_kwargs = "
                                     "{'bbox_inches': 'tight', 'metadata': {'Software': None}}")
         ip.run_line_magic("config", "InlineBackend.rc = {'figure.dpi': 100}")
+    from helpers.core.figures import apply_style
+
+    apply_style(force=True)
     np.set_printoptions(precision=4, suppress=True)
     return seed_everything(seed)
 

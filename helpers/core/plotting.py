@@ -9,15 +9,15 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from helpers.core.checks import check_array
-from helpers.core.figures import new_figure
+from helpers.core.figures import (CLASS_COLOURS, DIVERGING_CMAP, LINESTYLES, MARKERS, PALETTE, new_figure,
+                                  show_figure)
 
 __all__ = ["LivePlot", "grid_2d", "plot_decision_boundary", "CLASS_COLOURS"]
 
-CLASS_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-                 "#7f7f7f", "#bcbd22", "#17becf"]
 
 
 class LivePlot:
@@ -59,10 +59,12 @@ class LivePlot:
         self._lines = {}
         for ax, names in zip(axes, panels):
             for name in names:
-                (self._lines[name],) = ax.plot([], [], label=name)
+                i = self.metrics.index(name)
+                (self._lines[name],) = ax.plot([], [], label=name, color=PALETTE[i % len(PALETTE)],
+                                               linestyle=LINESTYLES[i % len(LINESTYLES)])
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)
-            ax.legend(loc="best", fontsize=8)
+            ax.legend(loc="best")
             if names is loss and logy:
                 ax.set_yscale("log")
         axes[0].set_ylabel("loss" if loss else "accuracy")
@@ -72,12 +74,13 @@ class LivePlot:
             self.fig.suptitle(title)
         self.fig.tight_layout()
         self._axes = axes
+        self.title = title
         self._handle = None
         if show:
             try:
                 from IPython.display import display
 
-                self._handle = display(self.fig, display_id=True)
+                self._handle = display(show_figure(self.fig, self.alt_text()), display_id=True)
             except ImportError:  # pragma: no cover
                 self._handle = None
 
@@ -101,7 +104,18 @@ class LivePlot:
             ax.relim()
             ax.autoscale_view()
         if self._handle is not None:
-            self._handle.update(self.fig)
+            self._handle.update(show_figure(self.fig, self.alt_text()))
+
+    def alt_text(self) -> str:
+        """One sentence for the stored figure: what it plots and where each series ended."""
+        what = f"{self.title}: " if self.title else "training curves: "
+        ends = []
+        for name in self.metrics:
+            if self.history[name]:
+                ends.append(f"{name} {self.history[name][-1]:.3g} at step {self.steps[name][-1]}")
+        if not ends:
+            return what + ", ".join(self.metrics) + " against the step (no values yet)."
+        return what + ", ".join(self.metrics) + " against the step; last values: " + "; ".join(ends) + "."
 
     def close(self) -> None:
         """Final redraw (call after the loop)."""
@@ -134,13 +148,17 @@ def plot_decision_boundary(ax: Any, predict: Callable[[np.ndarray], np.ndarray],
     scores = np.asarray(predict(pts))
     extent = (lo[0], hi[0], lo[1], hi[1])
     if scores.ndim == 1:
-        img = ax.imshow(scores.reshape(n, n), origin="lower", extent=extent, cmap="RdBu_r",
+        img = ax.imshow(scores.reshape(n, n), origin="lower", extent=extent, cmap=DIVERGING_CMAP,
                         vmin=0, vmax=1, alpha=0.5, aspect="auto")
     else:
         img = ax.imshow(scores.argmax(axis=1).reshape(n, n), origin="lower", extent=extent,
-                        cmap="tab10", vmin=0, vmax=9, alpha=0.35, aspect="auto", interpolation="nearest")
-    colours = np.array(CLASS_COLOURS)[y % len(CLASS_COLOURS)]
-    ax.scatter(X[:, 0], X[:, 1], c=colours, s=12, edgecolors="white", linewidths=0.4)
+                        cmap=ListedColormap(CLASS_COLOURS), vmin=-0.5, vmax=len(CLASS_COLOURS) - 0.5,
+                        alpha=0.35, aspect="auto", interpolation="nearest")
+    for k in np.unique(y):  # colour and marker both say the class
+        pts_k = X[y == k]
+        ax.scatter(pts_k[:, 0], pts_k[:, 1], color=CLASS_COLOURS[k % len(CLASS_COLOURS)],
+                   marker=MARKERS[k % len(MARKERS)], s=14, edgecolors="white", linewidths=0.4,
+                   label=f"class {k}")
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     if title:

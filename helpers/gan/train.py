@@ -13,7 +13,7 @@ so a run is repeatable. With ``members = S`` the trainer runs ``S`` independent 
 (see :mod:`helpers.gan.models`): each model's loss only involves its own weights, so summing the
 ``S`` losses gives every model exactly the gradient it would get alone.
 
-:func:`train_gan` runs a fixed number of steps with a ``tqdm`` progress bar, a live loss plot
+:func:`train_gan` runs a fixed number of steps with a progress bar, a live loss plot
 (:class:`helpers.core.plotting.LivePlot`) and a live view of the samples updated in place
 (:class:`SampleView`: a scatter for 2-D data, an image grid for 8×8 digits).
 """
@@ -303,9 +303,9 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
         handle = display(view.fig, display_id=True)
     iterator = range(steps)
     if progress:
-        from tqdm.auto import tqdm
+        from helpers.core.progress import Progress
 
-        iterator = tqdm(iterator, desc=f"{trainer.config.loss} GAN", leave=True)
+        iterator = Progress(iterator, desc=f"{trainer.config.loss} GAN")
     for i in iterator:
         lr = trainer.config.lr * min(1.0, 2.0 * (1.0 - i / steps)) if anneal else None
         losses = trainer.step(lr)

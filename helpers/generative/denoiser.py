@@ -138,7 +138,7 @@ def train_denoiser(model: Denoiser, schedule: NoiseSchedule, sample_data: Sample
     Args:
         sample_data: ``sample_data(n, generator) -> (n, D)`` float32 clean samples (e.g.
             ``RingMixture().sample``); ``S * batch_size`` are drawn per step and split between members.
-        progress: show a tqdm bar. on_step: called as ``on_step(step, record)`` after every update.
+        progress: show a progress bar. on_step: called as ``on_step(step, record)`` after every update.
 
     Returns:
         ``{"step": [...], "loss": [...]}`` (the loss averaged over members).
@@ -152,8 +152,8 @@ def train_denoiser(model: Denoiser, schedule: NoiseSchedule, sample_data: Sample
     S, history = model.members, {"step": [], "loss": []}
     loop = range(1, steps + 1)
     if progress:
-        from tqdm.auto import tqdm
-        loop = tqdm(loop, desc="denoiser")
+        from helpers.core.progress import Progress
+        loop = Progress(loop, desc="denoiser")
     for step in loop:
         x0 = sample_data(S * batch_size, gen)                                          # (S N, D)
         if tuple(x0.shape) != (S * batch_size, model.data_dim):

@@ -137,8 +137,8 @@ def train_vae(model: VAE, X: np.ndarray, betas: tuple[float, ...] | list[float] 
     history: dict[str, list] = {"step": [], "loss": [], "recon": [], "kl": []}
     loop = range(1, steps + 1)
     if progress:
-        from tqdm.auto import tqdm
-        loop = tqdm(loop, desc="VAE")
+        from helpers.core.progress import Progress
+        loop = Progress(loop, desc="VAE")
     S = model.members
     for step in loop:
         idx = torch.randint(0, len(data), (S, batch_size), generator=gen)

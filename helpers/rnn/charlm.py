@@ -91,7 +91,7 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
     """
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import trange
+    from helpers.core.progress import Progress
 
     from helpers.core.plotting import LivePlot
 
@@ -102,7 +102,7 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
                     title="bits per character (lower is better)")
     history: dict[str, list[float]] = {"step": [], "train_bpc": [], "val_bpc": []}
     model.train()
-    for step in trange(1, steps + 1, disable=not progress, desc="training", mininterval=1.0):
+    for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):
         x, y = random_batch(corpus.train, batch_size, seq_len, rng)
         logits = model(x)                                   # (N, T, K)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))

@@ -70,7 +70,7 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
     check_seed(seed)
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import trange
+    from helpers.core.progress import Progress
 
     from helpers.core.plotting import LivePlot
     from helpers.rnn.models import SequenceClassifier
@@ -96,7 +96,7 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
     live = LivePlot([f"{c} loss" for c in cells] + [f"{c} acc" for c in cells], every=1, show=plot,
                     title=f"recall the first of {seq_len} symbols (chance = {1 / n_symbols:.2f})")
     history = {c: {"step": [], "loss": [], "acc": []} for c in cells}
-    for step in trange(1, steps + 1, disable=not progress, desc="training", mininterval=1.0):
+    for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):
         x, y = (torch.from_numpy(a) for a in recall_batch(batch_size, seq_len, n_symbols, rng))
         losses = {}
         for cell, model in models.items():

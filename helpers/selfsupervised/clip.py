@@ -183,9 +183,9 @@ def train_clip(images: np.ndarray, labels: np.ndarray, *, steps: int = 200, batc
     session = ClipSteps(model, images, labels, batch_size=batch_size, seed=seed, templates=templates)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: dict[str, list] = {"step": [], "loss": []}
-    from tqdm.auto import tqdm
+    from helpers.core.progress import Progress
 
-    for step in tqdm(range(1, steps + 1), desc="CLIP", disable=not progress):
+    for step in Progress(range(1, steps + 1), desc="CLIP", show=progress):
         history["step"].append(step)
         history["loss"].append(session.step(opt))
         if on_step is not None:

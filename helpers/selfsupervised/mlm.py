@@ -257,9 +257,9 @@ def pretrain_mlm(corpus: ModuleCorpus, *, steps: int = 800, batch_size: int = 32
     warmup = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50))
     rng = np.random.default_rng(seed)
     history: dict[str, list] = {"step": [], "loss": [], "masked_accuracy": []}
-    from tqdm.auto import tqdm
+    from helpers.core.progress import Progress
 
-    for step in tqdm(range(1, steps + 1), desc="MLM", disable=not progress):
+    for step in Progress(range(1, steps + 1), desc="MLM", show=progress):
         starts = rng.integers(0, len(corpus.pretrain) - seq_len, batch_size)
         windows = corpus.pretrain[starts[:, None] + np.arange(seq_len)]  # (N, T)
         inputs, targets = (torch.from_numpy(a) for a in mask_tokens(windows, rng, V))

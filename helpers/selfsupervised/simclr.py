@@ -117,7 +117,7 @@ def train_simclr(images: np.ndarray, *, steps: int = 150, batch_size: int = 64, 
         steps, batch_size: Adam steps on batches of ``batch_size`` images (2 × batch_size views).
         temperature: the NT-Xent temperature τ; strength: the augmentation strength s in [0, 1].
         lr, seed: Adam's learning rate; seeds the weights, the batches and the views.
-        progress: a tqdm bar; on_step: called as ``on_step(step, record)`` after every step.
+        progress: a progress bar; on_step: called as ``on_step(step, record)`` after every step.
 
     Returns:
         (encoder, head, history) with ``history = {"step": [...], "loss": [...]}``; the encoder is
@@ -134,9 +134,9 @@ def train_simclr(images: np.ndarray, *, steps: int = 150, batch_size: int = 64, 
     rng = np.random.default_rng(seed)
     history: dict[str, list] = {"step": [], "loss": []}
     encoder.train()
-    from tqdm.auto import tqdm
+    from helpers.core.progress import Progress
 
-    for step in tqdm(range(1, steps + 1), desc="SimCLR", disable=not progress):
+    for step in Progress(range(1, steps + 1), desc="SimCLR", show=progress):
         batch = images[rng.choice(len(images), batch_size, replace=False)]          # (N, 8, 8)
         v1, v2 = (torch.as_tensor(v, dtype=torch.float32) for v in two_views(batch, rng, strength))
         loss = nt_xent_torch(head(encoder(v1)), head(encoder(v2)), temperature)

@@ -243,7 +243,7 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     """
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import tqdm
+    from helpers.core.progress import Progress
 
     X = check_array(X, "X", ndim=2)
     y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
@@ -252,7 +252,7 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
     opts = {name: torch.optim.SGD(m.parameters(), lr=lr) for name, m in models.items()}
     history: dict[str, list[float]] = {name: [] for name in models}
-    for step in tqdm(range(steps), desc="training", disable=not progress):
+    for step in Progress(range(steps), desc="training", show=progress):
         values = {}
         for name, model in models.items():
             if history[name] and not np.isfinite(history[name][-1]):

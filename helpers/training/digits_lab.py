@@ -130,7 +130,7 @@ def train_mlp(task: Split, config: RunConfig | None = None,
 
     Args:
         on_epoch: called as ``on_epoch(epoch, result_so_far)`` after every epoch (live plots).
-        progress: show a ``tqdm`` progress bar over the epochs.
+        progress: show a progress bar over the epochs.
 
     A non-finite loss or gradient stops the run with ``diverged=True`` (no exception).
     """
@@ -153,9 +153,9 @@ def train_mlp(task: Split, config: RunConfig | None = None,
     res = RunResult()
     epochs = range(c.epochs)
     if progress:
-        from tqdm.auto import tqdm
+        from helpers.core.progress import Progress
 
-        epochs = tqdm(epochs, desc="epochs", leave=False)
+        epochs = Progress(epochs, desc="epochs", unit="epoch")
     for epoch in epochs:
         for idx in np.array_split(rng.permutation(n), steps_per_epoch):
             x = task.X_train[idx]
@@ -207,9 +207,8 @@ def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, .
     Returns:
         ``{label: [one RunResult per seed]}``.
     """
-    from tqdm.auto import tqdm
-
     from helpers.core.plotting import LivePlot
+    from helpers.core.progress import Progress
 
     if metric not in ("train_loss", "val_loss"):
         raise ValueError(f"metric must be 'train_loss' or 'val_loss', got {metric!r}")
@@ -223,7 +222,7 @@ def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, .
                     title=title or metric.replace("_", " ") + " per epoch")
     plot.fig.axes[0].set_xlabel("epoch")
     results: dict[str, list[RunResult]] = {}
-    with tqdm(total=len(configs) * len(seeds), desc="training runs", leave=False, disable=not show) as bar:
+    with Progress(total=len(configs) * len(seeds), desc="training runs", unit="run", show=show) as bar:
         for label, config in configs.items():
             results[label] = []
             for seed in seeds:

@@ -78,9 +78,8 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
     (:mod:`helpers.core.loop`): ``on_step(step, record)`` after every update; returns
     ``{"step", "loss", "eval_step", "val_exact"}`` (the held-out score every ``eval_every`` steps).
     """
-    from tqdm.auto import trange
-
     from helpers.core.plotting import LivePlot
+    from helpers.core.progress import Progress
 
     check_range(steps, "steps", 1, None, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
@@ -98,7 +97,7 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
                     title="reversing digit strings")
     history: dict[str, list[float]] = {"step": [], "loss": [], "eval_step": [], "val_exact": []}
     model.train()
-    for step in trange(1, steps + 1, disable=not progress, desc="training", mininterval=1.0):
+    for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):
         x = rng.integers(0, vocab, size=(batch_size, T))
         x = x[[c not in held_out for c in _codes(x).tolist()]]        # never train on a test string
         xb = torch.from_numpy(x)
