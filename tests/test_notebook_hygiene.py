@@ -151,9 +151,10 @@ def test_objectives_prediction_and_next(path):
     """Objectives (3 to 5) at the top, at least one "predict, then run" question, a next link."""
     cells = _load(path)["cells"]
     top = "\n".join(_src(c) for c in cells[:3] if c["cell_type"] == "markdown")
-    m = re.search(r"(After this notebook you can|[Ll]earning objectives)[^\n]*\n((?:[ \t]*[-*] .*\n?)+)", top)
+    m = re.search(r"(After this notebook you can|[Ll]earning objectives)[^\n]*\n\s*"
+                  r"((?:[ \t]*(?:[-*]|\d+\.) .*\n?(?:[ \t]{2,}\S.*\n?)*)+)", top)
     assert m, "the opening lists the learning objectives ('After this notebook you can:' and a list)"
-    n = len(re.findall(r"^[ \t]*[-*] ", m.group(2), flags=re.M))
+    n = len(re.findall(r"^[ \t]*(?:[-*]|\d+\.) ", m.group(2), flags=re.M))
     assert 3 <= n <= 5, f"{n} learning objectives (3 to 5)"
     text = "\n".join(_src(c) for c in cells if c["cell_type"] == "markdown")
     assert re.search(r"[Pp]redict,? then run", text), "at least one 'Predict, then run' question"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 import torch
+from matplotlib.colors import ListedColormap
 from matplotlib.patches import Circle
 
 from helpers.core.checks import check_choice, check_range
 from helpers.core.data import RingMixture, load_digits, train_val_test_split
-from helpers.core.figures import OKABE_ITO, new_figure
+from helpers.core.figures import CLASS_COLOURS, OKABE_ITO, new_figure
 from helpers.gan.metrics import mode_coverage
 from helpers.generative.denoiser import Denoiser, train_denoiser
 from helpers.generative.schedules import NoiseSchedule, make_schedule, predict_x0, reverse_step
@@ -96,8 +97,8 @@ class BetaExplorer(App):
         ax_grid = self.fig.add_axes((0.37, 0.14, 0.28, 0.7))
         ax_rec = self.fig.add_axes((0.76, 0.3, 0.23, 0.38))
         first = next(iter(self.views.values()))
-        self.points = ax_code.scatter(first.codes[:, 0], first.codes[:, 1], s=4, c=self.labels, cmap="tab10",
-                                      vmin=-0.5, vmax=9.5, alpha=0.6)
+        self.points = ax_code.scatter(first.codes[:, 0], first.codes[:, 1], s=4, c=self.labels,
+                                      cmap=ListedColormap(CLASS_COLOURS), vmin=-0.5, vmax=9.5, alpha=0.6)
         # the digit itself at each class's centre: the picture reads without telling colours apart
         self.names = [ax_code.text(0, 0, str(k), fontsize=11, weight="bold", ha="center", va="center",
                                    bbox=dict(boxstyle="round,pad=0.1", fc="white", alpha=0.7, lw=0)) for k in range(10)]

@@ -93,7 +93,7 @@ class ReceptiveFieldExplorer(App):
                          zorder=3, label=name)
             self.nodes.append((idx, ax.scatter(*self.pos[idx].T, **style)))
             self.points.append((idx, self.ax_emb.scatter(*self.coords[0][idx].T, **dict(style, s=40))))
-        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=6.5, zorder=4) for x, y in self.pos]
+        self.labels = [ax.text(x, y, "", ha="center", va="center", fontsize=9, zorder=4) for x, y in self.pos]
         self.ring = ax.scatter([0], [0], s=330, facecolors="none", edgecolors=OKABE_ITO["vermillion"], linewidths=2.2, zorder=5)
         self.emb_ring = self.ax_emb.scatter([0], [0], s=160, facecolors="none", edgecolors=OKABE_ITO["vermillion"],
                                             linewidths=2.2, zorder=5, label="picked member")
@@ -105,7 +105,7 @@ class ReceptiveFieldExplorer(App):
                         xlabel="direction 1 of the vectors (fixed view)", ylabel="direction 2")
         self.emb_title = self.ax_emb.text(0.5, 1.02, "", transform=self.ax_emb.transAxes, ha="center",
                                           va="bottom", fontsize=9)
-        legend = self.ax_emb.legend(loc="lower right", fontsize=8)
+        legend = self.ax_emb.legend(loc="lower right", fontsize=9)
         self.fig.tight_layout()
         self.fig.subplots_adjust(top=0.9)
         dynamic = [self.edges, self.ring, self.emb_ring, self.title, self.emb_title, legend, *self.labels,
@@ -187,7 +187,7 @@ class KarateTrainingSession:
             ax.scatter([], [], s=40, c=PALETTE[k], edgecolors="k", linewidths=0.6, label=f"predicted {name}")
         ax.scatter(*self.pos[_LABELLED].T, s=30, marker="*", c="w", edgecolors="k", zorder=4, label="labelled")
         ax.set(xticks=[], yticks=[], aspect="equal")
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="lower left", fontsize=9)
         self.title = ax.set_title("", fontsize=9)
         self.points = []
         for k, name in enumerate(g.classes):
@@ -197,7 +197,7 @@ class KarateTrainingSession:
                                                          label=f"truly {name}")))
         (self.diagonal,) = self.ax_out.plot([-100, 100], [-100, 100], color="0.4", ls="--", lw=1, label="boundary")
         self.ax_out.set(xlabel=f"score for {g.classes[0]}", ylabel=f"score for {g.classes[1]}")
-        self.ax_out.legend(loc="upper left", fontsize=8)
+        self.ax_out.legend(loc="upper left", fontsize=9)
         self.ax_out.grid(alpha=0.3)
         self.fig.tight_layout()
         self.fig.subplots_adjust(top=0.9)

@@ -58,7 +58,7 @@ class AttributionExplorer(App):
         self.image = ax_img.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1)
         self.map = ax_map.imshow(np.zeros((8, 8)), cmap=DIVERGING, vmin=-1, vmax=1)
         fig.colorbar(self.map, cax=cax).set_label("attr. / max |attr.|", fontsize=9)
-        cax.tick_params(labelsize=8)
+        cax.tick_params(labelsize=9)
         for a in (ax_img, ax_map):
             a.set_xticks([])
             a.set_yticks([])
@@ -68,7 +68,7 @@ class AttributionExplorer(App):
         (self.line,) = ax.plot(frac, frac, color=PALETTE[0], marker="o", ms=3, label="this map's order")
         (self.rline,) = ax.plot(frac, frac, color="0.45", ls="--", label="random order")
         ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="fraction of pixels removed", ylabel="p(class)")
-        ax.legend(fontsize=8, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
         ax.grid(alpha=0.3)
         self.curve_title = ax.text(0.5, 1.04, "", ha="center", va="bottom", fontsize=9, transform=ax.transAxes)
         self.backdrop = Backdrop(fig, [self.image, self.map, self.line, self.rline, self.img_title,

@@ -74,7 +74,7 @@ def plot_completeness(gaps: dict[str, tuple[list[int], np.ndarray]], tolerance: 
     ax.axhline(tolerance, color="k", lw=0.8, ls="--", label=f"tolerance {tolerance:g}")
     ax.set(xlabel="path points n", ylabel="|completeness gap| (logit units)",
            title="ReLU networks: every rule converges like 1/n")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
@@ -92,7 +92,7 @@ def plot_deletion(fractions: np.ndarray, curves: dict[str, np.ndarray], areas: d
                 ms=3.5, lw=2.2 if grey else 1.4, label=f"{name} (area {areas[name]:.2f})")
     ax.set(xlabel="fraction of pixels removed (most attributed first)", ylabel="p(class) (mean over digits)",
            ylim=(0, 1.02), xlim=(0, 1), title="Faithful maps find the evidence: their curves fall fastest")
-    ax.legend(fontsize=7.5, loc="upper right")
+    ax.legend(fontsize=9, loc="upper right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

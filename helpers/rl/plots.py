@@ -35,7 +35,7 @@ class GridWorldView:
             for c, ch in enumerate(row):
                 if ch in "GTS":
                     label = {"G": "goal +1", "T": "trap -1", "S": "start"}[ch]
-                    ax.text(c, r + 0.36, label, ha="center", va="center", fontsize=7, color="white",
+                    ax.text(c, r + 0.36, label, ha="center", va="center", fontsize=9, color="white",
                             bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.5, "lw": 0})
         live = ~world.terminal
         self.rows, self.cols = world.cells[live, 0], world.cells[live, 1]
@@ -43,7 +43,7 @@ class GridWorldView:
         self.arrows = ax.quiver(self.cols, self.rows, np.zeros(live.sum()), np.zeros(live.sum()),
                                 pivot="middle", scale=1, scale_units="xy", width=0.012, color="white",
                                 edgecolor="black", linewidth=0.6)
-        self.value_texts = [ax.text(c, r - 0.33, "", ha="center", va="center", fontsize=7, color="white")
+        self.value_texts = [ax.text(c, r - 0.33, "", ha="center", va="center", fontsize=9, color="white")
                             for r, c in world.cells]
         ax.set(xticks=range(W), yticks=range(H), xlabel="column", ylabel="row")
         # a text, not ax.set_title: an Axes title moves itself against hidden artists (ui.backdrop)
@@ -83,7 +83,7 @@ def plot_convergence(deltas: list[float], gamma: float) -> Figure:
     ax.semilogy(k, deltas, "o-", ms=3, color=PALETTE[0], label="largest change in V per sweep")
     ax.semilogy(k, deltas[0] * gamma ** (k - 1), "--", color=PALETTE[1], label=f"bound $\\gamma^{{k-1}}\\Delta_1$, $\\gamma$ = {gamma}")
     ax.set(xlabel="sweep k", ylabel="max |V_k - V_(k-1)|", title="Value iteration converges geometrically")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -117,7 +117,7 @@ def plot_learning_curves(runs: dict[str, list[dict[str, list]]], solved: float =
     ax.axhline(solved, color="0.3", lw=1, ls=":", label=f"solved: {solved:.0f}")
     ax.set(xlabel="environment steps (thousands)", ylabel="mean training-episode return",
            title="Learning curves: every seed (thin) and their mean (bold)", ylim=(0, 520))
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9, loc="upper left")
     ax.grid(alpha=0.3)
     ax_bar.set(yticks=range(len(runs)), yticklabels=list(runs), xlabel="env steps to solved (thousands)",
                title="Spread across seeds", ylim=(-0.6, len(runs) - 0.4))

@@ -32,7 +32,7 @@ def plot_similarity(probs: np.ndarray, title: str) -> Figure:
     ax.axvline(n2 / 2 - 0.5, color="w", lw=0.6)
     ax.set(xlabel="view j (first views, then second views)", ylabel="anchor view i", title=title)
     ax.title.set_fontsize(9.5)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.6)
+    ax.legend(loc="upper right", fontsize=9, framealpha=0.6)
     fig.tight_layout()
     return fig
 
@@ -48,7 +48,7 @@ def plot_seed_comparison(results: dict[str, np.ndarray], ylabel: str, title: str
     ax.title.set_fontsize(9.5)
     ax.set_xticks(np.arange(len(acc)))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -88,7 +88,7 @@ def plot_negative_weights(weights: dict[float, np.ndarray]) -> Figure:
            ylabel="share of the anchor's push", title="Small τ: the hardest negatives take almost all of the gradient")
     ax.title.set_fontsize(9.5)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -102,7 +102,7 @@ def plot_mlm(history: dict, results: dict[str, np.ndarray], chance: float) -> Fi
     ax.plot(history["step"], loss, color=PALETTE[5], lw=0.6, label="per step")
     ax.plot(history["step"][19:], smooth, color=PALETTE[0], lw=1.8, label="mean of 20 steps")
     ax.set(xlabel="pre-training step", ylabel="MLM loss (nats per masked word)", title="Filling in masked words")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
     for k, (name, acc) in enumerate(results.items()):
         ax2.plot(np.arange(len(acc)), acc, color=PALETTE[k], ls=LINESTYLES[k], marker=MARKERS[k], label=name)
@@ -110,7 +110,7 @@ def plot_mlm(history: dict, results: dict[str, np.ndarray], chance: float) -> Fi
     ax2.set(xlabel="seed (labelled snippets, head, batches)", ylabel="test accuracy",
             title="Same labels, same steps: pre-trained wins", ylim=(0, 1))
     ax2.set_xticks(np.arange(len(acc)))
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=9)
     ax2.grid(alpha=0.3)
     for a in (ax, ax2):
         a.title.set_fontsize(9.5)
@@ -126,8 +126,8 @@ def plot_zero_shot(confusion: np.ndarray, names, title: str) -> Figure:
     ax = fig.add_subplot()
     im = ax.imshow(rates, cmap="viridis", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax, label="fraction of the true digit's images")
-    ax.set_xticks(range(len(names)), names, rotation=60, fontsize=8)
-    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_xticks(range(len(names)), names, rotation=60, fontsize=9)
+    ax.set_yticks(range(len(names)), names, fontsize=9)
     ax.set(xlabel="prompt with the highest similarity", ylabel="true digit", title=title)
     ax.title.set_fontsize(9.5)
     fig.tight_layout()

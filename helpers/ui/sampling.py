@@ -58,7 +58,7 @@ class SamplingPanel(App):
         self.ax_p.set_title(f"next character (the {self.top} likeliest at τ = 1)", fontsize=9)
         self.ax_p.grid(alpha=0.3, axis="y")
         self.ax_t.set_axis_off()
-        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=7.5,
+        self.text = self.ax_t.text(0, 1, "", va="top", ha="left", family="monospace", fontsize=9,
                                    parse_math=False, transform=self.ax_t.transAxes)  # a '$' is a character
         self.ax_t.set_title("sample (prompt + generated)", fontsize=9)
         self.fig.tight_layout()
@@ -86,7 +86,7 @@ class SamplingPanel(App):
         for bar, p in zip(self.bars, probs[order]):
             bar.set_height(p)
         labels = [_VISIBLE.get(self.sampler.labels[k], self.sampler.labels[k]) for k in order]
-        self.ax_p.set_xticklabels(labels, family="monospace", fontsize=8, parse_math=False)
+        self.ax_p.set_xticklabels(labels, family="monospace", fontsize=9, parse_math=False)
         text = self.sampler.sample(prompt, length, temperature, seed).expandtabs(4)
         # hard-wrap long lines without touching spaces: in code, indentation is content
         lines = [ln[k:k + _WIDTH] for ln in text.split("\n") for k in range(0, max(len(ln), 1), _WIDTH)]

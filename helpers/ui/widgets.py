@@ -27,7 +27,7 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.core.figures import new_figure, render_png
+from helpers.core.figures import OKABE_ITO, new_figure, render_png
 
 __all__ = ["App", "Panel", "FigureBox", "log_slider", "float_slider", "int_slider", "dropdown", "format_error", "control_extremes"]
 
@@ -153,8 +153,9 @@ class FigureBox(W.VBox):
         self.image.add_class("course-image")
 
     def set_status(self, text: str, ok: bool = True) -> None:
-        """Show ``text`` (escaped) in green, or in red when ``ok`` is false."""
-        colour = "#1a7f37" if ok else "#b42318"
+        """Show ``text`` (escaped) in the page's text colour, or in the palette's vermillion when
+        ``ok`` is false (the words say what went wrong: colour is never the only signal)."""
+        colour = "inherit" if ok else OKABE_ITO["vermillion"]
         self.status.value = f"<span style='color:{colour}'>{escape_html(text)}</span>"
 
     def status_text(self) -> str:
