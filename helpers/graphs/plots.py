@@ -102,8 +102,9 @@ def plot_spread(pos, edge_index, signals: list[np.ndarray], steps: list[int], la
 
 
 def plot_predictions(pos, edge_index, y, pred, train_idx, class_names, title: str) -> Figure:
-    """Nodes as their predicted class (colour and marker); a red ring marks a mistake, a star a labelled node."""
-    fig = new_figure(5.0, 4.0)
+    """Nodes as their predicted class (colour and marker); a vermillion ring marks a mistake, a star a
+    labelled node. The legend sits beside the graph, never over it."""
+    fig = new_figure(6.4, 4.0)
     ax = fig.add_subplot()
     pos = np.asarray(pos)
     draw_edges(ax, pos, edge_index)
@@ -113,7 +114,7 @@ def plot_predictions(pos, edge_index, y, pred, train_idx, class_names, title: st
                zorder=2, label="wrong")
     ax.scatter(pos[train_idx, 0], pos[train_idx, 1], s=30, marker="*", c="w", edgecolors="k", zorder=4,
                linewidths=0.6, label="labelled")
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False)
     _graph_axes(ax, title)
     fig.tight_layout()
     return fig

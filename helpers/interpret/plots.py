@@ -44,14 +44,15 @@ def plot_attribution_grid(images: np.ndarray, maps: dict[str, np.ndarray], label
     fig = new_figure(1.25 * (m + 1) + 0.6, 1.3 * n + 0.5)
     axes = fig.subplots(n, m + 1, squeeze=False)
     for r in range(n):
-        _image_axis(axes[r, 0], images[r], labels[r] if r else f"input\n{labels[r]}")
+        _image_axis(axes[r, 0], images[r], "input" if r == 0 else "")
+        axes[r, 0].set_ylabel(labels[r], fontsize=9)  # beside the row: never over the row above
         for c, (name, attr) in enumerate(maps.items(), start=1):
             im = axes[r, c].imshow(normalise(attr[r]), cmap=DIVERGING, vmin=-1, vmax=1)
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
             if r == 0:
                 axes[r, c].set_title(name, fontsize=9)
-    fig.subplots_adjust(left=0.02, right=0.88, top=0.88, bottom=0.03, wspace=0.08, hspace=0.15)
+    fig.subplots_adjust(left=0.05, right=0.88, top=0.88, bottom=0.03, wspace=0.08, hspace=0.15)
     cax = fig.add_axes((0.9, 0.1, 0.02, 0.75))
     fig.colorbar(im, cax=cax).set_label("attribution / max |attribution|", fontsize=9)
     return fig

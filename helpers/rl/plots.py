@@ -43,7 +43,8 @@ class GridWorldView:
         self.arrows = ax.quiver(self.cols, self.rows, np.zeros(live.sum()), np.zeros(live.sum()),
                                 pivot="middle", scale=1, scale_units="xy", width=0.012, color="white",
                                 edgecolor="black", linewidth=0.6)
-        self.value_texts = [ax.text(c, r - 0.33, "", ha="center", va="center", fontsize=9, color="white")
+        self.value_texts = [ax.text(c, r - 0.33, "", ha="center", va="center", fontsize=9, color="white",
+                                    bbox={"boxstyle": "round,pad=0.1", "fc": "black", "alpha": 0.45, "lw": 0})
                             for r, c in world.cells]
         ax.set(xticks=range(W), yticks=range(H), xlabel="column", ylabel="row")
         # a text, not ax.set_title: an Axes title moves itself against hidden artists (ui.backdrop)
