@@ -5,8 +5,9 @@ packages ``apps``/``ui`` and the learner checks in ``exercises``, tested elsewhe
 each function or class named in its ``__all__`` is an entry. For every parameter that looks like
 an array we try ``None``, a string, an array holding NaN, an empty array and a 5-D array; for every
 parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN.
-An argument given per entry (``ENTRY_ARGS``) that is neither (a model, config, callable, string or
-list) gets ``None``, a value of the wrong type and, for a list, an empty list.
+An argument given per entry (``ENTRY_ARGS``) is probed by its value: an array or tensor like an array,
+a number like a size; one that is neither (a model, config, callable, string or list) gets ``None``,
+a value of the wrong type and, for a list, an empty list.
 
 The rule: a call either raises a ``ValueError``/``TypeError`` whose innermost traceback frame is in
 ``helpers/`` (our own check, with our own message), or it returns, and every float, array or tensor
@@ -256,7 +257,8 @@ def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any
     for p in params:
         if _is_array(p) or (p.name in given and _looks_like_array(given[p.name])):
             bad += [(p.name, what, v) for what, v in _bad_arrays(p, base.get(p.name))]
-        elif _is_size(p):
+        elif _is_size(p) or (p.name in given and isinstance(given[p.name], (int, float))
+                             and not isinstance(given[p.name], bool)):
             bad += [(p.name, what, v) for what, v in _bad_sizes(p)]
         elif p.name in given:
             bad += [(p.name, what, v) for what, v in _bad_others(p, given[p.name])]
