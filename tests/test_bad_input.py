@@ -6,8 +6,8 @@ each function or class named in its ``__all__`` is an entry. For every parameter
 an array we try ``None``, a string, an array holding NaN, an empty array and a 5-D array; for every
 parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN.
 An argument given per entry (``ENTRY_ARGS``) is probed by its value: an array or tensor like an array,
-a number like a size; one that is neither (a model, config, callable, string or list) gets ``None``,
-a value of the wrong type and, for a list, an empty list.
+a number like a size, a flag not at all; any other (a model, config, callable, string or list) gets
+``None``, a value of the wrong type and, for a list, an empty list.
 
 The rule: a call either raises a ``ValueError``/``TypeError`` whose innermost traceback frame is in
 ``helpers/`` (our own check, with our own message), or it returns, and every float, array or tensor
@@ -260,7 +260,7 @@ def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any
         elif _is_size(p) or (p.name in given and isinstance(given[p.name], (int, float))
                              and not isinstance(given[p.name], bool)):
             bad += [(p.name, what, v) for what, v in _bad_sizes(p)]
-        elif p.name in given:
+        elif p.name in given and not isinstance(given[p.name], bool):
             bad += [(p.name, what, v) for what, v in _bad_others(p, given[p.name])]
     if not bad:
         return "no array- or size-like parameter to probe"
