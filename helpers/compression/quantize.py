@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_instance, check_range
 
 __all__ = ["QMIN", "QMAX", "affine_params", "quantize", "dequantize", "fake_quantize",
            "QuantizedTensor", "quantize_tensor", "quantize_model", "model_size_bytes",
@@ -118,6 +118,10 @@ def dequantize(q: np.ndarray, scale, zero_point, axis: int | None = None) -> np.
         q: any; scale, zero_point: () or (q.shape[axis],) -> same shape as q.
     """
     q = check_array(q, "q", dtype="int")
+    scale = check_array(scale, "scale")
+    if np.any(scale <= 0):
+        raise ValueError(f"scale must be > 0, got min {scale.min()}")
+    zero_point = check_array(zero_point, "zero_point", dtype="int")
     s, z = _broadcast(np.asarray(scale, np.float64), q, axis), _broadcast(np.asarray(zero_point), q, axis)
     return s * (q - z)
 
@@ -180,6 +184,7 @@ def quantize_model(model, mode: str = "per_channel"):
 
     import torch
 
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
     check_choice(mode, "mode", ["per_tensor", "per_channel"])
     qmodel = copy.deepcopy(model)
     sizes: dict[str, int] = {}
@@ -194,8 +199,15 @@ def quantize_model(model, mode: str = "per_channel"):
     return qmodel, sizes
 
 
+def _check_module(model) -> None:
+    import torch
+
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+
+
 def model_size_bytes(model) -> int:
     """Bytes of all parameters as stored (float32: 4 per value)."""
+    _check_module(model)
     return int(sum(p.numel() * p.element_size() for p in model.parameters()))
 
 
@@ -229,4 +241,5 @@ def int8_linear_model(model):
 
 def buffers_size_bytes(model) -> int:
     """Bytes of all parameters and buffers (int8 buffers count 1 byte per value)."""
+    _check_module(model)
     return int(sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers())))

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from helpers.compression.distill import distillation_loss_torch
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_range, check_seed
+from helpers.core.checks import check_instance, check_range, check_seed
 from helpers.core.metrics import accuracy
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier",
@@ -128,6 +128,13 @@ def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: i
     """For each seed: pick ``n_student`` training examples, train the same student twice, test both."""
     import torch
 
+    check_instance(teacher, "teacher", torch.nn.Module, "torch.nn.Module")
+    check_instance(data, "data", DigitsTensors, "DigitsTensors (see digits_tensors)")
+    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    for s in seeds:
+        check_seed(s, "each of seeds")
     check_range(n_student, "n_student", 1, len(data.X_train), integer=True)
     rows = []
     for seed in seeds:
@@ -150,6 +157,8 @@ def plot_students(rows: list[StudentRow]):
 
     if not rows:
         raise ValueError("rows must hold at least one StudentRow, got an empty list")
+    for row in rows:
+        check_instance(row, "each of rows", StudentRow)
     fig = new_figure(6, 2.6)
     ax = fig.add_subplot()
     x = np.arange(len(rows))
