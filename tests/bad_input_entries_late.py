@@ -108,5 +108,276 @@ _DISTRIBUTED = {
     "helpers.distributed.ddp.train_single_process": lambda: dict(config=_ddp_config()),
 }
 
+# --- 16 generative -----------------------------------------------------------------------------
 
-ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_GAN, **_COMPRESSION, **_DISTRIBUTED}
+def _schedule():
+    from helpers.generative.schedules import make_schedule
+
+    return make_schedule("linear", T=25)
+
+
+def _denoiser():
+    from helpers.generative.denoiser import Denoiser
+
+    return Denoiser(data_dim=2, T=25, hidden=4, depth=1, emb_dim=4, generator=torch.Generator().manual_seed(0))
+
+
+def _vae(members: int = 1):
+    from helpers.generative.vae import VAE
+
+    return VAE(data_dim=64, latent_dim=2, hidden=4, depth=1, members=members,
+               generator=torch.Generator().manual_seed(0))
+
+
+def _ring_sampler():
+    from helpers.core.data import RingMixture
+
+    return RingMixture().sample
+
+
+def _objective(z: torch.Tensor) -> torch.Tensor:
+    return (z ** 2).sum(-1)
+
+
+_GENERATIVE = {
+    "helpers.generative.denoiser.noise_prediction_loss": lambda: dict(model=_denoiser(), schedule=_schedule(),
+                                                                      x0=_t(4, 2)),
+    "helpers.generative.denoiser.sample": lambda: dict(model=_denoiser(), schedule=_schedule(), n=3),
+    "helpers.generative.denoiser.time_embedding": lambda: dict(t=torch.tensor([0, 5, 9]), dim=4, T=10),
+    "helpers.generative.denoiser.train_denoiser": lambda: dict(model=_denoiser(), schedule=_schedule(),
+                                                               sample_data=_ring_sampler(), steps=1, batch_size=4),
+    "helpers.generative.estimators.reparam_gradients": lambda: dict(f=_objective, mu=_t(2), logvar=_t(2), n=3),
+    "helpers.generative.estimators.score_function_gradients": lambda: dict(f=_objective, mu=_t(2), logvar=_t(2), n=3),
+    "helpers.generative.latent.gaussian_kl": lambda: dict(mu_q=_t(4, 2), logvar_q=_t(4, 2, start=-0.5, stop=0.5)),
+    "helpers.generative.latent.reparameterize": lambda: dict(mu=_t(4, 2), logvar=_t(4, 2), eps=_t(4, 2, start=1)),
+    "helpers.generative.plots.plot_estimator_spread": lambda: dict(reparam=_a(5, 2), score=_a(5, 2, start=2)),
+    "helpers.generative.plots.plot_schedules": lambda: dict(schedules={"linear": _schedule()}),
+    "helpers.generative.schedules.add_noise": lambda: dict(schedule=_schedule(), x0=_t(4, 2), noise=_t(4, 2, start=1),
+                                                           t=3),
+    "helpers.generative.schedules.cosine_betas": lambda: dict(T=10),
+    "helpers.generative.schedules.linear_betas": lambda: dict(T=10),
+    "helpers.generative.schedules.posterior_mean_variance": lambda: dict(schedule=_schedule(), x0=_t(4, 2),
+                                                                         x_t=_t(4, 2, start=1), t=3),
+    "helpers.generative.schedules.predict_x0": lambda: dict(schedule=_schedule(), x_t=_t(4, 2), eps=_t(4, 2, start=1),
+                                                            t=3),
+    "helpers.generative.schedules.reverse_step": lambda: dict(schedule=_schedule(), x_t=_t(4, 2),
+                                                              eps=_t(4, 2, start=1), t=3),
+    "helpers.generative.vae.describe_vae": lambda: dict(model=_vae(), X=_a(3, 64, start=0, stop=1), betas=[1.0],
+                                                        grid=2, n_samples=2),
+    "helpers.generative.vae.log_likelihood": lambda: dict(model=_vae(), x=_t(64, start=0, stop=1), z=_t(3, 2)),
+}
+
+
+# --- 17 graphs ---------------------------------------------------------------------------------
+
+_EDGES = np.array([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])     # a path 0-1-2-3, both directions
+
+
+def _gat_params(concat: bool = True):
+    H, C = 2, 2
+    return dict(W=_a(3, H * C), att_src=_a(H, C), att_dst=_a(H, C, start=1), b=np.zeros(H * C if concat else C))
+
+
+def _gat_cache():
+    from helpers.graphs.gat import gat_forward
+
+    return gat_forward(_a(4, 3), _EDGES, **_gat_params())[1]
+
+
+def _gat_dense_cache():
+    from helpers.graphs.gat import gat_dense_forward
+    from helpers.graphs.structure import adjacency
+
+    return gat_dense_forward(_a(4, 3), adjacency(_EDGES, 4), **_gat_params())[1]
+
+
+def _gcn_cache(dense: bool):
+    from helpers.graphs import gcn
+    from helpers.graphs.structure import adjacency
+
+    if dense:
+        return gcn.gcn_dense_forward(_a(4, 3), adjacency(_EDGES, 4, self_loops=True), _a(3, 2), np.zeros(2))[1]
+    return gcn.gcn_forward(_a(4, 3), _EDGES, _a(3, 2), np.zeros(2))[1]
+
+
+def _aggregate_cache():
+    from helpers.graphs.message_passing import aggregate_forward
+
+    return aggregate_forward(_a(4, 3), _EDGES)[1]
+
+
+def _torch_graph():
+    from helpers.graphs.models import to_torch_graph
+
+    return to_torch_graph(_EDGES, 4)
+
+
+def _graph_batch():
+    from helpers.graphs.models import to_torch_graph
+
+    return to_torch_graph(np.array([[0, 1, 2, 3], [1, 0, 3, 2]]), 4, batch=np.array([0, 0, 1, 1]))
+
+
+def _ax():
+    from helpers.core.figures import new_figure
+
+    return new_figure(2, 2).add_subplot()
+
+
+_POS = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+
+_GRAPHS = {
+    "helpers.graphs.datasets.batch_graphs": lambda: dict(graphs=[np.array([[0, 1], [1, 0]]), np.array([[0], [1]])],
+                                                         sizes=[2, 3]),
+    "helpers.graphs.gat.attention_matrix": lambda: dict(cache=_gat_cache()),
+    "helpers.graphs.gat.gat_backward": lambda: dict(dy=_a(4, 4), cache=_gat_cache()),
+    "helpers.graphs.gat.gat_dense_backward": lambda: dict(dy=_a(4, 4), cache=_gat_dense_cache()),
+    "helpers.graphs.gat.gat_dense_forward": lambda: dict(x=_a(4, 3), A=__import__(
+        "helpers.graphs.structure", fromlist=["x"]).adjacency(_EDGES, 4), **_gat_params()),
+    "helpers.graphs.gat.gat_forward": lambda: dict(x=_a(4, 3), edge_index=_EDGES, **_gat_params()),
+    "helpers.graphs.gcn.gcn_backward": lambda: dict(dy=_a(4, 2), cache=_gcn_cache(False)),
+    "helpers.graphs.gcn.gcn_dense_backward": lambda: dict(dy=_a(4, 2), cache=_gcn_cache(True)),
+    "helpers.graphs.message_passing.aggregate_backward": lambda: dict(dy=_a(4, 3), cache=_aggregate_cache()),
+    "helpers.graphs.message_passing.segment_softmax": lambda: dict(scores=_a(6), index=_EDGES[1], num_nodes=4),
+    "helpers.graphs.message_passing.segment_softmax_backward": lambda: dict(
+        dy=_a(6), alpha=np.array([1.0, 0.5, 0.5, 0.5, 0.5, 1.0]), index=_EDGES[1], num_nodes=4),
+    "helpers.graphs.models.GCNLayer": lambda: dict(d_in=3, d_out=2),
+    "helpers.graphs.models.train_graphs": lambda: dict(
+        model=__import__("helpers.graphs.models", fromlist=["x"]).GraphClassifier(3, 4, 2, layers=1),
+        graph=_graph_batch(), x=_t(4, 3), y=torch.tensor([0, 1]), train_idx=torch.tensor([0, 1]), steps=1),
+    "helpers.graphs.models.train_nodes": lambda: dict(
+        model=__import__("helpers.graphs.models", fromlist=["x"]).GCN([3, 4, 2]), graph=_torch_graph(),
+        x=_t(4, 3), y=torch.tensor([0, 1, 0, 1]), train_idx=torch.tensor([0, 1]), steps=1),
+    "helpers.graphs.plots.draw_edges": lambda: dict(ax=_ax(), pos=_POS, edge_index=_EDGES),
+    "helpers.graphs.plots.draw_nodes": lambda: dict(ax=_ax(), pos=_POS, labels=np.array([0, 1, 0, 1]),
+                                                    class_names=["a", "b"]),
+    "helpers.graphs.plots.plot_depth_sweep": lambda: dict(depths=[1, 2], results={"GCN": [0.5, 0.75]}, chance=0.5),
+    "helpers.graphs.plots.plot_gcn_vs_mlp": lambda: dict(results={"GCN": _a(3, start=0.5, stop=0.9),
+                                                                  "MLP": _a(3, start=0.4, stop=0.6)}, chance=0.5),
+    "helpers.graphs.plots.plot_graph_examples": lambda: dict(
+        graphs=[np.array([[0, 1], [1, 0]]), np.array([[0, 1, 1, 2], [1, 0, 2, 1]])], sizes=np.array([2, 3]),
+        y=np.array([0, 1]), class_names=["tree", "ring"], n_per_class=1),
+    "helpers.graphs.plots.plot_node_feature": lambda: dict(
+        pos=_POS, edge_index=_EDGES, values=_a(4), labels=np.array([0, 1, 0, 1]), class_names=["a", "b"],
+        title="t", colour_label="value"),
+    "helpers.graphs.plots.plot_oversmoothing": lambda: dict(steps=[0, 1], cosines={"GCN": [0.1, 0.2]},
+                                                            energies={"GCN": [1.0, 0.5]}),
+    "helpers.graphs.plots.plot_predictions": lambda: dict(
+        pos=_POS, edge_index=_EDGES, y=np.array([0, 1, 0, 1]), pred=np.array([0, 1, 1, 1]),
+        train_idx=np.array([0, 1]), class_names=["a", "b"], title="t"),
+    "helpers.graphs.plots.plot_spread": lambda: dict(pos=_POS, edge_index=_EDGES, signals=[_a(4), _a(4, start=0)],
+                                                     steps=[0, 1], labels=np.array([0, 1, 0, 1]),
+                                                     class_names=["a", "b"]),
+    "helpers.graphs.smoothing.dirichlet_energy": lambda: dict(H=_a(4, 3), edge_index=_EDGES),
+    "helpers.graphs.smoothing.mean_pairwise_cosine": lambda: dict(H=_a(4, 3, start=0.1, stop=1)),
+    "helpers.graphs.structure.edges_from_pairs": lambda: dict(pairs=[(0, 1), (1, 2)], num_nodes=3),
+    "helpers.graphs.structure.normalized_adjacency": lambda: dict(A=np.array([[0.0, 1, 0], [1, 0, 1], [0, 1, 0]])),
+}
+
+
+# --- 19 reinforcement learning -----------------------------------------------------------------
+
+def _push_policy(feats: np.ndarray) -> np.ndarray:
+    return (feats[:, 2] > 0).astype(int)
+
+
+def _world():
+    from helpers.rl.gridworld import make_gridworld
+
+    return make_gridworld(layout=("S..", ".#G"))
+
+
+def _q_agent():
+    from helpers.rl.dqn import QAgent
+
+    return QAgent(hidden=4, seed=0)
+
+
+def _policy_agent():
+    from helpers.rl.policy_gradient import PolicyAgent
+
+    return PolicyAgent(hidden=4, seed=0)
+
+
+def _mlp_params(d_in: int = 4, hidden: int = 3, d_out: int = 2):
+    from helpers.rl.networks import init_tanh_mlp
+
+    return init_tanh_mlp(d_in, hidden, d_out, np.random.default_rng(0))
+
+
+def _dqn_batch():
+    return (_a(3, 4), np.array([0, 1, 0]), np.ones(3), _a(3, 4, start=1), np.array([False, False, True]))
+
+
+def _td_cache():
+    from helpers.rl.dqn import td_loss_forward
+
+    return td_loss_forward(_a(3, 2), np.array([0, 1, 0]), np.ones(3))[1]
+
+
+def _mlp_cache():
+    from helpers.rl.networks import tanh_mlp_forward
+
+    return tanh_mlp_forward(_a(3, 4), _mlp_params())[1]
+
+
+def _policy_cache():
+    from helpers.rl.policy_gradient import policy_loss_forward
+
+    return policy_loss_forward(_a(3, 2), np.array([0, 1, 0]), np.ones(3))[1]
+
+
+def _episodes():
+    from helpers.rl.cartpole import run_episodes
+
+    return run_episodes(_push_policy, 2, seed=0, max_steps=5)
+
+
+def _gw():
+    w = _world()
+    return dict(P=w.P, R=w.R)
+
+
+_RL = {
+    "helpers.rl.cartpole.evaluate": lambda: dict(policy=_push_policy, n_episodes=2, seed=0),
+    "helpers.rl.cartpole.evaluate_sequential": lambda: dict(policy=_push_policy, n_episodes=2, seed=0),
+    "helpers.rl.cartpole.features": lambda: dict(obs=_a(3, 4)),
+    "helpers.rl.cartpole.run_episodes": lambda: dict(policy=_push_policy, n_episodes=2, seed=0, max_steps=5),
+    "helpers.rl.dqn.DQNTrainer": lambda: dict(agent=_q_agent(), n_envs=2, batch_size=4, capacity=16,
+                                              learning_starts=4, target_every=2, epsilon_steps=4),
+    "helpers.rl.dqn.ReplayBuffer": lambda: dict(capacity=8, dim=4),
+    "helpers.rl.dqn.dqn_gradients": lambda: dict(q_params=_mlp_params(), target_params=_mlp_params(),
+                                                 batch=_dqn_batch(), gamma=0.9),
+    "helpers.rl.dqn.td_loss_backward": lambda: dict(dy=1.0, cache=_td_cache()),
+    "helpers.rl.dqn.td_loss_forward": lambda: dict(q=_a(3, 2), actions=np.array([0, 1, 0]), targets=np.ones(3)),
+    "helpers.rl.dqn.td_targets": lambda: dict(q_next=_a(3, 2), rewards=np.ones(3),
+                                              terminated=np.array([False, False, True]), gamma=0.9),
+    "helpers.rl.dqn.train_dqn": lambda: dict(agent=_q_agent(), steps=2, batch_size=4, eval_every=2,
+                                             stop_when_solved=False),
+    "helpers.rl.gridworld.bellman_backup": lambda: dict(V=np.zeros(5), gamma=0.9, **_gw()),
+    "helpers.rl.gridworld.bellman_residual": lambda: dict(V=np.zeros(5), gamma=0.9, **_gw()),
+    "helpers.rl.gridworld.greedy_policy": lambda: dict(Q=_a(5, 4)),
+    "helpers.rl.gridworld.make_gridworld": lambda: dict(slip=0.1, step_reward=-0.04, layout=("S..", ".#G")),
+    "helpers.rl.gridworld.policy_evaluation": lambda: dict(policy=np.zeros(5, dtype=int), gamma=0.9, **_gw()),
+    "helpers.rl.gridworld.value_iteration": lambda: dict(gamma=0.9, max_sweeps=5, **_gw()),
+    "helpers.rl.networks.copy_params": lambda: dict(params=_mlp_params()),
+    "helpers.rl.networks.tanh_mlp_backward": lambda: dict(dy=_a(3, 2), cache=_mlp_cache()),
+    "helpers.rl.plots.CartPoleView": lambda: dict(ax=_ax()),
+    "helpers.rl.plots.GridWorldView": lambda: dict(fig=_ax().figure, ax=_ax(), world=_world()),
+    "helpers.rl.plots.plot_convergence": lambda: dict(deltas=[1.0, 0.5, 0.25], gamma=0.9),
+    "helpers.rl.plots.plot_gridworld": lambda: dict(world=_world(), V=np.zeros(5), policy=np.zeros(5, dtype=int),
+                                                    title="t"),
+    "helpers.rl.plots.plot_learning_curves": lambda: dict(runs={"dqn": [{"step": [0, 1], "eval": [10.0, 20.0]}]}),
+    "helpers.rl.policy_gradient.ReinforceTrainer": lambda: dict(agent=_policy_agent(), batch_size=2),
+    "helpers.rl.policy_gradient.policy_loss_backward": lambda: dict(dy=1.0, cache=_policy_cache()),
+    "helpers.rl.policy_gradient.reinforce_inputs": lambda: dict(agent=_policy_agent(), batch=_episodes(), gamma=0.9),
+    "helpers.rl.policy_gradient.train_reinforce": lambda: dict(agent=_policy_agent(), steps=1, batch_size=2,
+                                                               stop_when_solved=False),
+    "helpers.rl.reference.torch_dqn_update": lambda: dict(q_params=_mlp_params(), target_params=_mlp_params(),
+                                                          batch=_dqn_batch(), gamma=0.9, lr=0.01),
+    "helpers.rl.reference.torch_mlp": lambda: dict(params=_mlp_params()),
+    "helpers.rl.tabular.q_learning": lambda: dict(world=_world(), steps=2, max_moves=3),
+}
+
+
+ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_GAN, **_COMPRESSION, **_DISTRIBUTED, **_GENERATIVE, **_GRAPHS, **_RL}
