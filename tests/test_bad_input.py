@@ -252,6 +252,8 @@ def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any
                 base[p.name] = _as_annotated(p, PLAUSIBLE[p.name]())
             else:
                 missing.append(p.name)
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):  # e.g. **overrides: passed, not probed
+        base.update({k: v for k, v in given.items() if k not in sig.parameters})
     if missing:
         return "needs " + ", ".join(f"`{m}`" for m in missing) + " (no plausible value in the table)"
     bad = []
