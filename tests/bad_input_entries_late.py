@@ -380,5 +380,166 @@ _RL = {
     "helpers.rl.tabular.q_learning": lambda: dict(world=_world(), steps=2, max_moves=3),
 }
 
+# --- 18 self-supervised ------------------------------------------------------------------------
 
-ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_GAN, **_COMPRESSION, **_DISTRIBUTED, **_GENERATIVE, **_GRAPHS, **_RL}
+def _vocab():
+    from helpers.selfsupervised.mlm import WordVocab
+
+    return WordVocab(["def", "return", "self", "x"] * 3, min_count=1)     # 2 specials + 4 words
+
+
+def _corpus():
+    from helpers.selfsupervised.mlm import ModuleCorpus
+
+    ids = lambda k: (np.arange(24) * k) % 4 + 2  # noqa: E731 - word ids 2..5
+    return ModuleCorpus(_vocab(), np.concatenate([ids(1), ids(3)]), {"a": ids(1), "b": ids(3)},
+                        {"a": ids(1)[:12], "b": ids(3)[:12]})
+
+
+def _text_encoder():
+    from helpers.selfsupervised.mlm import TextEncoder
+    from helpers.transformer.gpt import GPTConfig
+
+    torch.manual_seed(0)
+    return TextEncoder(GPTConfig(vocab_size=6, block_size=4, n_layer=1, n_head=2, n_embd=4, causal=False))
+
+
+def _snippet_task():
+    from helpers.selfsupervised.mlm import make_snippet_task
+
+    return make_snippet_task(_corpus(), modules=("a", "b"), seq_len=4, pool_per_module=2, test_per_module=2)
+
+
+def _tiny_clip():
+    from helpers.selfsupervised.clip import TinyCLIP
+
+    torch.manual_seed(0)
+    return TinyCLIP(dim=4)
+
+
+def _nt_xent_cache():
+    from helpers.selfsupervised.contrastive import nt_xent_forward
+
+    return nt_xent_forward(_a(3, 2), _a(3, 2, start=1, stop=-0.5))[1]
+
+
+_SELFSUPERVISED = {
+    "helpers.selfsupervised.clip.caption": lambda: dict(label=3),
+    "helpers.selfsupervised.clip.check_prompt": lambda: dict(prompt="a handwritten {}"),
+    "helpers.selfsupervised.clip.clip_loss": lambda: dict(image_emb=_t(3, 4), text_emb=_t(3, 4, start=1, stop=-0.5)),
+    "helpers.selfsupervised.clip.embed_prompts": lambda: dict(model=_tiny_clip(), template="a handwritten {}"),
+    "helpers.selfsupervised.clip.encode_text": lambda: dict(texts=["a 1", "a 2"]),
+    "helpers.selfsupervised.clip.zero_shot_predict": lambda: dict(image_emb=_t(3, 4), prompt_emb=_t(10, 4, start=1)),
+    "helpers.selfsupervised.contrastive.nt_xent_anchor": lambda: dict(anchor=_a(3), positive=_a(3, start=0),
+                                                                      negatives=_a(2, 3, start=1, stop=-1)),
+    "helpers.selfsupervised.contrastive.nt_xent_backward": lambda: dict(dy=1.0, cache=_nt_xent_cache()),
+    "helpers.selfsupervised.contrastive.nt_xent_torch": lambda: dict(z1=_t(3, 2), z2=_t(3, 2, start=1, stop=-0.5)),
+    "helpers.selfsupervised.contrastive.positive_index": lambda: dict(N=3),
+    "helpers.selfsupervised.mlm.TextEncoder": lambda: dict(config=__import__(
+        "helpers.transformer.gpt", fromlist=["x"]).GPTConfig(vocab_size=6, block_size=4, n_layer=1, n_head=2,
+                                                              n_embd=4, causal=False)),
+    "helpers.selfsupervised.mlm.WordVocab": lambda: dict(words=["def", "x", "def"], min_count=1),
+    "helpers.selfsupervised.mlm.apply_masking": lambda: dict(
+        ids=np.array([5, 6, 7, 8]), selected=np.array([True, True, True, False]), u=np.array([0.5, 0.85, 0.95, 0.1]),
+        random_ids=np.array([9, 9, 9, 9])),
+    "helpers.selfsupervised.mlm.compare_finetuning": lambda: dict(encoder=_text_encoder(), task=_snippet_task(),
+                                                                  seeds=(0,), n_per_class=1, steps=1),
+    "helpers.selfsupervised.mlm.load_module_corpus": lambda: dict(min_count=10, test_fraction=0.2),
+    "helpers.selfsupervised.mlm.make_snippet_task": lambda: dict(corpus=_corpus(), modules=("a", "b"), seq_len=4,
+                                                                 pool_per_module=2, test_per_module=2),
+    "helpers.selfsupervised.mlm.mlm_loss": lambda: dict(encoder=_text_encoder(), inputs=torch.tensor([[2, 1, 4, 5]]),
+                                                        targets=torch.tensor([[-100, 3, -100, -100]])),
+    "helpers.selfsupervised.mlm.pretrain_mlm": lambda: dict(corpus=_corpus(), steps=1, batch_size=2, seq_len=4,
+                                                            n_embd=4, n_layer=1, n_head=2),
+    "helpers.selfsupervised.mlm.split_modules": lambda: dict(text="# ==== a.py ====\nx = 1\n# ==== b.py ====\ny = 2\n"),
+    "helpers.selfsupervised.mlm.words_of": lambda: dict(text="def f(x): return x + 1"),
+    "helpers.selfsupervised.plots.plot_mlm": lambda: dict(
+        history={"step": list(range(1, 26)), "loss": list(np.linspace(2, 1, 25))},
+        results={"pre-trained": _a(2, start=0.6, stop=0.7), "from scratch": _a(2, start=0.4, stop=0.5)},
+        chance=0.25),
+    "helpers.selfsupervised.plots.plot_negative_weights": lambda: dict(weights={0.5: _a(5, start=0, stop=0.2)}),
+    "helpers.selfsupervised.plots.plot_seed_comparison": lambda: dict(
+        results={"SimCLR": _a(2, start=0.6, stop=0.7), "random": _a(2, start=0.4, stop=0.5)}, ylabel="acc", title="t"),
+    "helpers.selfsupervised.plots.plot_sweep": lambda: dict(temperatures=[0.1, 0.5], strengths=[0.0, 1.0],
+                                                            accuracy=_a(2, 2, start=0.5, stop=0.8),
+                                                            baselines={"pixels": 0.5}),
+    "helpers.selfsupervised.plots.plot_zero_shot": lambda: dict(confusion=np.eye(3), names=["0", "1", "2"], title="t"),
+    "helpers.selfsupervised.simclr.ProjectionHead": lambda: dict(out=4),
+    "helpers.selfsupervised.simclr.compare_probes": lambda: dict(seeds=(0,), label_fraction=0.05, steps=1,
+                                                                 batch_size=4),
+    "helpers.selfsupervised.simclr.encode": lambda: dict(
+        encoder=__import__("helpers.selfsupervised.simclr", fromlist=["x"]).DigitEncoder(hidden=4),
+        images=_a(2, 8, 8, start=0, stop=1)),
+    "helpers.selfsupervised.simclr.linear_probe": lambda: dict(
+        train_features=_a(4, 3), train_labels=np.array([0, 1, 0, 1]), test_features=_a(2, 3, start=1),
+        test_labels=np.array([0, 1])),
+    "helpers.selfsupervised.views.view_params": lambda: dict(strength=0.5),
+}
+
+
+# --- 20 interpretability -----------------------------------------------------------------------
+# The table's ``model`` is a float32 linear classifier of (N, 3) inputs into 3 classes; one example
+# x (1, 3) has three features, numbered by feature_mask [0, 1, 2].
+
+def _linear():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3, 3)).double().eval()
+
+
+def _interp(**more):
+    return dict(model=_linear(), x=_a(1, 3), target=1, **more)
+
+
+_INTERPRET = {
+    "helpers.interpret.attribute.attribute": lambda: dict(method="saliency", **_interp()),
+    "helpers.interpret.evaluation.curve_area": lambda: dict(fractions=np.linspace(0, 1, 5), values=_a(2, 5)),
+    "helpers.interpret.evaluation.deletion_curves": lambda: dict(attributions=_a(1, 3, start=0.5), steps=3,
+                                                                 **_interp()),
+    "helpers.interpret.evaluation.rank_correlation": lambda: dict(a=_a(2, 3), b=_a(2, 3, start=0.5, stop=0)),
+    "helpers.interpret.gradients.completeness_gap": lambda: dict(attributions=_a(1, 3, start=0.5), **_interp()),
+    "helpers.interpret.models.as_float64": lambda: dict(model=_linear().float()),
+    "helpers.interpret.occlusion.occlusion": lambda: dict(window=(1,), **_interp()),
+    "helpers.interpret.occlusion.window_masks": lambda: dict(shape=(1, 4, 4), window=(1, 2, 2), stride=2),
+    "helpers.interpret.plots.normalise": lambda: dict(attr=_a(2, 8, 8)),
+    "helpers.interpret.plots.plot_attribution_grid": lambda: dict(images=_a(2, 8, 8, start=0, stop=1),
+                                                                  maps={"saliency": _a(2, 8, 8)}, labels=["0", "1"]),
+    "helpers.interpret.plots.plot_completeness": lambda: dict(gaps={"IG": ([2, 4], _a(2, start=0.1, stop=0.01))}),
+    "helpers.interpret.plots.plot_deletion": lambda: dict(fractions=np.linspace(0, 1, 4),
+                                                          curves={"IG": _a(4, start=0.9, stop=0.1)}, areas={"IG": 0.5}),
+    "helpers.interpret.plots.plot_sanity": lambda: dict(image=_a(8, 8, start=0, stop=1), trained={"IG": _a(8, 8)},
+                                                        randomised={"IG": _a(8, 8, start=1)}, rho={"IG": 0.1}),
+    "helpers.interpret.scores.apply_model": lambda: dict(model=_linear(), xb=torch.zeros(2, 3, dtype=torch.float64)),
+    "helpers.interpret.scores.check_baseline": lambda: dict(baseline=0.0, x=torch.zeros(2, 3, dtype=torch.float64)),
+    "helpers.interpret.scores.check_model": lambda: dict(model=_linear()),
+    "helpers.interpret.shapley.all_coalitions": lambda: dict(M=3),
+    "helpers.interpret.shapley.constrained_fit": lambda: dict(
+        Z=np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]), y=np.array([1.0, 2.0, 3.0, 3.5]),
+        weights=np.ones(4), v_empty=0.0, v_full=6.0),
+    "helpers.interpret.shapley.exact_shapley": lambda: dict(feature_mask=np.array([0, 1, 2]), **_interp()),
+    "helpers.interpret.shapley.kernel_shap": lambda: dict(feature_mask=np.array([0, 1, 2]), n_samples=8, **_interp()),
+    "helpers.interpret.shapley.kernel_shap_coalitions": lambda: dict(M=3, n_samples=4,
+                                                                     generator=torch.Generator().manual_seed(0)),
+    "helpers.interpret.shapley.shapley_kernel": lambda: dict(M=3, k=np.array([1, 2])),
+    "helpers.interpret.shapley.shapley_values": lambda: dict(values=_a(8)),
+    "helpers.interpret.surrogate.check_feature_mask": lambda: dict(feature_mask=np.array([0, 1, 2]), shape=(3,)),
+    "helpers.interpret.surrogate.coalition_inputs": lambda: dict(
+        x=torch.ones(1, 3, dtype=torch.float64), x0=torch.zeros(1, 3, dtype=torch.float64),
+        feature_mask=np.array([0, 1, 2]), Z=np.array([[1, 0, 1], [0, 1, 1]])),
+    "helpers.interpret.surrogate.coalition_scores": lambda: dict(
+        model=_linear(), x=torch.ones(1, 3, dtype=torch.float64), target=1, feature_mask=np.array([0, 1, 2]),
+        Z=np.array([[1, 0, 1], [0, 1, 1]]), x0=torch.zeros(1, 3, dtype=torch.float64)),
+    "helpers.interpret.surrogate.cosine_kernel": lambda: dict(x=torch.ones(1, 3, dtype=torch.float64),
+                                                              inputs=torch.eye(3, dtype=torch.float64)),
+    "helpers.interpret.surrogate.lime": lambda: dict(feature_mask=np.array([0, 1, 2]), n_samples=8, **_interp()),
+    "helpers.interpret.surrogate.lime_coalitions": lambda: dict(M=3, n_samples=4,
+                                                                generator=torch.Generator().manual_seed(0)),
+    "helpers.interpret.surrogate.paint": lambda: dict(values=_a(3), feature_mask=np.array([0, 1, 2])),
+    "helpers.interpret.surrogate.superpixels": lambda: dict(shape=(1, 4, 4), block=(2, 2)),
+    "helpers.interpret.surrogate.weighted_linear_fit": lambda: dict(
+        Z=np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]), y=np.array([1.0, 2.0, 3.0, 3.5]),
+        weights=np.ones(4)),
+}
+
+
+ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_GAN, **_COMPRESSION, **_DISTRIBUTED, **_GENERATIVE, **_GRAPHS, **_RL,
+                                                      **_SELFSUPERVISED, **_INTERPRET}
