@@ -473,6 +473,8 @@ _SELFSUPERVISED = {
     "helpers.selfsupervised.simclr.linear_probe": lambda: dict(
         train_features=_a(4, 3), train_labels=np.array([0, 1, 0, 1]), test_features=_a(2, 3, start=1),
         test_labels=np.array([0, 1])),
+    "helpers.selfsupervised.simclr.sweep": lambda: dict(temperatures=(0.5,), strengths=(0.0,), steps=1,
+                                                        batch_size=4),
     "helpers.selfsupervised.views.view_params": lambda: dict(strength=0.5),
 }
 

@@ -258,6 +258,8 @@ def sweep(temperatures=(0.1, 0.5, 1.0), strengths=(0.0, 0.5, 1.0), seed: int = 0
         ((1, 1), ['pixels', 'random encoder'])
     """
     check_seed(seed)
+    temperatures = check_array(temperatures, "temperatures", ndim=1, allow_empty=True)
+    strengths = check_array(strengths, "strengths", ndim=1, allow_empty=True)
     temperatures, strengths = tuple(float(t) for t in temperatures), tuple(float(s) for s in strengths)
     if not temperatures or not strengths:
         raise ValueError(f"temperatures and strengths must be non-empty, got {temperatures} and {strengths}")
