@@ -46,7 +46,6 @@ FLOOR = 245             # entries covered must stay above this (252 of 573 when 
 # Entries left out on purpose, with the reason (printed by test_report_coverage).
 SKIPS: dict[str, str] = {
     "helpers.distributed.ddp.launch": "spawns worker processes; covered by tests/test_ddp.py",
-    "helpers.selfsupervised.simclr.sweep": "trains a 3x3 grid of SimCLR runs; covered by its own tests",
     "helpers.distributed.ddp.ddp_worker": "the body of a spawned worker (joins a process group); covered by tests/test_ddp.py",
 }
 
