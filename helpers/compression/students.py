@@ -123,9 +123,7 @@ class StudentRow:
     distilled: float
 
 
-def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: int = 100,
-                     hidden: int = 16, steps: int = 400, T: float = 4.0, alpha: float = 0.3) -> list[StudentRow]:
-    """For each seed: pick ``n_student`` training examples, train the same student twice, test both."""
+def _check_comparison(teacher, data, seeds, n_student: int) -> None:
     import torch
 
     check_instance(teacher, "teacher", torch.nn.Module, "torch.nn.Module")
@@ -136,6 +134,14 @@ def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: i
     for s in seeds:
         check_seed(s, "each of seeds")
     check_range(n_student, "n_student", 1, len(data.X_train), integer=True)
+
+
+def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: int = 100,
+                     hidden: int = 16, steps: int = 400, T: float = 4.0, alpha: float = 0.3) -> list[StudentRow]:
+    """For each seed: pick ``n_student`` training examples, train the same student twice, test both."""
+    import torch
+
+    _check_comparison(teacher, data, seeds, n_student)
     rows = []
     for seed in seeds:
         sub = torch.tensor(np.random.default_rng(seed).choice(len(data.X_train), n_student, replace=False))

@@ -45,6 +45,12 @@ def interpolate_real_fake(real: torch.Tensor, fake: torch.Tensor,
     return (eps * real.detach() + (1 - eps) * fake.detach())
 
 
+def _check_penalty(weight: float, points) -> None:
+    check_range(weight, "weight", 0.0, None)
+    if points is not None:
+        check_tensor(points, "points", ndim=(2, 3))
+
+
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
                      fake: torch.Tensor, weight: float = 10.0,
                      generator: torch.Generator | None = None,
@@ -64,9 +70,7 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
         The penalty, differentiable with respect to the critic's parameters
         (``create_graph=True``). Shape () for (N, D) inputs, (S,) for (S, N, D).
     """
-    check_range(weight, "weight", 0.0, None)
-    if points is not None:
-        check_tensor(points, "points", ndim=(2, 3))
+    _check_penalty(weight, points)
     x_hat = interpolate_real_fake(real, fake, generator) if points is None else points.detach()
     x_hat = x_hat.clone().requires_grad_(True)
     scores = critic(x_hat)  # (..., N)

@@ -124,6 +124,11 @@ def _check_model_schedule(model, schedule) -> None:
     check_instance(schedule, "schedule", NoiseSchedule, "NoiseSchedule (see make_schedule)")
 
 
+def _check_loss_inputs(model, schedule, x0) -> None:
+    _check_model_schedule(model, schedule)
+    check_tensor(x0, "x0", ndim=(2, 3))
+
+
 def noise_prediction_loss(model: Denoiser, schedule: NoiseSchedule, x0: torch.Tensor,
                           generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Ho et al.'s simple loss on one batch: a random step per sample, a random noise, the MSE
@@ -131,8 +136,7 @@ def noise_prediction_loss(model: Denoiser, schedule: NoiseSchedule, x0: torch.Te
 
     Shape: x0 (N, D) or (S, N, D) -> a scalar tensor (mean over everything).
     """
-    _check_model_schedule(model, schedule)
-    check_tensor(x0, "x0", ndim=(2, 3))
+    _check_loss_inputs(model, schedule, x0)
     t = torch.randint(0, schedule.T, x0.shape[:-1], generator=generator)              # (N,) or (S, N)
     eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
     x_t = add_noise(schedule, x0, eps, t)

@@ -127,6 +127,13 @@ def kernel_shap_coalitions(M: int, n_samples: int, generator: torch.Generator) -
     return np.stack(rows)
 
 
+def _check_fit(Z, y, weights, v_empty: float, v_full: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    Z = check_array(Z, "Z", ndim=2)
+    check_range(v_empty, "v_empty")
+    check_range(v_full, "v_full")
+    return Z, check_array(y, "y", shape=(len(Z),)), check_array(weights, "weights", shape=(len(Z),))
+
+
 def constrained_fit(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, v_empty: float, v_full: float) -> np.ndarray:
     r"""Kernel SHAP's fit: :math:`\min \sum_s w_s (y_s - v(\varnothing) - \boldsymbol\phi^\top \mathbf z_s)^2`
     subject to :math:`\sum_j \phi_j = v(N) - v(\varnothing)`.
@@ -138,11 +145,7 @@ def constrained_fit(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, v_empty: 
     Shape:
         Z: (S, M), y: (S,), weights: (S,) -> (M,)
     """
-    Z = check_array(Z, "Z", ndim=2)
-    y = check_array(y, "y", shape=(len(Z),))
-    weights = check_array(weights, "weights", shape=(len(Z),))
-    check_range(v_empty, "v_empty")
-    check_range(v_full, "v_full")
+    Z, y, weights = _check_fit(Z, y, weights, v_empty, v_full)
     Z = np.asarray(Z, dtype=np.float64)
     size = Z.sum(1)
     keep = (size > 0) & (size < Z.shape[1]) & (np.asarray(weights) > 0)
