@@ -211,6 +211,9 @@ class TextEncoder(nn.Module):
             raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {getattr(ids, 'dtype', type(ids))}")
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= g.config.vocab_size):
             raise ValueError(f"ids must lie in [0, {g.config.vocab_size}), got [{int(ids.min())}, {int(ids.max())}]")
+        if ids.shape[1] > g.config.block_size:
+            raise ValueError(f"ids hold sequences of {ids.shape[1]} tokens, longer than the block size "
+                             f"{g.config.block_size}")
         x = g.drop(g.wte(ids) + g.positions(ids.shape[1]))             # (N, T, D)
         for block in g.blocks:
             x = block(x)
