@@ -43,7 +43,7 @@ _GAN = {
     "helpers.gan.metrics.interpolate_latent": lambda: dict(z0=_a(2), z1=_a(2, start=1, stop=2), t=0.5),
     "helpers.gan.metrics.mode_coverage": lambda: dict(samples=_a(6, 2), centers=_a(3, 2), std=0.5),
     "helpers.gan.penalty.gradient_penalty": lambda: dict(critic=_critic(), real=_t(4, 2), fake=_t(4, 2, start=1)),
-    "helpers.gan.plots.plot_ring_runs": lambda: dict(samples={"vanilla": _a(6, 2)}, ring=__import__(
+    "helpers.gan.plots.plot_ring_runs": lambda: dict(samples={"vanilla": _a(1, 6, 2)}, ring=__import__(
         "helpers.core.data", fromlist=["RingMixture"]).RingMixture(), n_show=4),
     "helpers.gan.train.GANTrainer": lambda: dict(
         config=__import__("helpers.gan.train", fromlist=["x"]).ring_gan_config(batch_size=4, hidden=4),
@@ -155,13 +155,13 @@ _GENERATIVE = {
     "helpers.generative.schedules.add_noise": lambda: dict(schedule=_schedule(), x0=_t(4, 2), noise=_t(4, 2, start=1),
                                                            t=3),
     "helpers.generative.schedules.cosine_betas": lambda: dict(T=10),
-    "helpers.generative.schedules.linear_betas": lambda: dict(T=10),
+    "helpers.generative.schedules.linear_betas": lambda: dict(T=25),
     "helpers.generative.schedules.posterior_mean_variance": lambda: dict(schedule=_schedule(), x0=_t(4, 2),
                                                                          x_t=_t(4, 2, start=1), t=3),
     "helpers.generative.schedules.predict_x0": lambda: dict(schedule=_schedule(), x_t=_t(4, 2), eps=_t(4, 2, start=1),
                                                             t=3),
     "helpers.generative.schedules.reverse_step": lambda: dict(schedule=_schedule(), x_t=_t(4, 2),
-                                                              eps=_t(4, 2, start=1), t=3),
+                                                              eps=_t(4, 2, start=1), t=3, noise=_t(4, 2, start=0.5)),
     "helpers.generative.vae.describe_vae": lambda: dict(model=_vae(), X=_a(3, 64, start=0, stop=1), betas=[1.0],
                                                         grid=2, n_samples=2),
     "helpers.generative.vae.log_likelihood": lambda: dict(model=_vae(), x=_t(64, start=0, stop=1), z=_t(3, 2)),
@@ -428,7 +428,7 @@ _SELFSUPERVISED = {
     "helpers.selfsupervised.clip.check_prompt": lambda: dict(prompt="a handwritten {}"),
     "helpers.selfsupervised.clip.clip_loss": lambda: dict(image_emb=_t(3, 4), text_emb=_t(3, 4, start=1, stop=-0.5)),
     "helpers.selfsupervised.clip.embed_prompts": lambda: dict(model=_tiny_clip(), template="a handwritten {}"),
-    "helpers.selfsupervised.clip.encode_text": lambda: dict(texts=["a 1", "a 2"]),
+    "helpers.selfsupervised.clip.encode_text": lambda: dict(texts=["a one", "a two"]),
     "helpers.selfsupervised.clip.zero_shot_predict": lambda: dict(image_emb=_t(3, 4), prompt_emb=_t(10, 4, start=1)),
     "helpers.selfsupervised.contrastive.nt_xent_anchor": lambda: dict(anchor=_a(3), positive=_a(3, start=0),
                                                                       negatives=_a(2, 3, start=1, stop=-1)),
@@ -457,7 +457,7 @@ _SELFSUPERVISED = {
         history={"step": list(range(1, 26)), "loss": list(np.linspace(2, 1, 25))},
         results={"pre-trained": _a(2, start=0.6, stop=0.7), "from scratch": _a(2, start=0.4, stop=0.5)},
         chance=0.25),
-    "helpers.selfsupervised.plots.plot_negative_weights": lambda: dict(weights={0.5: _a(5, start=0, stop=0.2)}),
+    "helpers.selfsupervised.plots.plot_negative_weights": lambda: dict(weights={0.5: _a(4, 6, start=0, stop=0.2)}),
     "helpers.selfsupervised.plots.plot_seed_comparison": lambda: dict(
         results={"SimCLR": _a(2, start=0.6, stop=0.7), "random": _a(2, start=0.4, stop=0.5)}, ylabel="acc", title="t"),
     "helpers.selfsupervised.plots.plot_sweep": lambda: dict(temperatures=[0.1, 0.5], strengths=[0.0, 1.0],
@@ -493,7 +493,9 @@ def _interp(**more):
 
 
 _INTERPRET = {
-    "helpers.interpret.attribute.attribute": lambda: dict(method="saliency", **_interp()),
+    "helpers.interpret.attribute.attribute": lambda: dict(
+        method="saliency", model=torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3)).double().eval(),
+        x=_a(1, 1, 4, 4), target=1),
     "helpers.interpret.evaluation.curve_area": lambda: dict(fractions=np.linspace(0, 1, 5), values=_a(2, 5)),
     "helpers.interpret.evaluation.deletion_curves": lambda: dict(attributions=_a(1, 3, start=0.5), steps=3,
                                                                  **_interp()),

@@ -74,6 +74,21 @@ def _check_inputs(X, y=None) -> None:
         raise ValueError(f"y must be an int64 tensor of shape ({len(X)},), got {got}")
 
 
+def _check_labels(model, X, y) -> None:
+    """y in [0, K) for the model's K outputs (one forward pass in eval mode: no dropout draw, no
+    batch-norm update)."""
+    import torch
+
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+    was_training = model.training
+    with torch.no_grad():
+        K = model.eval()(X[:1]).shape[-1]
+    model.train(was_training)
+    if y.min() < 0 or y.max() >= K:
+        raise ValueError(f"y must hold class labels in [0, {K - 1}] (the model has {K} outputs), got values "
+                         f"from {y.min().item()} to {y.max().item()}")
+
+
 def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
                      alpha: float = 0.3, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
                      progress: bool = False, on_step: OnStep | None = None) -> History:
@@ -91,6 +106,7 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
 
     check_loop_args(steps, batch_size, lr, seed, on_step)
     _check_inputs(X, y)
+    _check_labels(model, X, y)
     if teacher_logits is not None and tuple(teacher_logits.shape[:1]) != tuple(X.shape[:1]):
         raise ValueError(f"teacher_logits must have one row per example ({X.shape[0]}), "
                          f"got shape {tuple(teacher_logits.shape)}")

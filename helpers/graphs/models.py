@@ -225,8 +225,10 @@ def _check_training(model, graph, x, y, train_idx, n_labels: int):
     if idx.min() < 0 or idx.max() >= n_labels:
         raise ValueError(f"train_idx must hold ids in [0, {n_labels - 1}], got values from {idx.min().item()} "
                          f"to {idx.max().item()}")
-    with torch.no_grad():
-        K = model(X, graph).shape[-1]
+    was_training = model.training
+    with torch.no_grad():                                                 # eval: no dropout draw
+        K = model.eval()(X, graph).shape[-1]
+    model.train(was_training)
     if Y.min() < 0 or Y.max() >= K:
         raise ValueError(f"y must hold class labels in [0, {K - 1}] (the model has {K} outputs), got values from "
                          f"{Y.min().item()} to {Y.max().item()}")

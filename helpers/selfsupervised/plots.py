@@ -92,7 +92,7 @@ def plot_negative_weights(weights: dict[float, np.ndarray]) -> Figure:
 
     ``weights``: {τ: (2N, 2N - 2) sorted rows} from :func:`helpers.selfsupervised.contrastive.negative_weights`.
     """
-    _check_curves(weights, "weights", ndim=(1, 2))
+    _check_curves(weights, "weights", ndim=2)
     fig = new_figure(5.0, 3.0)
     ax = fig.add_subplot()
     for k, (tau, w) in enumerate(weights.items()):
