@@ -49,7 +49,7 @@ SKIPS: dict[str, str] = {
     "helpers.distributed.ddp.ddp_worker": "the body of a spawned worker (joins a process group); covered by tests/test_ddp.py",
     "helpers.distributed.ddp.free_port": "takes no arguments",
     "helpers.graphs.datasets.karate_club": "takes no arguments",
-    "helpers.gan.train.digit_gan_config": "takes only **overrides, which GANConfig checks (covered via ring_gan_config)",
+    "helpers.gan.train.digit_gan_config": "takes only **overrides, which GANConfig.__post_init__ checks",
 }
 
 # Plausible values for required arguments without a default, keyed by parameter name. Factories,
