@@ -5,6 +5,9 @@ packages ``apps``/``ui`` and the learner checks in ``exercises``, tested elsewhe
 each function or class named in its ``__all__`` is an entry. For every parameter that looks like
 an array we try ``None``, a string, an array holding NaN, an empty array and a 5-D array; for every
 parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN.
+An argument given per entry (``ENTRY_ARGS``) is probed by its value: an array or tensor like an array,
+a number like a size, a flag not at all; any other (a model, config, callable, string or list) gets
+``None``, a value of the wrong type and, for a list, an empty list.
 
 The rule: a call either raises a ``ValueError``/``TypeError`` whose innermost traceback frame is in
 ``helpers/`` (our own check, with our own message), or it returns, and every float, array or tensor
@@ -43,7 +46,10 @@ FLOOR = 245             # entries covered must stay above this (252 of 573 when 
 # Entries left out on purpose, with the reason (printed by test_report_coverage).
 SKIPS: dict[str, str] = {
     "helpers.distributed.ddp.launch": "spawns worker processes; covered by tests/test_ddp.py",
-    "helpers.selfsupervised.simclr.sweep": "trains a 3x3 grid of SimCLR runs; covered by its own tests",
+    "helpers.distributed.ddp.ddp_worker": "the body of a spawned worker (joins a process group); covered by tests/test_ddp.py",
+    "helpers.distributed.ddp.free_port": "takes no arguments",
+    "helpers.graphs.datasets.karate_club": "takes no arguments",
+    "helpers.gan.train.digit_gan_config": "takes only **overrides, which GANConfig.__post_init__ checks",
 }
 
 # Plausible values for required arguments without a default, keyed by parameter name. Factories,
@@ -207,6 +213,26 @@ def _bad_sizes(p: inspect.Parameter) -> list[tuple[str, Any]]:
     return out
 
 
+def _looks_like_array(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    try:
+        import torch
+        return isinstance(value, torch.Tensor)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _bad_others(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
+    """For an ENTRY_ARGS value that is neither array- nor size-like (a model, config, callable,
+    string, list): None, a value of the wrong type, and an empty list where a list is expected."""
+    out = [] if p.default is None else [("None", None)]
+    out.append(("an int", 3) if isinstance(value, str) else ("a string", "not a " + type(value).__name__))
+    if isinstance(value, (list, tuple)):
+        out.append(("an empty list", []))
+    return out
+
+
 def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any]]] | str:
     """Base keyword arguments and the list of (parameter, description, bad value), or a skip reason."""
     try:
@@ -228,14 +254,19 @@ def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any
                 base[p.name] = _as_annotated(p, PLAUSIBLE[p.name]())
             else:
                 missing.append(p.name)
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):  # e.g. **overrides: passed, not probed
+        base.update({k: v for k, v in given.items() if k not in sig.parameters})
     if missing:
         return "needs " + ", ".join(f"`{m}`" for m in missing) + " (no plausible value in the table)"
     bad = []
     for p in params:
-        if _is_array(p):
+        if _is_array(p) or (p.name in given and _looks_like_array(given[p.name])):
             bad += [(p.name, what, v) for what, v in _bad_arrays(p, base.get(p.name))]
-        elif _is_size(p):
+        elif _is_size(p) or (p.name in given and isinstance(given[p.name], (int, float))
+                             and not isinstance(given[p.name], bool)):
             bad += [(p.name, what, v) for what, v in _bad_sizes(p)]
+        elif p.name in given and not isinstance(given[p.name], bool):
+            bad += [(p.name, what, v) for what, v in _bad_others(p, given[p.name])]
     if not bad:
         return "no array- or size-like parameter to probe"
     return base, bad

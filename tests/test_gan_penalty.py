@@ -87,6 +87,28 @@ def test_tanh_critic_penalty_and_parameter_grads_match_torch(rng, n, d, h, weigh
         assert_close(grads[name], t.grad.numpy(), atol=1e-9, rtol=1e-7, what=f"dP/d{name}")
 
 
+@pytest.mark.parametrize("zero", ["v", "W"])
+def test_tanh_critic_penalty_where_the_input_gradient_is_zero_matches_torch(rng, zero):
+    """A flat critic (v = 0, or W = 0): every input gradient is exactly 0, where the norm's square
+    root has no derivative. Both sides smooth it the same way; the value is weight * (sqrt(tiny) - 1)^2
+    and the parameter gradients stay finite and agree."""
+    X, W, b, v = _tanh_params(rng, 4, 3, 5)
+    if zero == "v":
+        v = np.zeros_like(v)
+    else:
+        W = np.zeros_like(W)
+    Wt, bt, vt = (torch.tensor(a, requires_grad=True) for a in (W, b, v))
+    x = torch.tensor(X)
+    penalty = gp.gradient_penalty(_torch_tanh_critic(Wt, bt, vt), x, x, 10.0, points=x)
+    penalty.backward()
+    ours, grads = gp.tanh_critic_penalty_grads(X, W, b, v, 10.0)
+    assert ours == pytest.approx(10.0 * (math.sqrt(gp._TINY) - 1.0) ** 2, rel=1e-12)
+    assert_close(ours, float(penalty.detach()), what="penalty")
+    for name, t in (("W", Wt), ("b", bt), ("v", vt)):
+        assert np.all(np.isfinite(grads[name]))
+        assert_close(grads[name], t.grad.numpy(), atol=1e-9, rtol=1e-7, what=f"dP/d{name}")
+
+
 def test_penalty_per_member_equals_separate_critics():
     torch.manual_seed(0)
     D = Discriminator(in_dim=3, hidden=8, members=3).double()

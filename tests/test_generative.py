@@ -49,6 +49,24 @@ def test_gaussian_kl_edge_cases():
     assert (latent.gaussian_kl(torch.randn(50, 4), torch.randn(50, 4)) >= 0).all()
 
 
+def test_gaussian_kl_when_q_equals_p_matches_torch():
+    """q = p exactly (a tie in every term): the KL is 0 at its minimum, so every gradient is 0 too,
+    here and in torch.distributions."""
+    mu = torch.tensor([[0.3, -2.0, 0.0]], dtype=torch.float64)
+    logvar = torch.tensor([[1.5, -4.0, 0.0]], dtype=torch.float64)
+    ours_in = [t.clone().requires_grad_(True) for t in (mu, logvar, mu, logvar)]
+    ref_in = [t.clone().requires_grad_(True) for t in (mu, logvar, mu, logvar)]
+    ours = latent.gaussian_kl(*ours_in)
+    ref = kl_divergence(Normal(ref_in[0], torch.exp(0.5 * ref_in[1])),
+                        Normal(ref_in[2], torch.exp(0.5 * ref_in[3]))).sum(-1)
+    assert ours.item() == 0.0 and abs(ref.item()) < 1e-15
+    ours.sum().backward()
+    ref.sum().backward()
+    for a, b in zip(ours_in, ref_in):
+        assert_close(a.grad.numpy(), b.grad.numpy(), atol=1e-15, what="d KL at q = p")
+        assert np.abs(a.grad.numpy()).max() < 1e-15
+
+
 def test_reparameterize_value_and_gradient():
     mu = torch.tensor([0.5, -2.0], dtype=torch.float64, requires_grad=True)
     logvar = torch.tensor([0.3, -1.0], dtype=torch.float64, requires_grad=True)

@@ -105,6 +105,23 @@ def test_scatter_sum_and_segment_softmax_match_torch():
     assert_close(mp.segment_softmax_backward(up, alpha, index, 6), s.grad.numpy(), atol=1e-10)
 
 
+def test_segment_softmax_ties_singletons_and_empty_groups_match_pyg():
+    """All scores tied (zeros: each group uniform), a group of one edge (weight exactly 1, zero
+    gradient), and a node that receives nothing (no row at all): forward and backward as PyG."""
+    index = np.array([0, 0, 0, 2, 3, 3])                               # node 1 receives no edge
+    for scores in (np.zeros((6, 2)), np.array([[1.0], [1.0], [1.0], [-7.0], [2.0], [2.0]])):
+        theirs = pyg_softmax(torch.as_tensor(scores), torch.as_tensor(index), num_nodes=4)
+        alpha = mp.segment_softmax(scores, index, 4)
+        assert_close(alpha, theirs.numpy(), atol=1e-15)
+        assert_close(alpha[:, 0], [1 / 3, 1 / 3, 1 / 3, 1.0, 0.5, 0.5], atol=1e-15)
+        s = torch.tensor(scores, requires_grad=True)
+        up = np.arange(scores.size, dtype=float).reshape(scores.shape)
+        pyg_softmax(s, torch.as_tensor(index), num_nodes=4).backward(torch.as_tensor(up))
+        ours = mp.segment_softmax_backward(up, alpha, index, 4)
+        assert_close(ours, s.grad.numpy(), atol=1e-12)
+        assert np.all(ours[3] == 0.0)                                      # a lone edge's weight cannot move
+
+
 def test_aggregate_backward_matches_autograd_with_repeated_senders():
     rng = np.random.default_rng(1)
     ei = np.array([[0, 0, 0, 2, 3], [1, 1, 2, 1, 0]])            # 0 -> 1 twice: its gradient must add up

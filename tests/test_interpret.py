@@ -54,6 +54,23 @@ def test_gradient_methods_match_captum(net, n, target):
                 "gradient x input")
 
 
+def test_gradient_methods_at_relu_kinks_match_captum():
+    """A bias-free ReLU network at x = 0: every pre-activation is exactly 0, where ReLU has no
+    derivative; both sides take ReLU'(0) = 0 (autograd's choice), and IG from a zero baseline is 0."""
+    torch.manual_seed(0)
+    kinked = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 8, bias=False), torch.nn.ReLU(),
+                                 torch.nn.Linear(8, 10)).double().eval()
+    x, t = torch.zeros(2, 1, 8, 8, dtype=torch.float64), torch.tensor([1, 4])
+    assert_twin(gradients.saliency(kinked, x, t, absolute=False),
+                Saliency(kinked).attribute(x, target=t, abs=False), 1e-12, "signed gradient at the kink")
+    assert_twin(gradients.gradient_x_input(kinked, x, t), InputXGradient(kinked).attribute(x, target=t), 1e-12,
+                "gradient x input at the kink")
+    ours = gradients.integrated_gradients(kinked, x, t, baseline=0.0, n_steps=8)
+    assert_twin(ours, IntegratedGradients(kinked).attribute(x, target=t, baselines=0.0, n_steps=8), 1e-12,
+                "IG along a zero path")
+    assert np.all(ours == 0.0)
+
+
 def test_input_gradient_matches_finite_differences(net):
     x = _inputs(1, seed=1).numpy()
     g = gradients.input_gradient(net, x, 2)

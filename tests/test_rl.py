@@ -203,6 +203,22 @@ def test_td_loss_matches_smooth_l1(scale):
     assert_close(dqn.td_loss_backward(1.0, cache), t_grad)
 
 
+def test_td_loss_at_the_huber_kinks_and_greedy_ties_match_torch():
+    """TD errors exactly at -1, 0 and 1 (where the Huber loss changes form, and where its derivative
+    is 0), and tied action values, whose greedy action is the first one, as torch.argmax picks it."""
+    q = np.array([[1.0, 5.0], [2.0, 2.0], [0.0, -3.0], [4.0, 4.0]])
+    a = np.array([0, 1, 0, 1])
+    y = np.array([2.0, 2.0, -1.0, 4.0])                                   # errors q - y: -1, 0, 1, 0
+    loss, cache = dqn.td_loss_forward(q, a, y)
+    value, (t_grad, _, _) = torch_value_and_grads(
+        lambda q, a, y: F.smooth_l1_loss(q.gather(1, a[:, None])[:, 0], y), q, a, y,
+        requires_grad=[True, False, False])
+    assert_close(loss, value)
+    assert_close(dqn.td_loss_backward(1.0, cache), t_grad)
+    Q = np.array([[1.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [2.0, 3.0, 3.0, 1.0]])
+    assert gw.greedy_policy(Q).tolist() == torch.argmax(torch.tensor(Q), dim=1).tolist() == [0, 0, 1]
+
+
 def test_td_targets_do_not_bootstrap_past_termination():
     y = dqn.td_targets(np.array([[1.0, 2.0], [5.0, 4.0]]), np.array([1.0, 1.0]), np.array([True, False]), 0.9)
     assert_close(y, np.array([1.0, 1.0 + 0.9 * 5.0]))

@@ -59,6 +59,21 @@ def test_nt_xent_edge_cases_stay_finite(rng):
     assert contrastive.nt_xent_backward(0.0, cache)[0].max() == 0.0
 
 
+def test_nt_xent_exact_ties_match_torch():
+    """Every cosine tied: identical rows make the positive no closer than any negative (loss log(2N - 1),
+    zero gradient); rows repeated across the batch tie a positive with a negative."""
+    same = np.ones((3, 2))
+    repeated = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    for z1, z2 in ((same, same.copy()), (repeated, repeated[::-1].copy())):
+        value, (g1, g2) = torch_value_and_grads(lambda a, b: contrastive.nt_xent_torch(a, b, 0.5), z1, z2)
+        loss, cache = contrastive.nt_xent_forward(z1, z2, 0.5)
+        d1, d2 = contrastive.nt_xent_backward(1.0, cache)
+        assert_close(loss, value, what="loss")
+        assert_close(d1, g1, atol=1e-12, what="dz1")
+        assert_close(d2, g2, atol=1e-12, what="dz2")
+    assert contrastive.nt_xent_forward(same, same, 0.5)[0] == pytest.approx(np.log(5), abs=1e-12)
+
+
 def test_negative_weights_rows_sum_to_one_sorted_and_sharpen(rng):
     z1, z2 = rng.normal(size=(6, 4)), rng.normal(size=(6, 4))
     w = contrastive.negative_weights(z1, z2, 0.1)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_tensor
 
 __all__ = ["soft_targets", "distillation_terms", "distillation_loss", "distillation_grad",
            "distillation_loss_torch"]
@@ -129,12 +129,18 @@ def distillation_grad(student_logits: np.ndarray, teacher_logits: np.ndarray, la
     return (alpha * hard + (1 - alpha) * T * soft) / n
 
 
-def _check_torch_inputs(student_logits, teacher_logits, T: float, alpha: float) -> None:
+def _check_torch_inputs(student_logits, teacher_logits, labels, T: float, alpha: float) -> None:
     check_range(alpha, "alpha", 0.0, 1.0)
     check_range(T, "T", 0.0, None, low_inclusive=False)
+    check_tensor(student_logits, "student_logits")
+    check_tensor(teacher_logits, "teacher_logits")
     if student_logits.shape != teacher_logits.shape or student_logits.ndim != 2:
         raise ValueError(f"student_logits and teacher_logits must both have shape (N, K), got "
                          f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    check_tensor(labels, "labels", shape=(student_logits.shape[0],), dtype="int")
+    if labels.min() < 0 or labels.max() >= student_logits.shape[1]:
+        raise ValueError(f"labels must lie in [0, {student_logits.shape[1] - 1}] (K = {student_logits.shape[1]} "
+                         f"classes), got values from {labels.min().item()} to {labels.max().item()}")
 
 
 def distillation_loss_torch(student_logits, teacher_logits, labels, T: float = 4.0, alpha: float = 0.5):
@@ -148,7 +154,7 @@ def distillation_loss_torch(student_logits, teacher_logits, labels, T: float = 4
     """
     import torch.nn.functional as F
 
-    _check_torch_inputs(student_logits, teacher_logits, T, alpha)
+    _check_torch_inputs(student_logits, teacher_logits, labels, T, alpha)
     ce = F.cross_entropy(student_logits, labels)
     kl = F.kl_div(F.log_softmax(student_logits / T, dim=1), F.log_softmax(teacher_logits.detach() / T, dim=1),
                   reduction="batchmean", log_target=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_instance, check_range
 
 __all__ = ["QMIN", "QMAX", "affine_params", "quantize", "dequantize", "fake_quantize",
            "QuantizedTensor", "quantize_tensor", "quantize_model", "model_size_bytes",
@@ -41,16 +41,31 @@ def affine_params(x_min, x_max, qmin: int = QMIN, qmax: int = QMAX) -> tuple[np.
     Shape:
         x_min, x_max: () or (C,) -> scale float64 and zero_point int64 of the same shape.
     """
-    lo = np.minimum(check_array(x_min, "x_min", allow_empty=False).astype(np.float64), 0.0)
-    hi = np.maximum(check_array(x_max, "x_max", shape=np.shape(lo)).astype(np.float64), 0.0)
-    if qmax <= qmin:
-        raise ValueError(f"need qmin < qmax, got qmin={qmin}, qmax={qmax}")
+    lo, hi = _check_range_pair(x_min, x_max)
+    _check_grid(qmin, qmax)
     scale = (hi - lo) / (qmax - qmin)
     # A range so narrow that 1/s would overflow is treated like a zero-width one; floor the
     # scale at float32's smallest normal number (PyTorch's observers also floor the scale).
     scale = np.where(scale > 0, np.maximum(scale, np.finfo(np.float32).tiny), 1.0)
     zero_point = np.clip(qmin - np.round(lo / scale), qmin, qmax).astype(np.int64)
     return scale, zero_point
+
+
+def _check_range_pair(x_min, x_max) -> tuple[np.ndarray, np.ndarray]:
+    """The ranges widened to include 0, after checking x_min <= x_max."""
+    x_min = check_array(x_min, "x_min", allow_empty=False).astype(np.float64)
+    x_max = check_array(x_max, "x_max", shape=np.shape(x_min)).astype(np.float64)
+    if np.any(x_min > x_max):
+        raise ValueError(f"x_min must not exceed x_max, got x_min - x_max up to {np.max(x_min - x_max):g}")
+    return np.minimum(x_min, 0.0), np.maximum(x_max, 0.0)
+
+
+def _check_grid(qmin: int, qmax: int) -> None:
+    """The integer grid: int8 by default, any other range must fit the int16 the result is stored in."""
+    check_range(qmin, "qmin", -2**15, 2**15 - 1, integer=True)
+    check_range(qmax, "qmax", -2**15, 2**15 - 1, integer=True)
+    if qmax <= qmin:
+        raise ValueError(f"need qmin < qmax, got qmin={qmin}, qmax={qmax}")
 
 
 def _inv(scale: np.ndarray, dtype) -> np.ndarray:
@@ -70,6 +85,7 @@ def _broadcast(p: np.ndarray, x: np.ndarray, axis: int | None) -> np.ndarray:
 def _check_quantize(x, scale, zero_point, axis: int | None, qmin: int, qmax: int
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = check_array(x, "x")
+    _check_grid(qmin, qmax)
     scale = check_array(scale, "scale")
     if np.any(scale <= 0):
         raise ValueError(f"scale must be > 0, got min {scale.min()}")
@@ -118,6 +134,10 @@ def dequantize(q: np.ndarray, scale, zero_point, axis: int | None = None) -> np.
         q: any; scale, zero_point: () or (q.shape[axis],) -> same shape as q.
     """
     q = check_array(q, "q", dtype="int")
+    scale = check_array(scale, "scale")
+    if np.any(scale <= 0):
+        raise ValueError(f"scale must be > 0, got min {scale.min()}")
+    zero_point = check_array(zero_point, "zero_point", dtype="int")
     s, z = _broadcast(np.asarray(scale, np.float64), q, axis), _broadcast(np.asarray(zero_point), q, axis)
     return s * (q - z)
 
@@ -180,6 +200,7 @@ def quantize_model(model, mode: str = "per_channel"):
 
     import torch
 
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
     check_choice(mode, "mode", ["per_tensor", "per_channel"])
     qmodel = copy.deepcopy(model)
     sizes: dict[str, int] = {}
@@ -194,8 +215,15 @@ def quantize_model(model, mode: str = "per_channel"):
     return qmodel, sizes
 
 
+def _check_module(model) -> None:
+    import torch
+
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+
+
 def model_size_bytes(model) -> int:
     """Bytes of all parameters as stored (float32: 4 per value)."""
+    _check_module(model)
     return int(sum(p.numel() * p.element_size() for p in model.parameters()))
 
 
@@ -229,4 +257,5 @@ def int8_linear_model(model):
 
 def buffers_size_bytes(model) -> int:
     """Bytes of all parameters and buffers (int8 buffers count 1 byte per value)."""
+    _check_module(model)
     return int(sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers())))

@@ -17,7 +17,7 @@ import numpy as np
 from helpers.compression.distill import distillation_loss_torch
 from helpers.core.progress import Progress
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_range, check_seed
+from helpers.core.checks import check_instance, check_range, check_seed
 from helpers.core.metrics import accuracy
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier",
@@ -74,6 +74,21 @@ def _check_inputs(X, y=None) -> None:
         raise ValueError(f"y must be an int64 tensor of shape ({len(X)},), got {got}")
 
 
+def _check_labels(model, X, y) -> None:
+    """y in [0, K) for the model's K outputs (one forward pass in eval mode: no dropout draw, no
+    batch-norm update)."""
+    import torch
+
+    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+    was_training = model.training
+    with torch.no_grad():
+        K = model.eval()(X[:1]).shape[-1]
+    model.train(was_training)
+    if y.min() < 0 or y.max() >= K:
+        raise ValueError(f"y must hold class labels in [0, {K - 1}] (the model has {K} outputs), got values "
+                         f"from {y.min().item()} to {y.max().item()}")
+
+
 def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: float = 4.0,
                      alpha: float = 0.3, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
                      progress: bool = False, on_step: OnStep | None = None) -> History:
@@ -91,6 +106,7 @@ def train_classifier(model, X, y, steps: int = 400, teacher_logits=None, T: floa
 
     check_loop_args(steps, batch_size, lr, seed, on_step)
     _check_inputs(X, y)
+    _check_labels(model, X, y)
     if teacher_logits is not None and tuple(teacher_logits.shape[:1]) != tuple(X.shape[:1]):
         raise ValueError(f"teacher_logits must have one row per example ({X.shape[0]}), "
                          f"got shape {tuple(teacher_logits.shape)}")
@@ -123,12 +139,25 @@ class StudentRow:
     distilled: float
 
 
+def _check_comparison(teacher, data, seeds, n_student: int) -> None:
+    import torch
+
+    check_instance(teacher, "teacher", torch.nn.Module, "torch.nn.Module")
+    check_instance(data, "data", DigitsTensors, "DigitsTensors (see digits_tensors)")
+    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    for s in seeds:
+        check_seed(s, "each of seeds")
+    check_range(n_student, "n_student", 1, len(data.X_train), integer=True)
+
+
 def compare_students(teacher, data: DigitsTensors, seeds=(0, 1, 2), n_student: int = 100,
                      hidden: int = 16, steps: int = 400, T: float = 4.0, alpha: float = 0.3) -> list[StudentRow]:
     """For each seed: pick ``n_student`` training examples, train the same student twice, test both."""
     import torch
 
-    check_range(n_student, "n_student", 1, len(data.X_train), integer=True)
+    _check_comparison(teacher, data, seeds, n_student)
     rows = []
     for seed in seeds:
         sub = torch.tensor(np.random.default_rng(seed).choice(len(data.X_train), n_student, replace=False))
@@ -150,6 +179,8 @@ def plot_students(rows: list[StudentRow]):
 
     if not rows:
         raise ValueError("rows must hold at least one StudentRow, got an empty list")
+    for row in rows:
+        check_instance(row, "each of rows", StudentRow)
     fig = new_figure(6, 2.6)
     ax = fig.add_subplot()
     x = np.arange(len(rows))

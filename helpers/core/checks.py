@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_range", "check_seed"]
+__all__ = ["check_array", "check_choice", "check_instance", "check_range", "check_seed", "check_tensor"]
 
 
 def _shape_str(shape: Iterable[Any]) -> str:
@@ -108,3 +108,43 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     if not 0 <= seed <= 2**32 - 1:
         raise ValueError(f"{name} must be in [0, 2**32 - 1], got {seed!r}")
     return int(seed)
+
+
+def check_instance(value: Any, name: str, types: type | tuple[type, ...], what: str | None = None) -> Any:
+    """Raise a ``ValueError`` unless ``value`` is an instance of ``types`` (a model, a config, a cache);
+    ``what`` names the expectation in the message (default: the type names). Returns ``value``."""
+    if not isinstance(value, types):
+        if what is None:
+            what = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise ValueError(f"{name} must be a {what}, got {type(value).__name__}")
+    return value
+
+
+def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
+                 shape: tuple[int | None, ...] | None = None, dtype: str = "float",
+                 allow_empty: bool = False, finite: bool = True) -> Any:
+    """:func:`check_array` for a ``torch.Tensor``, which is returned as it is (same device, dtype and
+    autograd graph). ``dtype``: ``"float"`` (floating point), ``"int"`` (integer labels/indices) or
+    ``"any"``. A NumPy array is rejected rather than converted, so no dtype changes silently."""
+    import torch  # lazily: core is imported by chapters that never need torch
+
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if dtype == "float" and not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+    if dtype == "int" and (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool):
+        raise ValueError(f"{name} must hold integers (class labels or indices), got dtype {x.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {tuple(x.shape)} ({x.ndim}-D)")
+    if shape is not None:
+        if x.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, x.shape)):
+            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {tuple(x.shape)}")
+    if not allow_empty and x.numel() == 0:
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    if finite and x.is_floating_point() and x.numel() and not bool(torch.isfinite(x).all()):
+        bad = int(x.numel() - torch.isfinite(x).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s) in a tensor of shape {tuple(x.shape)}")
+    return x

@@ -157,6 +157,8 @@ def shard_noise(X: np.ndarray, y: np.ndarray, w: np.ndarray,
     Shape:
         Output: two arrays of shape ``(len(world_sizes),)``.
     """
+    if not isinstance(world_sizes, (list, tuple)) or not world_sizes:
+        raise ValueError(f"world_sizes must be a non-empty list of ints, got {world_sizes!r}")
     full = linear_mse_grad(X, y, w)  # (D,)
     worker_err, average_err = [], []
     for p in world_sizes:
@@ -170,6 +172,9 @@ def plot_shard_noise(world_sizes: list[int], worker_err: np.ndarray, average_err
     """Log-log plot of :func:`shard_noise`: a lone worker drifts, the average stays at round-off."""
     from helpers.core.figures import new_figure
 
+    sizes = check_array(world_sizes, "world_sizes", ndim=1, dtype="int")
+    worker_err = check_array(worker_err, "worker_err", shape=sizes.shape)
+    average_err = check_array(average_err, "average_err", shape=sizes.shape)
     fig = new_figure(6.5, 3.0)
     ax = fig.add_subplot()
     # errors can be exactly 0 (P = 1); show them at 1e-17 so the log axis can draw them

@@ -23,7 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_tensor
 
 __all__ = ["gradient_penalty", "interpolate_real_fake", "tanh_critic", "tanh_critic_input_grad",
            "penalty_from_grads", "tanh_critic_penalty_grads", "linear_critic_penalty"]
@@ -45,6 +45,12 @@ def interpolate_real_fake(real: torch.Tensor, fake: torch.Tensor,
     return (eps * real.detach() + (1 - eps) * fake.detach())
 
 
+def _check_penalty(weight: float, points) -> None:
+    check_range(weight, "weight", 0.0, None)
+    if points is not None:
+        check_tensor(points, "points", ndim=(2, 3))
+
+
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
                      fake: torch.Tensor, weight: float = 10.0,
                      generator: torch.Generator | None = None,
@@ -64,7 +70,7 @@ def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch
         The penalty, differentiable with respect to the critic's parameters
         (``create_graph=True``). Shape () for (N, D) inputs, (S,) for (S, N, D).
     """
-    check_range(weight, "weight", 0.0, None)
+    _check_penalty(weight, points)
     x_hat = interpolate_real_fake(real, fake, generator) if points is None else points.detach()
     x_hat = x_hat.clone().requires_grad_(True)
     scores = critic(x_hat)  # (..., N)

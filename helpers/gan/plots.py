@@ -11,7 +11,7 @@ from matplotlib.patches import Circle
 
 from helpers.core.data import RingMixture
 from helpers.gan.metrics import mode_coverage
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_instance
 from helpers.core.figures import new_figure
 
 __all__ = ["plot_ring_runs", "plot_digit_grid"]
@@ -24,6 +24,8 @@ def plot_ring_runs(samples: dict[str, np.ndarray], ring: RingMixture, n_show: in
 
     Shape: ``samples[name]`` (S, N, 2): ``S`` seeds of ``N`` points each.
     """
+    check_instance(samples, "samples", dict, "dict of method name -> array (S, N, 2)")
+    check_instance(ring, "ring", RingMixture)
     if not samples:
         raise ValueError("samples must map at least one method name to an array (S, N, 2), got {}")
     arrays = {name: check_array(x, f"samples[{name!r}]", ndim=3, shape=(None, None, 2)) for name, x in samples.items()}

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_instance, check_range, check_seed, check_tensor
 from helpers.representation.pca import PCA, fit_pca
 from helpers.gan.models import MLP
 from helpers.generative.schedules import NoiseSchedule, add_noise, reverse_step
@@ -51,7 +51,9 @@ def time_embedding(t: torch.Tensor, dim: int, T: int) -> torch.Tensor:
         >>> time_embedding(torch.tensor([0, 5]), 4, 10).shape
         torch.Size([2, 4])
     """
+    check_tensor(t, "t", dtype="int", allow_empty=True)
     check_range(dim, "dim", 2, None, integer=True)
+    check_range(T, "T", 1, None, integer=True)
     if dim % 2:
         raise ValueError(f"dim must be even (sines and cosines in pairs), got {dim}")
     freqs = 100.0 ** (1 - torch.arange(dim // 2, dtype=torch.float32) / (dim // 2))     # (E/2,)
@@ -117,6 +119,16 @@ class Denoiser(nn.Module):
         return self.mlp(features)
 
 
+def _check_model_schedule(model, schedule) -> None:
+    check_instance(model, "model", Denoiser)
+    check_instance(schedule, "schedule", NoiseSchedule, "NoiseSchedule (see make_schedule)")
+
+
+def _check_loss_inputs(model, schedule, x0) -> None:
+    _check_model_schedule(model, schedule)
+    check_tensor(x0, "x0", ndim=(2, 3))
+
+
 def noise_prediction_loss(model: Denoiser, schedule: NoiseSchedule, x0: torch.Tensor,
                           generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Ho et al.'s simple loss on one batch: a random step per sample, a random noise, the MSE
@@ -124,6 +136,7 @@ def noise_prediction_loss(model: Denoiser, schedule: NoiseSchedule, x0: torch.Te
 
     Shape: x0 (N, D) or (S, N, D) -> a scalar tensor (mean over everything).
     """
+    _check_loss_inputs(model, schedule, x0)
     t = torch.randint(0, schedule.T, x0.shape[:-1], generator=generator)              # (N,) or (S, N)
     eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
     x_t = add_noise(schedule, x0, eps, t)
@@ -146,7 +159,8 @@ def train_denoiser(model: Denoiser, schedule: NoiseSchedule, sample_data: Sample
     check_range(steps, "steps", 1, None, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
     check_range(lr, "lr", 0.0, 1.0, low_inclusive=False)
-    gen = torch.Generator().manual_seed(seed)
+    _check_model_schedule(model, schedule)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     S, history = model.members, {"step": [], "loss": []}
@@ -186,7 +200,8 @@ def sample(model: Denoiser, schedule: NoiseSchedule, n: int, seed: int = 0, clip
         ``(x, kept)``: the samples, (n, D) or (S, n, D), and ``{t: x_t}``.
     """
     check_range(n, "n", 1, None, integer=True)
-    gen = torch.Generator().manual_seed(seed)
+    _check_model_schedule(model, schedule)
+    gen = torch.Generator().manual_seed(check_seed(seed))
     shape = (n, model.data_dim) if model.members == 1 else (model.members, n, model.data_dim)
     x = torch.randn(shape, generator=gen)
     kept = {}

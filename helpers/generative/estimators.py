@@ -21,7 +21,7 @@ from typing import Callable
 
 import torch
 
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_tensor
 
 __all__ = ["score_function_gradients", "reparam_gradients", "gradient_variance"]
 
@@ -29,6 +29,8 @@ Objective = Callable[[torch.Tensor], torch.Tensor]
 
 
 def _draw(mu: torch.Tensor, logvar: torch.Tensor, n: int, generator: torch.Generator | None) -> torch.Tensor:
+    check_tensor(mu, "mu")
+    check_tensor(logvar, "logvar")
     if mu.ndim != 1 or logvar.shape != mu.shape:
         raise ValueError(f"mu and logvar must be 1-D of the same length K, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     check_range(n, "n", 1, None, integer=True)

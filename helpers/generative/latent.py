@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_tensor
 
 __all__ = ["gaussian_kl", "reparameterize", "LinearGaussian"]
 
@@ -51,6 +51,7 @@ def gaussian_kl(mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor |
         [0.0, 0.0, 0.0]
     """
     _check_pair(mu_q, logvar_q, "mu_q", "logvar_q")
+    _check_prior(mu_p, logvar_p, mu_q)
     ratio = torch.exp(logvar_q - logvar_p)                                     # sigma_q^2 / sigma_p^2
     return 0.5 * (ratio + (mu_q - mu_p) ** 2 * torch.exp(-torch.as_tensor(logvar_p, dtype=mu_q.dtype))
                   - 1 - (logvar_q - logvar_p)).sum(-1)
@@ -71,9 +72,21 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor) ->
         [3.0]
     """
     _check_pair(mu, logvar, "mu", "logvar")
+    check_tensor(eps, "eps")
     if eps.shape != mu.shape:
         raise ValueError(f"eps must have the shape of mu {tuple(mu.shape)}, got {tuple(eps.shape)}")
     return mu + torch.exp(0.5 * logvar) * eps
+
+
+def _check_prior(mu_p, logvar_p, mu_q: torch.Tensor) -> None:
+    for value, name in ((mu_p, "mu_p"), (logvar_p, "logvar_p")):
+        if isinstance(value, torch.Tensor):
+            check_tensor(value, name)
+            if torch.broadcast_shapes(value.shape, mu_q.shape) != mu_q.shape:
+                raise ValueError(f"{name} must broadcast to the shape of mu_q {tuple(mu_q.shape)}, "
+                                 f"got {tuple(value.shape)}")
+        else:
+            check_range(value, name)
 
 
 def _check_pair(mu, logvar, name_mu: str, name_logvar: str) -> None:

@@ -24,9 +24,10 @@ def plot_schedules(schedules: dict[str, NoiseSchedule]) -> Figure:
         >>> len(plot_schedules({"linear": make_schedule("linear", 100)}).axes)
         2
     """
-    if not schedules or not all(isinstance(s, NoiseSchedule) for s in schedules.values()):
-        raise ValueError("schedules must map names to NoiseSchedule objects (make_schedule), got "
-                         f"{ {k: type(v).__name__ for k, v in schedules.items()} }")
+    if not isinstance(schedules, dict) or not schedules or not all(isinstance(s, NoiseSchedule) for s in schedules.values()):
+        got = ({k: type(v).__name__ for k, v in schedules.items()} if isinstance(schedules, dict)
+               else type(schedules).__name__)
+        raise ValueError(f"schedules must map names to NoiseSchedule objects (make_schedule), got {got}")
     fig = new_figure(7.0, 2.7)
     ax_ab, ax_b = fig.subplots(1, 2)
     for i, (name, s) in enumerate(schedules.items()):

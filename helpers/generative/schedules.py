@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.core.checks import check_choice, check_range
+from helpers.core.checks import check_choice, check_instance, check_range
 
 __all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "make_schedule", "add_noise", "predict_x0",
            "posterior_mean_variance", "reverse_step"]
@@ -158,7 +158,10 @@ def _coef(values: torch.Tensor, t, x: torch.Tensor, name: str = "t") -> torch.Te
     if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
         check_range(int(t), name, 0, T - 1, integer=True)
         return values[int(t)].to(x.dtype)
-    t = torch.as_tensor(t)
+    try:
+        t = torch.as_tensor(t)
+    except (TypeError, RuntimeError, ValueError):
+        raise ValueError(f"{name} must be an int or an integer tensor of time steps, got {type(t).__name__}") from None
     if t.is_floating_point() or t.dtype == torch.bool:
         raise ValueError(f"{name} must hold integer time steps, got dtype {t.dtype}")
     if t.numel() and (t.min() < 0 or t.max() >= T):
@@ -167,6 +170,10 @@ def _coef(values: torch.Tensor, t, x: torch.Tensor, name: str = "t") -> torch.Te
         raise ValueError(f"{name} of shape {tuple(t.shape)} must match the leading axes of the samples "
                          f"{tuple(x.shape)}")
     return values[t].to(x.dtype).reshape(*t.shape, *([1] * (x.ndim - t.ndim)))
+
+
+def _check_schedule(schedule) -> None:
+    check_instance(schedule, "schedule", NoiseSchedule, "NoiseSchedule (see make_schedule)")
 
 
 def _same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
@@ -191,6 +198,7 @@ def add_noise(schedule: NoiseSchedule, x0, noise, t) -> torch.Tensor:
         >>> [round(v, 3) for v in x_t[:, 0].tolist()]  # sqrt(alpha_bar_t): the signal left at each step
         [0.999, 0.258, 0.005]
     """
+    _check_schedule(schedule)
     x0, noise = _tensor(x0, "x0"), _tensor(noise, "noise")
     _same_shape(x0, noise, "x0", "noise")
     return _coef(schedule.alpha_bar.sqrt(), t, x0) * x0 + _coef(schedule.one_minus_alpha_bar.sqrt(), t, x0) * noise
@@ -201,6 +209,7 @@ def predict_x0(schedule: NoiseSchedule, x_t, eps, t) -> torch.Tensor:
 
     Shape: x_t, eps (N, D) or (S, N, D); t as in :func:`add_noise` -> like x_t.
     """
+    _check_schedule(schedule)
     x_t, eps = _tensor(x_t, "x_t"), _tensor(eps, "eps")
     _same_shape(x_t, eps, "x_t", "eps")
     return (x_t - _coef(schedule.one_minus_alpha_bar.sqrt(), t, x_t) * eps) / _coef(schedule.alpha_bar.sqrt(), t, x_t)
@@ -213,6 +222,7 @@ def posterior_mean_variance(schedule: NoiseSchedule, x0, x_t, t) -> tuple[torch.
 
     Shape: x0, x_t (N, D) or (S, N, D) -> mean like x_t, variance broadcastable to it.
     """
+    _check_schedule(schedule)
     x0, x_t = _tensor(x0, "x0"), _tensor(x_t, "x_t")
     _same_shape(x_t, x0, "x_t", "x0")
     s = schedule

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed, check_tensor
 from helpers.gan.models import MLP
 from helpers.generative.latent import gaussian_kl, reparameterize
 
@@ -164,7 +164,10 @@ def log_likelihood(model: VAE, x: torch.Tensor, z: torch.Tensor, member: int = 0
 
     Shape: x (D,), z (n, K) -> (n,).
     """
+    _check_vae(model)
     check_range(member, "member", 0, model.members - 1, integer=True)
+    check_tensor(x, "x")
+    check_tensor(z, "z")
     if x.shape != (model.data_dim,) or z.ndim != 2 or z.shape[1] != model.latent_dim:
         raise ValueError(f"x must be ({model.data_dim},) and z (n, {model.latent_dim}), got {tuple(x.shape)} and {tuple(z.shape)}")
     zs = z.expand(model.members, *z.shape) if model.members > 1 else z                # (S, n, K): same codes for all
@@ -198,6 +201,11 @@ def describe_vae(model: VAE, X: np.ndarray, betas: list[float] | tuple[float, ..
 
     Shape: X (N, D) -> ``len(betas)`` views.
     """
+    _check_vae(model)
+    check_range(grid, "grid", 1, None, integer=True)
+    check_range(span, "span", 0.0, None, low_inclusive=False)
+    check_range(n_samples, "n_samples", 1, None, integer=True)
+    check_seed(seed)
     X = check_array(X, "X", shape=(None, model.data_dim))
     if model.latent_dim != 2:
         raise ValueError(f"describe_vae draws the latent plane: it needs latent_dim = 2, got {model.latent_dim}")

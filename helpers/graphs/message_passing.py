@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_instance, check_range
 from helpers.graphs.structure import check_edge_index
 from helpers.representation.embeddings import EmbeddingCache, embedding_backward
 
@@ -68,6 +68,9 @@ def segment_softmax(scores, index, num_nodes: int) -> np.ndarray:
     """
     s = check_array(scores, "scores")
     idx = check_array(index, "index", shape=(len(s),), dtype="int")
+    check_range(num_nodes, "num_nodes", 1, None, integer=True)
+    if idx.min() < 0 or idx.max() >= num_nodes:
+        raise ValueError(f"index must hold node ids in [0, {num_nodes - 1}], got values from {idx.min()} to {idx.max()}")
     group_max = np.full((num_nodes,) + s.shape[1:], -np.inf)
     np.maximum.at(group_max, idx, s)                                     # (N, *H)
     ex = np.exp(s - group_max[idx])                                      # (E, *H), each group's largest is 1
@@ -133,6 +136,7 @@ def aggregate_backward(dy, cache: AggregateCache) -> tuple[np.ndarray, np.ndarra
     Returns:
         ``(dx, dweights)``, shapes (N, *L, C) and (E, *L).
     """
+    check_instance(cache, "cache", AggregateCache, "AggregateCache (from aggregate_forward)")
     dy = check_array(dy, "dy", shape=cache.x.shape)
     src, dst = cache.edge_index
     d_msg = dy[dst]                                                      # (E, *L, C): what each message owes

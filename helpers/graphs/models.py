@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from helpers.core.metrics import logits_accuracy
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_instance, check_range
 from helpers.graphs.structure import gcn_edge_weights
 
 __all__ = ["TorchGraph", "to_torch_graph", "GCNLayer", "GATLayer", "GCN", "NodeMLP", "GAT",
@@ -86,6 +86,8 @@ class GCNLayer(nn.Module):
 
     def __init__(self, d_in: int, d_out: int) -> None:
         super().__init__()
+        check_range(d_in, "d_in", 1, None, integer=True)
+        check_range(d_out, "d_out", 1, None, integer=True)
         self.lin = nn.Linear(d_in, d_out, bias=False)
         self.bias = nn.Parameter(torch.zeros(d_out))
 
@@ -213,6 +215,26 @@ class GraphClassifier(nn.Module):
         return self.head(total / count[:, None])                         # (G, classes): mean pooling
 
 
+def _check_training(model, graph, x, y, train_idx, n_labels: int):
+    """x, y, train_idx as tensors; labels in [0, K) for the model's K outputs, ids in [0, n_labels)."""
+    check_instance(model, "model", nn.Module, "torch.nn.Module")
+    check_instance(graph, "graph", TorchGraph, "TorchGraph (see to_torch_graph)")
+    X = torch.as_tensor(check_array(x, "x", shape=(graph.num_nodes, None)), dtype=torch.float32)
+    Y = torch.as_tensor(check_array(y, "y", shape=(n_labels,), dtype="int"))
+    idx = torch.as_tensor(check_array(train_idx, "train_idx", ndim=1, dtype="int"))
+    if idx.min() < 0 or idx.max() >= n_labels:
+        raise ValueError(f"train_idx must hold ids in [0, {n_labels - 1}], got values from {idx.min().item()} "
+                         f"to {idx.max().item()}")
+    was_training = model.training
+    with torch.no_grad():                                                 # eval: no dropout draw
+        K = model.eval()(X, graph).shape[-1]
+    model.train(was_training)
+    if Y.min() < 0 or Y.max() >= K:
+        raise ValueError(f"y must hold class labels in [0, {K - 1}] (the model has {K} outputs), got values from "
+                         f"{Y.min().item()} to {Y.max().item()}")
+    return X, Y, idx
+
+
 def train_nodes(model: nn.Module, graph: TorchGraph, x, y, train_idx, steps: int = 200, lr: float = 0.01,
                 weight_decay: float = 5e-4, seed: int = 0, progress: bool = False,
                 on_step: Callable[[int, dict], None] | None = None) -> dict[str, list]:
@@ -225,9 +247,7 @@ def train_nodes(model: nn.Module, graph: TorchGraph, x, y, train_idx, steps: int
     """
     check_range(steps, "steps", 1, None, integer=True)
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
-    X = torch.as_tensor(check_array(x, "x", shape=(graph.num_nodes, None)), dtype=torch.float32)
-    Y = torch.as_tensor(check_array(y, "y", shape=(graph.num_nodes,), dtype="int"))
-    idx = torch.as_tensor(check_array(train_idx, "train_idx", ndim=1, dtype="int"))
+    X, Y, idx = _check_training(model, graph, x, y, train_idx, graph.num_nodes if isinstance(graph, TorchGraph) else 0)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history: dict[str, list] = {"step": [], "loss": [], "train_acc": [], "acc": []}
     for step in range(1, steps + 1):
@@ -255,9 +275,8 @@ def train_graphs(model: GraphClassifier, graph: TorchGraph, x, y, train_idx, ste
         ``{"step", "loss", "train_acc"}``.
     """
     check_range(steps, "steps", 1, None, integer=True)
-    X = torch.as_tensor(check_array(x, "x", shape=(graph.num_nodes, None)), dtype=torch.float32)
-    Y = torch.as_tensor(check_array(y, "y", shape=(graph.num_graphs,), dtype="int"))
-    idx = torch.as_tensor(check_array(train_idx, "train_idx", ndim=1, dtype="int"))
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    X, Y, idx = _check_training(model, graph, x, y, train_idx, graph.num_graphs if isinstance(graph, TorchGraph) else 0)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history: dict[str, list] = {"step": [], "loss": [], "train_acc": []}
     for step in range(1, steps + 1):

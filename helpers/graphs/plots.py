@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array, check_seed
+from helpers.core.checks import check_array, check_instance, check_range, check_seed
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.graphs.structure import check_edge_index
 
@@ -37,9 +37,35 @@ def spring_layout(edge_index, num_nodes: int, seed: int = 0) -> np.ndarray:
     return np.array([pos[i] for i in range(num_nodes)])
 
 
+def _check_pos(pos) -> np.ndarray:
+    return check_array(pos, "pos", shape=(None, 2))
+
+
+def _check_classes(labels, class_names, n: int, name: str = "labels") -> np.ndarray:
+    if isinstance(class_names, str) or not isinstance(class_names, (list, tuple)) \
+            or not 1 <= len(class_names) <= len(MARKERS):
+        raise ValueError(f"class_names must be a list of 1 to {len(MARKERS)} names, got {class_names!r}")
+    labels = check_array(labels, name, shape=(n,), dtype="int")
+    if labels.min() < 0 or labels.max() >= len(class_names):
+        raise ValueError(f"{name} must lie in [0, {len(class_names) - 1}] (one per class name), "
+                         f"got values from {labels.min()} to {labels.max()}")
+    return labels
+
+
+def _check_curves(curves, name: str, length: int | None = None) -> None:
+    if not isinstance(curves, dict) or not 1 <= len(curves) <= len(MARKERS):
+        raise ValueError(f"{name} must map 1 to {len(MARKERS)} model names to their values, got {type(curves).__name__}")
+    for key, values in curves.items():
+        values = check_array(values, f"{name}[{key!r}]", ndim=1)
+        if length is not None and len(values) != length:
+            raise ValueError(f"{name}[{key!r}] must have {length} values (one per step or depth), got {len(values)}")
+
+
 def draw_edges(ax: Axes, pos, edge_index, **style) -> LineCollection:
     """Every undirected edge once, as one ``LineCollection`` (update it with ``set_linewidths`` /
     ``set_array``). Its segments follow :func:`undirected_pairs` order."""
+    check_instance(ax, "ax", Axes, "matplotlib Axes")
+    pos = _check_pos(pos)
     pairs = undirected_pairs(edge_index, len(pos))
     lines = LineCollection(np.asarray(pos)[pairs], **{"colors": "0.6", "linewidths": 0.8, "zorder": 1, **style})
     ax.add_collection(lines)
@@ -56,7 +82,9 @@ def undirected_pairs(edge_index, num_nodes: int) -> np.ndarray:
 def draw_nodes(ax: Axes, pos, labels, class_names, colours=None, size: float = 60, **style) -> list[PathCollection]:
     """One scatter per class (its own marker); ``colours`` (N,) values for a colour map, or None for
     the class colours. Returns the collections, class by class."""
-    pos = np.asarray(pos)
+    check_instance(ax, "ax", Axes, "matplotlib Axes")
+    pos = _check_pos(pos)
+    labels = _check_classes(labels, class_names, len(pos))
     out = []
     for k, name in enumerate(class_names):
         idx = np.flatnonzero(np.asarray(labels) == k)
@@ -73,7 +101,9 @@ def _graph_axes(ax: Axes, title: str) -> None:
 
 def plot_node_feature(pos, edge_index, values, labels, class_names, title: str, colour_label: str) -> Figure:
     """The graph with one number per node as its colour (with a colour bar) and its class as the marker."""
+    pos = _check_pos(pos)
     values = check_array(values, "values", shape=(len(pos),))
+    _check_classes(labels, class_names, len(pos))
     fig = new_figure(5.2, 4.0)
     ax = fig.add_subplot()
     draw_edges(ax, pos, edge_index)
@@ -90,6 +120,13 @@ def plot_spread(pos, edge_index, signals: list[np.ndarray], steps: list[int], la
     """Small multiples: a one-node signal after ``steps[k]`` propagation steps (shared colour bar, log scale)."""
     from matplotlib.colors import LogNorm
 
+    pos = _check_pos(pos)
+    _check_classes(labels, class_names, len(pos))
+    steps = check_array(steps, "steps", ndim=1, dtype="int")
+    if not isinstance(signals, (list, tuple)) or len(signals) != len(steps):
+        raise ValueError(f"signals must be a list of {len(steps)} arrays (one per step), got {type(signals).__name__}"
+                         f"{f' of length {len(signals)}' if isinstance(signals, (list, tuple)) else ''}")
+    signals = [check_array(h, f"signals[{i}]", shape=(len(pos),)) for i, h in enumerate(signals)]
     fig = new_figure(2.6 * len(steps) + 0.8, 2.9)
     axes = fig.subplots(1, len(steps))
     norm = LogNorm(1e-3, 1.0)
@@ -104,6 +141,13 @@ def plot_spread(pos, edge_index, signals: list[np.ndarray], steps: list[int], la
 def plot_predictions(pos, edge_index, y, pred, train_idx, class_names, title: str) -> Figure:
     """Nodes as their predicted class (colour and marker); a vermillion ring marks a mistake, a star a
     labelled node. The legend sits beside the graph, never over it."""
+    pos = _check_pos(pos)
+    _check_classes(y, class_names, len(pos), "y")
+    _check_classes(pred, class_names, len(pos), "pred")
+    train_idx = check_array(train_idx, "train_idx", ndim=1, dtype="int", allow_empty=True)
+    if train_idx.size and (train_idx.min() < 0 or train_idx.max() >= len(pos)):
+        raise ValueError(f"train_idx must hold node ids in [0, {len(pos) - 1}], got values from "
+                         f"{train_idx.min()} to {train_idx.max()}")
     fig = new_figure(6.4, 4.0)
     ax = fig.add_subplot()
     pos = np.asarray(pos)
@@ -122,6 +166,8 @@ def plot_predictions(pos, edge_index, y, pred, train_idx, class_names, title: st
 
 def plot_gcn_vs_mlp(results: dict[str, np.ndarray], chance: float) -> Figure:
     """Held-out accuracy per seed for each model (markers and line styles per model), chance dashed."""
+    _check_curves(results, "results")
+    check_range(chance, "chance", 0.0, 1.0)
     fig = new_figure(5.6, 3.0)
     ax = fig.add_subplot()
     for k, (name, acc) in enumerate(results.items()):
@@ -138,6 +184,9 @@ def plot_gcn_vs_mlp(results: dict[str, np.ndarray], chance: float) -> Figure:
 
 def plot_oversmoothing(steps, cosines: dict[str, list[float]], energies: dict[str, list[float]]) -> Figure:
     """Mean pairwise cosine (left) and Dirichlet energy (right) against the number of propagation steps."""
+    steps = check_array(steps, "steps", ndim=1, dtype="int")
+    _check_curves(cosines, "cosines", len(steps))
+    _check_curves(energies, "energies", len(steps))
     fig = new_figure(7.4, 3.0)
     axes = fig.subplots(1, 2)
     x = np.asarray(steps)
@@ -157,6 +206,9 @@ def plot_oversmoothing(steps, cosines: dict[str, list[float]], energies: dict[st
 
 def plot_depth_sweep(depths, results: dict[str, list[float]], chance: float) -> Figure:
     """Held-out accuracy of trained GCNs against their depth, plain vs residual."""
+    depths = check_array(depths, "depths", ndim=1, dtype="int")
+    _check_curves(results, "results", len(depths))
+    check_range(chance, "chance", 0.0, 1.0)
     fig = new_figure(5.0, 3.0)
     ax = fig.add_subplot()
     for k, (name, acc) in enumerate(results.items()):
@@ -173,6 +225,11 @@ def plot_depth_sweep(depths, results: dict[str, list[float]], chance: float) -> 
 
 def plot_graph_examples(graphs, sizes, y, class_names, n_per_class: int = 3) -> Figure:
     """A few graphs of each family, one row per family."""
+    check_range(n_per_class, "n_per_class", 1, None, integer=True)
+    if not isinstance(graphs, (list, tuple)) or not graphs:
+        raise ValueError(f"graphs must be a non-empty list of edge lists (2, E), got {type(graphs).__name__}")
+    sizes = check_array(sizes, "sizes", shape=(len(graphs),), dtype="int")
+    _check_classes(y, class_names, len(graphs), "y")
     fig = new_figure(1.9 * n_per_class, 1.9 * len(class_names) + 0.2)
     axes = fig.subplots(len(class_names), n_per_class, squeeze=False)
     for k, name in enumerate(class_names):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_range
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 
 __all__ = ["DIVERGING", "normalise", "plot_attribution_grid", "plot_completeness", "plot_deletion",
@@ -21,9 +21,16 @@ DIVERGING = "RdBu_r"
 
 def normalise(attr: np.ndarray) -> np.ndarray:
     """A map divided by its largest magnitude, into [-1, 1] (an all-zero map stays zero)."""
-    attr = np.asarray(attr, dtype=np.float64)
+    attr = check_array(attr, "attr").astype(np.float64)
     top = np.abs(attr).max()
     return attr / top if top > 0 else attr
+
+
+def _check_maps(maps, name: str, shape: tuple[int, ...] | None = None, ndim: int | None = None) -> None:
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError(f"{name} must map method names to arrays, got {type(maps).__name__}")
+    for key, value in maps.items():
+        check_array(value, f"{name}[{key!r}]", shape=shape, ndim=ndim)
 
 
 def _image_axis(ax, image: np.ndarray, title: str) -> None:
@@ -40,6 +47,9 @@ def plot_attribution_grid(images: np.ndarray, maps: dict[str, np.ndarray], label
         images: (N, 8, 8) raw pixels; maps: name -> (N, 8, 8); labels: N strings.
     """
     images = check_array(images, "images", ndim=3)
+    _check_maps(maps, "maps", shape=images.shape)
+    if not isinstance(labels, (list, tuple)) or len(labels) != len(images):
+        raise ValueError(f"labels must be a list of {len(images)} strings (one per image), got {labels!r}")
     n, m = len(images), len(maps)
     fig = new_figure(1.25 * (m + 1) + 0.6, 1.3 * n + 0.5)
     axes = fig.subplots(n, m + 1, squeeze=False)
@@ -64,6 +74,16 @@ def plot_completeness(gaps: dict[str, tuple[list[int], np.ndarray]], tolerance: 
     Shape:
         gaps: rule name -> (n values (S,), gaps (S,)).
     """
+    if not isinstance(gaps, dict) or not 1 <= len(gaps) <= len(MARKERS):
+        raise ValueError(f"gaps must map 1 to {len(MARKERS)} rule names to (n values, gaps), got {type(gaps).__name__}")
+    for key, pair in gaps.items():
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ValueError(f"gaps[{key!r}] must be a pair (n values (S,), gaps (S,)), got {type(pair).__name__}")
+        ns = check_array(pair[0], f"gaps[{key!r}][0]", ndim=1)
+        if ns.min() <= 0:
+            raise ValueError(f"gaps[{key!r}][0] must hold positive numbers of path points, got min {ns.min()}")
+        check_array(pair[1], f"gaps[{key!r}][1]", shape=ns.shape)
+    check_range(tolerance, "tolerance", 0.0, None, low_inclusive=False)
     fig = new_figure(5.0, 3.0)
     ax = fig.add_subplot()
     for i, (name, (ns, gap)) in enumerate(gaps.items()):
@@ -84,6 +104,10 @@ def plot_completeness(gaps: dict[str, tuple[list[int], np.ndarray]], tolerance: 
 def plot_deletion(fractions: np.ndarray, curves: dict[str, np.ndarray], areas: dict[str, float]) -> Figure:
     """Mean deletion curves (probability of the class vs fraction of pixels removed), one per method;
     the legend gives each curve's area. The entry named ``"random order"`` is drawn in grey."""
+    fractions = check_array(fractions, "fractions", ndim=1)
+    _check_maps(curves, "curves", shape=fractions.shape)
+    if not isinstance(areas, dict) or not set(curves) <= set(areas):
+        raise ValueError(f"areas must give a number for every curve {sorted(curves)}, got {areas!r}")
     fig = new_figure(5.6, 3.3)
     ax = fig.add_subplot()
     for i, (name, curve) in enumerate(curves.items()):
@@ -107,6 +131,11 @@ def plot_sanity(image: np.ndarray, trained: dict[str, np.ndarray], randomised: d
     Shape:
         image: (8, 8); trained, randomised: name -> (8, 8).
     """
+    image = check_array(image, "image", ndim=2)
+    _check_maps(trained, "trained", shape=image.shape)
+    _check_maps(randomised, "randomised", shape=image.shape)
+    if not set(trained) <= set(randomised) or not isinstance(rho, dict) or not set(trained) <= set(rho):
+        raise ValueError(f"randomised and rho must have an entry for every method {sorted(trained)}")
     m = len(trained)
     fig = new_figure(1.3 * (m + 1) + 0.6, 3.2)
     axes = fig.subplots(2, m + 1, squeeze=False)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_tensor
 
 __all__ = ["apply_model", "as_batch", "check_model", "check_targets", "check_baseline", "target_scores"]
 
@@ -57,6 +57,7 @@ def as_batch(x: Any, dtype: torch.dtype = torch.float64, name: str = "x") -> tor
 def apply_model(model: Any, xb: torch.Tensor, name: str = "x") -> torch.Tensor:
     """``model(xb)``, with a shape mismatch between the model and the batch reported as a
     ``ValueError`` naming the input instead of a matrix-multiplication error from inside torch."""
+    check_tensor(xb, name)
     try:
         return model(xb)
     except RuntimeError as exc:
@@ -77,6 +78,7 @@ def check_targets(target: Any, n: int, classes: int) -> torch.Tensor:
 
 def check_baseline(baseline: Any, x: torch.Tensor) -> torch.Tensor:
     """The baseline broadcast to ``x``'s shape (a number, one example (1, ...) or (N, ...))."""
+    check_tensor(x, "x")
     b = as_batch(np.reshape(np.asarray(baseline, dtype=np.float64), (1,) * x.ndim) if np.ndim(baseline) == 0
                  else baseline, x.dtype, "baseline")
     try:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 from helpers.interpret.scores import as_batch, check_baseline, check_model
 from helpers.interpret.surrogate import check_feature_mask, coalition_scores
 
@@ -96,7 +96,10 @@ def exact_shapley(model: Any, x: Any, target: Any, feature_mask: Any, baseline: 
 
 def shapley_kernel(M: int, k: Any) -> np.ndarray:
     """The Shapley kernel weight of a coalition of size k out of M (infinite for k = 0 or M)."""
-    k = np.asarray(k)
+    check_range(M, "M", 1, None, integer=True)
+    k = check_array(k, "k", dtype="int", allow_empty=True)
+    if k.size and (k.min() < 0 or k.max() > M):
+        raise ValueError(f"k must hold coalition sizes in [0, {M}], got values from {k.min()} to {k.max()}")
     with np.errstate(divide="ignore"):
         w = (M - 1) / (np.vectorize(comb)(M, k) * k * (M - k))
     return np.where((k == 0) | (k == M), np.inf, w)
@@ -124,6 +127,13 @@ def kernel_shap_coalitions(M: int, n_samples: int, generator: torch.Generator) -
     return np.stack(rows)
 
 
+def _check_fit(Z, y, weights, v_empty: float, v_full: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    Z = check_array(Z, "Z", ndim=2)
+    check_range(v_empty, "v_empty")
+    check_range(v_full, "v_full")
+    return Z, check_array(y, "y", shape=(len(Z),)), check_array(weights, "weights", shape=(len(Z),))
+
+
 def constrained_fit(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, v_empty: float, v_full: float) -> np.ndarray:
     r"""Kernel SHAP's fit: :math:`\min \sum_s w_s (y_s - v(\varnothing) - \boldsymbol\phi^\top \mathbf z_s)^2`
     subject to :math:`\sum_j \phi_j = v(N) - v(\varnothing)`.
@@ -135,6 +145,7 @@ def constrained_fit(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, v_empty: 
     Shape:
         Z: (S, M), y: (S,), weights: (S,) -> (M,)
     """
+    Z, y, weights = _check_fit(Z, y, weights, v_empty, v_full)
     Z = np.asarray(Z, dtype=np.float64)
     size = Z.sum(1)
     keep = (size > 0) & (size < Z.shape[1]) & (np.asarray(weights) > 0)
@@ -179,7 +190,7 @@ def kernel_shap(model: Any, x: Any, target: Any, feature_mask: Any, baseline: An
         Z = all_coalitions(M)
         weights = shapley_kernel(M, Z.sum(1))
     else:
-        Z = kernel_shap_coalitions(M, n_samples, torch.Generator().manual_seed(seed))
+        Z = kernel_shap_coalitions(M, n_samples, torch.Generator().manual_seed(check_seed(seed)))
         weights = np.ones(len(Z))
     ends = coalition_scores(model, xb, target, mask, np.array([np.zeros(M), np.ones(M)], dtype=np.int64), x0)
     y = coalition_scores(model, xb, target, mask, Z, x0)

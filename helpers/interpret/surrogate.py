@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.core.checks import check_array, check_range
-from helpers.interpret.scores import as_batch, check_baseline, check_model, check_targets
+from helpers.core.checks import check_array, check_range, check_seed, check_tensor
+from helpers.interpret.scores import apply_model, as_batch, check_baseline, check_model, check_targets
 
 __all__ = ["superpixels", "check_feature_mask", "coalition_inputs", "coalition_scores", "lime_coalitions",
            "cosine_kernel", "weighted_linear_fit", "lime", "paint"]
@@ -62,12 +62,23 @@ def check_feature_mask(feature_mask: Any, shape: tuple[int, ...]) -> np.ndarray:
     return mask
 
 
+def _check_coalitions(x, x0, feature_mask, Z) -> tuple[np.ndarray, np.ndarray]:
+    check_tensor(x, "x")
+    if x.ndim < 2 or x.shape[0] != 1:
+        raise ValueError(f"x must be one example (1, ...), got shape {tuple(x.shape)}")
+    check_tensor(x0, "x0", shape=tuple(x.shape))
+    mask = check_feature_mask(feature_mask, tuple(x.shape[1:]))
+    Z = check_array(Z, "Z", shape=(None, int(mask.max()) + 1), dtype="int", allow_empty=True)
+    return mask, Z
+
+
 def coalition_inputs(x: torch.Tensor, x0: torch.Tensor, feature_mask: np.ndarray, Z: np.ndarray) -> torch.Tensor:
     r"""The inputs :math:`\mathbf x_{\mathbf z}`: feature :math:`j` from ``x`` where :math:`z_j = 1`, else from the baseline.
 
     Shape:
         x, x0: (1, ...); feature_mask: (...); Z: (S, M) -> (S, ...)
     """
+    feature_mask, Z = _check_coalitions(x, x0, feature_mask, Z)
     keep = torch.as_tensor(np.asarray(Z)[:, feature_mask].astype(bool))     # (S, ...) per pixel
     return torch.where(keep, x, x0)
 
@@ -75,8 +86,11 @@ def coalition_inputs(x: torch.Tensor, x0: torch.Tensor, feature_mask: np.ndarray
 def coalition_scores(model: Any, x: torch.Tensor, target: Any, feature_mask: np.ndarray, Z: np.ndarray,
                      x0: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
     """The target score of every coalition's input. Shape: Z (S, M) -> (S,) float64."""
+    check_model(model)
+    check_range(batch_size, "batch_size", 1, None, integer=True)
+    feature_mask, Z = _check_coalitions(x, x0, feature_mask, Z)
     with torch.no_grad():
-        classes = model(x).shape[1]
+        classes = apply_model(model, x).shape[1]
         t = int(check_targets(target, 1, classes)[0])
         out = [model(coalition_inputs(x, x0, feature_mask, Z[i:i + batch_size]))[:, t]
                for i in range(0, len(Z), batch_size)]
@@ -87,6 +101,8 @@ def lime_coalitions(M: int, n_samples: int, generator: torch.Generator) -> np.nd
     """``n_samples`` coalitions, each feature kept with probability 1/2, drawn exactly as captum's
     default ``perturb_func`` draws them (so a generator seeded like torch's global one gives the
     same coalitions). Shape: -> (S, M) int64 in {0, 1}."""
+    check_range(M, "M", 1, None, integer=True)
+    check_range(n_samples, "n_samples", 1, None, integer=True)
     half = torch.full((1, M), 0.5)
     return torch.cat([torch.bernoulli(half, generator=generator) for _ in range(n_samples)]).long().numpy()
 
@@ -95,6 +111,12 @@ def cosine_kernel(x: torch.Tensor, inputs: torch.Tensor, kernel_width: float = 1
     r"""LIME's proximity weight :math:`\pi = \exp(-d^2 / 2\sigma^2)` with the cosine distance
     :math:`d = 1 - \cos(\mathbf x, \mathbf x_{\mathbf z})` in input space (captum's default
     similarity, ``kernel_width`` :math:`=\sigma`). Shape: x (1, ...), inputs (S, ...) -> (S,)."""
+    check_tensor(x, "x")
+    check_tensor(inputs, "inputs")
+    if x.ndim < 2 or x.shape[0] != 1 or tuple(inputs.shape[1:]) != tuple(x.shape[1:]):
+        raise ValueError(f"x must be one example (1, ...) and inputs (S, ...) of the same example shape, got "
+                         f"{tuple(x.shape)} and {tuple(inputs.shape)}")
+    check_range(kernel_width, "kernel_width", 0.0, None, low_inclusive=False)
     a = x.reshape(1, -1).double()                                            # (1, D)
     b = inputs.reshape(len(inputs), -1).double()                             # (S, D)
     cos = (b @ a[0]) / (b.norm(dim=1) * a.norm()).clamp_min(1e-12)           # a blank input has no direction
@@ -159,7 +181,7 @@ def lime(model: Any, x: Any, target: Any, feature_mask: Any, baseline: Any = 0.0
     check_range(n_samples, "n_samples", 2, None, integer=True)
     check_range(kernel_width, "kernel_width", 0.0, None, low_inclusive=False)
     x0 = check_baseline(baseline, xb)
-    Z = lime_coalitions(int(mask.max()) + 1, n_samples, torch.Generator().manual_seed(seed))  # (S, M)
+    Z = lime_coalitions(int(mask.max()) + 1, n_samples, torch.Generator().manual_seed(check_seed(seed)))  # (S, M)
     y = coalition_scores(model, xb, target, mask, Z, x0)                    # (S,)
     w = cosine_kernel(xb, coalition_inputs(xb, x0, mask, Z), kernel_width)   # (S,)
     return weighted_linear_fit(Z, y, w)[0]

@@ -24,7 +24,7 @@ from typing import Callable
 import gymnasium as gym
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["FEATURE_SCALE", "SOLVED_MEAN", "MAX_STEPS", "EpisodeBatch", "make_cartpole", "features",
            "run_episodes", "evaluate", "evaluate_sequential"]
@@ -72,6 +72,11 @@ def features(obs: np.ndarray) -> np.ndarray:
     return obs / FEATURE_SCALE
 
 
+def _check_policy(policy) -> None:
+    if not callable(policy):
+        raise ValueError(f"policy must be a function features (N, 4) -> actions (N,), got {type(policy).__name__}")
+
+
 def run_episodes(policy: Policy, n_episodes: int, seed: int, max_steps: int = MAX_STEPS) -> EpisodeBatch:
     """Run ``n_episodes`` fresh episodes side by side until every one has ended.
 
@@ -87,6 +92,8 @@ def run_episodes(policy: Policy, n_episodes: int, seed: int, max_steps: int = MA
     """
     check_range(n_episodes, "n_episodes", 1, None, integer=True)
     check_range(max_steps, "max_steps", 1, MAX_STEPS, integer=True)
+    check_seed(seed)
+    _check_policy(policy)
     env = make_cartpole(n_episodes)
     obs, _ = env.reset(seed=int(seed))
     feats = np.zeros((max_steps, n_episodes, 4))
@@ -117,6 +124,8 @@ def evaluate_sequential(policy: Policy, n_episodes: int = 100, seed: int = 10_00
     one step at a time (the first reset seeded, the next ones continuing its random stream).
     Shape: -> (n_episodes,)."""
     check_range(n_episodes, "n_episodes", 1, None, integer=True)
+    check_seed(seed)
+    _check_policy(policy)
     env = gym.make("CartPole-v1")
     returns = []
     obs, _ = env.reset(seed=int(seed))

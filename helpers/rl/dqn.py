@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_instance, check_range, check_seed
 from helpers.rl.cartpole import FEATURE_SCALE, SOLVED_MEAN, evaluate, make_cartpole
 from helpers.rl.networks import (_backward, _forward, copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward,
                                  tanh_mlp_forward)
@@ -136,6 +136,8 @@ def _td_loss(q: np.ndarray, actions: np.ndarray, targets: np.ndarray) -> tuple[f
 def td_loss_backward(dy: float, cache: TDLossCache) -> np.ndarray:
     r"""Gradient of :func:`td_loss_forward` with respect to ``q``: :math:`\mathrm{clip}(d, -1, 1) / B` in
     the taken action's column, 0 elsewhere (no gradient flows into the target). Shape: -> (B, A)."""
+    check_range(dy, "dy")
+    check_instance(cache, "cache", TDLossCache, "TDLossCache (from td_loss_forward)")
     B = len(cache.diff)
     dq = np.zeros((B, cache.n_actions))
     dq[np.arange(B), cache.actions] = float(dy) * np.clip(cache.diff, -1.0, 1.0) / B
@@ -208,9 +210,15 @@ class DQNTrainer:
                  gamma: float = 0.99, capacity: int = 50_000, learning_starts: int = 1000,
                  target_every: int = 500, epsilon_steps: int = 15_000, epsilon_end: float = 0.05,
                  seed: int = 0) -> None:
+        check_instance(agent, "agent", QAgent)
         check_range(batch_size, "batch_size", 1, None, integer=True)
         check_range(gamma, "gamma", 0.0, 1.0)
         check_range(epsilon_end, "epsilon_end", 0.0, 1.0)
+        check_range(lr, "lr", 0.0, None, low_inclusive=False)
+        check_range(learning_starts, "learning_starts", 0, None, integer=True)
+        check_range(target_every, "target_every", 1, None, integer=True)
+        check_range(epsilon_steps, "epsilon_steps", 0, None, integer=True)
+        check_seed(seed)
         self.agent, self.batch_size, self.gamma = agent, batch_size, gamma
         self.learning_starts, self.target_every = learning_starts, target_every
         self.epsilon_steps, self.epsilon_end = epsilon_steps, epsilon_end
@@ -279,6 +287,8 @@ def train_dqn(agent: QAgent, steps: int = 60_000, batch_size: int = 64, seed: in
     Returns:
         One entry per evaluation: ``step`` (index), ``env_steps``, ``loss`` (last TD loss),
         ``return`` (mean of the last 20 training episodes), ``epsilon``, ``seconds``, ``eval_return``.
+        ``loss`` is NaN until learning starts and ``return`` until a training episode has ended: these
+        NaN propagate on purpose (a plot leaves a gap).
     """
     check_range(steps, "steps", 1, None, integer=True)
     check_range(eval_every, "eval_every", 1, None, integer=True)

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_instance, check_range
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.rl.cartpole import SOLVED_MEAN
 from helpers.rl.gridworld import ARROWS, GridWorld
@@ -24,6 +24,10 @@ class GridWorldView:
     non-terminal cell, walls in dark grey, G and T labelled. :meth:`show` updates it in place."""
 
     def __init__(self, fig: Figure, ax: Axes, world: GridWorld, vmax: float = 1.0) -> None:
+        check_instance(fig, "fig", Figure, "matplotlib Figure")
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
+        check_instance(world, "world", GridWorld, "GridWorld (see make_gridworld)")
+        check_range(vmax, "vmax", 0.0, None, low_inclusive=False)
         self.world, self.ax = world, ax
         ax.set_facecolor("0.92")
         H, W = world.shape
@@ -58,6 +62,10 @@ class GridWorldView:
     def show(self, V: np.ndarray, policy: np.ndarray, title: str = "") -> None:
         """Values (S,) as colours and numbers, the actions (S,) as arrows."""
         V = check_array(V, "V", shape=(self.world.n_states,))
+        policy = check_array(policy, "policy", shape=(self.world.n_states,), dtype="int")
+        if policy.min() < 0 or policy.max() >= len(ARROWS):
+            raise ValueError(f"policy must hold actions in [0, {len(ARROWS) - 1}], got values from "
+                             f"{policy.min()} to {policy.max()}")
         self.image.set_data(self.world.to_grid(np.where(self.world.terminal, np.nan, V)))  # ends: labels only
         moves = np.array(ARROWS)[np.asarray(policy)[self.live]]                # (S_live, 2) (row, col)
         self.arrows.set_UVC(0.55 * moves[:, 1], -0.55 * moves[:, 0])            # y points up in quiver
@@ -78,6 +86,8 @@ def plot_gridworld(world: GridWorld, V: np.ndarray, policy: np.ndarray, title: s
 def plot_convergence(deltas: list[float], gamma: float) -> Figure:
     """Value iteration's largest change per sweep (log scale) against the contraction bound
     :math:`\\gamma^k \\cdot \\Delta_0`."""
+    deltas = check_array(deltas, "deltas", ndim=1)
+    check_range(gamma, "gamma", 0.0, 1.0)
     fig = new_figure(4.6, 2.6)
     ax = fig.add_subplot()
     k = np.arange(1, len(deltas) + 1)
@@ -99,6 +109,17 @@ def plot_learning_curves(runs: dict[str, list[dict[str, list]]], solved: float =
         runs: ``{method: [history, ...]}``, each history with ``env_steps``, ``return`` and
             ``eval_return`` lists (as returned by the course's training loops).
     """
+    if not isinstance(runs, dict) or not 1 <= len(runs) <= len(MARKERS):
+        raise ValueError(f"runs must map 1 to {len(MARKERS)} method names to lists of histories, got {type(runs).__name__}")
+    for name, histories in runs.items():
+        if not isinstance(histories, (list, tuple)) or not histories:
+            raise ValueError(f"runs[{name!r}] must be a non-empty list of histories, got {type(histories).__name__}")
+        for h in histories:
+            missing = [k for k in ("env_steps", "return", "eval_return") if not isinstance(h, dict) or k not in h]
+            if missing or not len(h["env_steps"]) or len(h["env_steps"]) != len(h["return"]):
+                raise ValueError(f"each history in runs[{name!r}] must be a dict of equally long, non-empty "
+                                 f"'env_steps', 'return' and 'eval_return' lists; missing or empty: {missing or 'lengths'}")
+    check_range(solved, "solved")
     fig = new_figure(8.0, 3.0)
     ax, ax_bar = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
     for i, (name, histories) in enumerate(runs.items()):
@@ -134,6 +155,7 @@ class CartPoleView:
     as a thick line leaning by :math:`\\theta` (positive: to the right)."""
 
     def __init__(self, ax: Axes) -> None:
+        check_instance(ax, "ax", Axes, "matplotlib Axes")
         self.ax = ax
         ax.plot([-2.4, 2.4], [0, 0], color="0.3", lw=2)
         for end in (-2.4, 2.4):

@@ -64,6 +64,7 @@ def torch_dqn_update(q_params: list[np.ndarray], target_params: list[np.ndarray]
         parameters after one ``torch.optim.Adam(lr=lr)`` step, in our (in, out) layout.
     """
     check_range(gamma, "gamma", 0.0, 1.0)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
     s, a, r, s2, term = batch
     q_net, target_net = torch_mlp(q_params), torch_mlp(target_params)
     with torch.no_grad():                                   # the target is a fixed number, as in ours

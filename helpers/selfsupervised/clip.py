@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_tensor
 
 __all__ = ["NAMES", "TEMPLATES", "ALPHABET", "MAX_CHARS", "caption", "encode_text", "check_prompt",
            "CharTextEncoder", "ImageEncoder", "TinyCLIP", "clip_loss", "train_clip", "embed_images",
@@ -146,6 +146,17 @@ class TinyCLIP(nn.Module):
         return self.log_scale.exp().clamp(max=100.0)                   # CLIP clips it at 100 for stability
 
 
+def _check_pairs(image_emb, text_emb, scale) -> None:
+    check_tensor(image_emb, "image_emb")
+    check_tensor(text_emb, "text_emb")
+    if isinstance(scale, torch.Tensor):
+        check_tensor(scale, "scale", shape=())
+    else:
+        check_range(scale, "scale", 0.0, None, low_inclusive=False)
+    if image_emb.dim() != 2 or image_emb.shape != text_emb.shape:
+        raise ValueError(f"image_emb and text_emb must both be (N, D), got {tuple(image_emb.shape)} and {tuple(text_emb.shape)}")
+
+
 def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, scale: torch.Tensor | float = 1.0) -> torch.Tensor:
     r"""The symmetric InfoNCE loss of :math:`N` matching (image, text) pairs (row i of both).
 
@@ -157,8 +168,7 @@ def clip_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, scale: torch.Tens
         >>> round(float(clip_loss(e, e, scale=1.0)), 4)     # log(1 + 2/e)
         0.5514
     """
-    if image_emb.dim() != 2 or image_emb.shape != text_emb.shape:
-        raise ValueError(f"image_emb and text_emb must both be (N, D), got {tuple(image_emb.shape)} and {tuple(text_emb.shape)}")
+    _check_pairs(image_emb, text_emb, scale)
     logits = scale * F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).T   # (N, N): image i vs text j
     target = torch.arange(len(logits))
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
@@ -256,6 +266,8 @@ def zero_shot_predict(image_emb: torch.Tensor, prompt_emb: torch.Tensor) -> np.n
     Shape:
         image_emb: (N, D); prompt_emb: (K, D) -> (N,) int64.
     """
+    check_tensor(image_emb, "image_emb")
+    check_tensor(prompt_emb, "prompt_emb")
     if image_emb.dim() != 2 or prompt_emb.dim() != 2 or image_emb.shape[1] != prompt_emb.shape[1]:
         raise ValueError(f"image_emb (N, D) and prompt_emb (K, D) must share D, got {tuple(image_emb.shape)} "
                          f"and {tuple(prompt_emb.shape)}")

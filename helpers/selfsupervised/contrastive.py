@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_instance, check_range, check_tensor
 
 __all__ = ["similarity_logits", "NTXentCache", "nt_xent_forward", "nt_xent_backward", "nt_xent_torch",
            "nt_xent_anchor", "positive_index", "negative_weights"]
@@ -132,6 +132,7 @@ def nt_xent_backward(dy: float, cache: NTXentCache) -> tuple[np.ndarray, np.ndar
         dy: scalar (the incoming gradient); returns dz1, dz2: (N, D) each.
     """
     check_range(dy, "dy")
+    check_instance(cache, "cache", NTXentCache, "NTXentCache (from nt_xent_forward)")
     u, P, tau = cache.u, cache.probs, cache.temperature
     N2 = u.shape[0]
     G = P.copy()
@@ -161,6 +162,8 @@ def nt_xent_torch(z1, z2, temperature: float = 0.5):
     import torch
     import torch.nn.functional as F
 
+    check_tensor(z1, "z1")
+    check_tensor(z2, "z2")
     if z1.dim() != 2 or z1.shape != z2.shape or z1.shape[0] < 2:
         raise ValueError(f"z1 and z2 must both have shape (N, D) with N >= 2, got {tuple(z1.shape)} and {tuple(z2.shape)}")
     check_range(temperature, "temperature", 0.0, None, low_inclusive=False)

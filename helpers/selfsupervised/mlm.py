@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_instance, check_range, check_seed, check_tensor
 from helpers.core.data import load_corpus
 from helpers.core.metrics import accuracy
 from helpers.representation.transfer import few_shot_subset, train
@@ -67,6 +67,8 @@ def words_of(text: str) -> list[str]:
 
 def split_modules(text: str) -> dict[str, str]:
     """The corpus cut at its ``# ==== name.py ====`` headers: ``{module name: source}``, in order."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
     parts = re.split(r"^# ==== (\w+)\.py ====\n", text, flags=re.M)
     if len(parts) < 3:
         raise ValueError("no '# ==== name.py ====' headers found: is this the course corpus (data/corpus.txt)?")
@@ -197,6 +199,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
+        check_instance(config, "config", GPTConfig)
         if config.causal:
             raise ValueError("a masked language model reads both directions: the config needs causal=False")
         self.gpt = GPT(config)
@@ -208,6 +211,9 @@ class TextEncoder(nn.Module):
             raise ValueError(f"ids must be an int64 tensor of shape (N, T), got {getattr(ids, 'dtype', type(ids))}")
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= g.config.vocab_size):
             raise ValueError(f"ids must lie in [0, {g.config.vocab_size}), got [{int(ids.min())}, {int(ids.max())}]")
+        if ids.shape[1] > g.config.block_size:
+            raise ValueError(f"ids hold sequences of {ids.shape[1]} tokens, longer than the block size "
+                             f"{g.config.block_size}")
         x = g.drop(g.wte(ids) + g.positions(ids.shape[1]))             # (N, T, D)
         for block in g.blocks:
             x = block(x)
@@ -226,11 +232,18 @@ def mlm_loss(encoder: TextEncoder, inputs: torch.Tensor, targets: torch.Tensor) 
     Shape:
         inputs, targets: (N, T) int64 -> a scalar.
     """
+    check_instance(encoder, "encoder", TextEncoder)
+    check_tensor(inputs, "inputs", ndim=2, dtype="int")
+    check_tensor(targets, "targets", dtype="int")
     if targets.shape != inputs.shape:
         raise ValueError(f"targets must have the shape of inputs {tuple(inputs.shape)}, got {tuple(targets.shape)}")
     picked = targets != IGNORE                                          # (N, T) bool
     if not bool(picked.any()):
         raise ValueError("no position is selected (every target is IGNORE): nothing to predict")
+    V = encoder.gpt.config.vocab_size
+    if int(targets[picked].min()) < 0 or int(targets[picked].max()) >= V:
+        raise ValueError(f"targets must be word ids in [0, {V - 1}] or IGNORE ({IGNORE}), got values from "
+                         f"{int(targets[picked].min())} to {int(targets[picked].max())}")
     h = encoder.hidden(inputs)[picked]                                  # (M, D)
     return F.cross_entropy(encoder.gpt.lm_head(h), targets[picked])
 
@@ -246,9 +259,12 @@ def pretrain_mlm(corpus: ModuleCorpus, *, steps: int = 800, batch_size: int = 32
     Returns:
         (encoder, {"step": [...], "loss": [...], "masked_accuracy": [...]}).
     """
+    check_instance(corpus, "corpus", ModuleCorpus, "ModuleCorpus (see load_module_corpus)")
     check_range(steps, "steps", 1, None, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
     check_range(seq_len, "seq_len", 2, len(corpus.pretrain) - 1, integer=True)
+    check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_seed(seed)
     torch.manual_seed(seed)
     V = len(corpus.vocab)
     encoder = TextEncoder(GPTConfig(vocab_size=V, block_size=seq_len, n_layer=n_layer, n_head=n_head,
@@ -305,6 +321,11 @@ def make_snippet_task(corpus: ModuleCorpus, modules=TASK_MODULES, seq_len: int =
         >>> tuple(task.X_pool.shape), tuple(task.X_test.shape)
         ((800, 32), (600, 32))
     """
+    check_instance(corpus, "corpus", ModuleCorpus, "ModuleCorpus (see load_module_corpus)")
+    check_range(seq_len, "seq_len", 1, None, integer=True)
+    check_range(pool_per_module, "pool_per_module", 1, None, integer=True)
+    check_range(test_per_module, "test_per_module", 1, None, integer=True)
+    check_seed(seed)
     modules = tuple(modules)
     unknown = sorted(set(modules) - set(corpus.train))
     if unknown or len(modules) < 2:
@@ -333,6 +354,11 @@ def compare_finetuning(encoder: TextEncoder, task: SnippetTask, seeds=(0, 1, 2, 
     Returns:
         ``{"pre-trained": (S,), "from scratch": (S,)}``.
     """
+    check_instance(encoder, "encoder", TextEncoder)
+    check_instance(task, "task", SnippetTask, "SnippetTask (see make_snippet_task)")
+    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    for s in seeds:
+        check_seed(s, "each of seeds")
     check_range(n_per_class, "n_per_class", 1, None, integer=True)
     K = len(task.modules)
     out: dict[str, list[float]] = {"pre-trained": [], "from scratch": []}

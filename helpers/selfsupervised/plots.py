@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_range
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 
 __all__ = ["plot_similarity", "plot_seed_comparison", "plot_sweep", "plot_negative_weights", "plot_mlm",
@@ -37,8 +37,16 @@ def plot_similarity(probs: np.ndarray, title: str) -> Figure:
     return fig
 
 
+def _check_curves(curves, name: str, ndim: int = 1) -> None:
+    if not isinstance(curves, dict) or not 1 <= len(curves) <= len(MARKERS):
+        raise ValueError(f"{name} must map 1 to {len(MARKERS)} names to arrays, got {type(curves).__name__}")
+    for key, values in curves.items():
+        check_array(values, f"{name}[{key!r}]", ndim=ndim)
+
+
 def plot_seed_comparison(results: dict[str, np.ndarray], ylabel: str, title: str) -> Figure:
     """One marker per seed and method, seeds on the x axis (so per-seed wins are visible)."""
+    _check_curves(results, "results")
     fig = new_figure(5.2, 3.0)
     ax = fig.add_subplot()
     for k, (name, acc) in enumerate(results.items()):
@@ -55,7 +63,13 @@ def plot_seed_comparison(results: dict[str, np.ndarray], ylabel: str, title: str
 
 def plot_sweep(temperatures, strengths, accuracy: np.ndarray, baselines: dict[str, float]) -> Figure:
     """Probe accuracy at every (temperature, strength), written in each cell; baselines in the title."""
+    temperatures = check_array(temperatures, "temperatures", ndim=1)
+    strengths = check_array(strengths, "strengths", ndim=1)
     acc = check_array(accuracy, "accuracy", shape=(len(temperatures), len(strengths)))
+    if not isinstance(baselines, dict):
+        raise ValueError(f"baselines must map names to accuracies, got {type(baselines).__name__}")
+    for key, value in baselines.items():
+        check_range(value, f"baselines[{key!r}]", 0.0, 1.0)
     fig = new_figure(4.6, 3.2)
     ax = fig.add_subplot()
     im = ax.imshow(acc * 100, cmap="viridis", origin="lower", aspect="auto")
@@ -78,6 +92,7 @@ def plot_negative_weights(weights: dict[float, np.ndarray]) -> Figure:
 
     ``weights``: {τ: (2N, 2N - 2) sorted rows} from :func:`helpers.selfsupervised.contrastive.negative_weights`.
     """
+    _check_curves(weights, "weights", ndim=2)
     fig = new_figure(5.0, 3.0)
     ax = fig.add_subplot()
     for k, (tau, w) in enumerate(weights.items()):
@@ -95,6 +110,11 @@ def plot_negative_weights(weights: dict[float, np.ndarray]) -> Figure:
 
 def plot_mlm(history: dict, results: dict[str, np.ndarray], chance: float) -> Figure:
     """Left: the MLM loss during pre-training; right: fine-tuning test accuracy per seed."""
+    if not isinstance(history, dict) or "step" not in history or "loss" not in history:
+        raise ValueError(f"history must be pretrain_mlm's dict with 'step' and 'loss' lists, got {type(history).__name__}")
+    check_array(history["loss"], "history['loss']", shape=(len(history["step"]),))
+    _check_curves(results, "results")
+    check_range(chance, "chance", 0.0, 1.0)
     fig = new_figure(8.0, 3.0)
     ax, ax2 = fig.subplots(1, 2)
     loss = np.asarray(history["loss"])

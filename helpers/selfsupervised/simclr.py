@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_instance, check_range, check_seed
 from helpers.core.data import load_digits
 from helpers.representation.transfer import few_shot_subset
 from helpers.selfsupervised.contrastive import nt_xent_torch
@@ -59,6 +59,7 @@ class ProjectionHead(nn.Sequential):
     """
 
     def __init__(self, out: int = 32) -> None:
+        check_range(out, "out", 1, None, integer=True)
         super().__init__(nn.Linear(DigitEncoder.dim, 64), nn.ReLU(), nn.Linear(64, out))
 
 
@@ -158,6 +159,7 @@ def encode(encoder: nn.Module, images: np.ndarray) -> np.ndarray:
     Shape:
         images: (N, 8, 8) -> (N, D).
     """
+    check_instance(encoder, "encoder", nn.Module, "torch.nn.Module")
     images = check_array(images, "images", ndim=3)
     was_training = encoder.training
     encoder.eval()
@@ -214,6 +216,11 @@ def compare_probes(seeds=(0, 1, 2, 3, 4), label_fraction: float = 0.05, **simclr
     Returns:
         ``{"contrastive": (S,), "pixels": (S,), "random encoder": (S,)}`` test accuracies, S = len(seeds).
     """
+    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed, got an empty sequence")
+    for s in seeds:
+        check_seed(s, "each of seeds")
     rows: dict[str, list[float]] = {"contrastive": [], "pixels": [], "random encoder": []}
     digits = load_digits()
     for seed in seeds:
@@ -251,6 +258,8 @@ def sweep(temperatures=(0.1, 0.5, 1.0), strengths=(0.0, 0.5, 1.0), seed: int = 0
         ((1, 1), ['pixels', 'random encoder'])
     """
     check_seed(seed)
+    temperatures = check_array(temperatures, "temperatures", ndim=1, allow_empty=True)
+    strengths = check_array(strengths, "strengths", ndim=1, allow_empty=True)
     temperatures, strengths = tuple(float(t) for t in temperatures), tuple(float(s) for s in strengths)
     if not temperatures or not strengths:
         raise ValueError(f"temperatures and strengths must be non-empty, got {temperatures} and {strengths}")
