@@ -75,6 +75,9 @@ def relative_error(analytic: Any, numeric: Any) -> float:
     (1e-12 vs 2e-12) would otherwise look like a 50% error. Below about 1e-7 the analytic gradient
     is right; above 1e-3 it is wrong.
 
+    A NaN or inf in either gradient is propagated as an error of ``inf``: the check fails rather
+    than raising.
+
     Shape: two arrays of the same shape -> a float.
     """
     a = check_array(analytic, "analytic", allow_empty=True, finite=False)

@@ -52,7 +52,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     Example:
         >>> unbroadcast(np.ones((4, 3)), (3,))  # a bias of shape (3,) was added to 4 rows
         array([4., 4., 4.])
+
+    NaN and inf in ``grad`` propagate to the result unchecked: this runs inside every backward pass.
     """
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(f"grad must be an ndarray, got {type(grad).__name__}")
     if grad.shape == tuple(shape):
         return grad
     extra = grad.ndim - len(shape)
@@ -470,6 +474,8 @@ class Tensor:
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that ``root`` depends on, inputs (constants included) before the tensors made
     from them. Iterative depth-first search, so deep graphs cannot hit Python's recursion limit."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"root must be a Tensor, got {type(root).__name__}")
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]

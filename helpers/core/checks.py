@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_range", "check_seed"]
+__all__ = ["check_array", "check_choice", "check_range", "check_seed", "check_type"]
 
 
 def _shape_str(shape: Iterable[Any]) -> str:
@@ -108,3 +108,16 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     if not 0 <= seed <= 2**32 - 1:
         raise ValueError(f"{name} must be in [0, 2**32 - 1], got {seed!r}")
     return int(seed)
+
+
+def check_type(value: Any, name: str, types: type | tuple[type, ...], what: str | None = None) -> Any:
+    """Raise a ``TypeError`` unless ``value`` is an instance of ``types``; returns it unchanged.
+
+    ``what`` describes the expected value in the message (e.g. ``"the cache from softmax_forward"``);
+    by default the type names are used.
+    """
+    if not isinstance(value, types):
+        if what is None:
+            what = "a " + " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value

@@ -24,6 +24,8 @@ def count_parameters(model) -> int:
         >>> count_parameters(torch.nn.Linear(3, 2))  # 3 x 2 weights + 2 biases
         8
     """
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"model must be a torch.nn.Module (with .parameters()), got {type(model).__name__}")
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
