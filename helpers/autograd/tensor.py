@@ -55,7 +55,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
     NaN and inf in ``grad`` propagate to the result unchecked: this runs inside every backward pass.
     """
-    if not isinstance(grad, np.ndarray):
+    if not isinstance(grad, (np.ndarray, np.generic)):
         raise TypeError(f"grad must be an ndarray, got {type(grad).__name__}")
     if grad.shape == tuple(shape):
         return grad
