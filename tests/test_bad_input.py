@@ -48,6 +48,8 @@ SKIPS: dict[str, str] = {
     "helpers.distributed.ddp.launch": "spawns worker processes; covered by tests/test_ddp.py",
     "helpers.selfsupervised.simclr.sweep": "trains a 3x3 grid of SimCLR runs; covered by its own tests",
 }
+for _table in ("bad_input_entries_early", "bad_input_entries_late"):  # their own skips, with reasons
+    SKIPS.update(getattr(importlib.import_module(_table), "SKIPS", {}))
 
 # Plausible values for required arguments without a default, keyed by parameter name. Factories,
 # so that a call cannot mutate the value another call sees. Names that also appear as size/rate
