@@ -50,6 +50,8 @@ def numerical_gradient(f: Callable[..., float], *arrays: np.ndarray, eps: float 
     Returns:
         One array per input, of the input's shape.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of the arrays, got {type(f).__name__}")
     check_range(eps, "eps", 0.0, 1.0, low_inclusive=False)
     xs = _float64_inputs(arrays)
     grads = []
@@ -100,6 +102,8 @@ def gradcheck(fn: Callable[..., Tensor], *arrays: np.ndarray, eps: float = 1e-6,
     Returns:
         ``[relative_error(engine grad of input i, numerical grad of input i) for each input]``.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of Tensors, got {type(fn).__name__}")
     xs = _float64_inputs(arrays)
     probe = fn(*[Tensor(x) for x in xs])
     if not isinstance(probe, Tensor):
