@@ -6,8 +6,8 @@ each function or class named in its ``__all__`` is an entry. For every parameter
 an array we try ``None``, a string, an array holding NaN, an empty array and a 5-D array; for every
 parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN. Any
 other argument an entry's ENTRY_ARGS factory gives (a cache, a model, a config, a name, a list) gets
-``None``, a value of the wrong type (a string; a number for a string) and, for a list, an empty list;
-an array or tensor given there gets the array probes.
+``None``, a value of the wrong type (a string; a number for a string), NaN for a number and, for a
+list, an empty list; an array or tensor given there gets the array probes.
 
 The rule: a call either raises a ``ValueError``/``TypeError`` whose innermost traceback frame is in
 ``helpers/`` (our own check, with our own message), or it returns, and every float, array or tensor
@@ -208,7 +208,7 @@ def _bad_arrays(p: inspect.Parameter, base: Any) -> list[tuple[str, Any]]:
 def _bad_given(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
     """Bad values for an argument an ENTRY_ARGS factory supplies (a model, a cache, a config, a
     name, a list): the array probes for an array or tensor, else None, a value of the wrong type,
-    and an empty list for a list."""
+    NaN for a number and an empty list for a list."""
     if isinstance(value, np.ndarray):
         return _bad_arrays(p, value)
     if type(value).__name__ == "Tensor":
@@ -218,6 +218,8 @@ def _bad_given(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
                 for what, v in _bad_arrays(p, value.detach().cpu().numpy())]
     out = [] if p.default is None else [("None", None)]
     out.append(("a number", 7) if isinstance(value, str) else ("a string", "not a value"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(("NaN", float("nan")))
     if isinstance(value, list) and value:
         out.append(("empty list", []))
     return out
