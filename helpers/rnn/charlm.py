@@ -101,7 +101,8 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
     check_loop_args(steps=steps, batch_size=batch_size, lr=lr, seed=seed)
     check_range(seq_len, "seq_len", 1, None, integer=True)
     check_range(eval_every, "eval_every", 1, None, integer=True)
-    check_range(clip, "clip", 0.0, None)
+    if clip is not None:  # None or 0: no clipping
+        check_range(clip, "clip", 0.0, None)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     live = LivePlot(["train bpc", "val bpc"], every=eval_every, show=plot,
