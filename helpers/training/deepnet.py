@@ -244,12 +244,11 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     """
     import torch
     import torch.nn.functional as F
+    from tqdm.auto import tqdm
 
     check_type(models, "models", dict, "a dict name -> torch model")
     if not models:
         raise ValueError("models must hold at least one model, got an empty dict")
-    from tqdm.auto import tqdm
-
     X = check_array(X, "X", ndim=2)
     y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
