@@ -153,6 +153,12 @@ def _trajectory_runs():
     return {"sgd": run_trajectory(_surface(), "sgd", lr=0.01, steps=3)}
 
 
+def _tiny_torch_classifier():
+    import torch
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 3)
+
+
 def _linear_layer():
     import torch
     torch.manual_seed(0)
@@ -324,6 +330,8 @@ ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "helpers.core.figures.render_png": lambda: {"fig": _figure()},
     "helpers.core.figures.show_figure": lambda: {"fig": _figure(), "alt": "A line rising from left to right."},
     "helpers.core.loop.record_step": _record_step,
+    "helpers.core.loop.check_class_labels": lambda: {"model": _tiny_torch_classifier(), "X": _x(4, 3).astype(np.float32),
+                                                     "y": np.array([0, 1, 2, 1])},
     "helpers.core.metrics.count_parameters": lambda: {"model": _linear_layer()},
     "helpers.core.mnist.parse_idx": lambda: {"raw": _idx_bytes()},
     "helpers.core.notebook.markdown_table": lambda: {"header": ["a", "b"], "rows": [[1, 2], [3, 4]]},

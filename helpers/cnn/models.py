@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
+from helpers.core.loop import History, OnStep, check_class_labels, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.core.data import Split
 from helpers.core.metrics import accuracy
@@ -216,6 +216,7 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
     X, y = _tensors(X, y)
     check_range(epochs, "epochs", 1, None, integer=True)
     check_loop_args(batch_size=batch_size, lr=lr, seed=seed, on_step=on_step)
+    check_class_labels(model, X, y)
     from tqdm.auto import tqdm
 
     generator = torch.Generator().manual_seed(seed)

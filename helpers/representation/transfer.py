@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
+from helpers.core.loop import History, OnStep, check_class_labels, check_loop_args, new_history, record_step, steps_range
 from helpers.core.checks import check_array, check_choice, check_range, check_seed, check_type
 from helpers.core.metrics import accuracy
 
@@ -142,6 +142,7 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
         raise ValueError("X must be finite, got NaN/inf values")
     if y.dtype != torch.int64:
         raise ValueError(f"y must hold int64 class labels, got dtype {y.dtype}")
+    check_class_labels(model, X, y)
     body, head = model[0], model[1]
     for p in body.parameters():  # a probe computes no gradients for the frozen features at all
         p.requires_grad_(mode != "probe")

@@ -30,6 +30,7 @@ import numpy as np
 from helpers.basics.activations import get_activation
 from helpers.training.init import get_initializer, init_weights
 from helpers.core.checks import check_array, check_range, check_seed, check_type
+from helpers.core.loop import check_class_labels
 
 __all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
            "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
@@ -254,6 +255,8 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_range(steps, "steps", 1, None, integer=True)
     xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    for model in models.values():
+        check_class_labels(model, xt, yt)
     opts = {name: torch.optim.SGD(m.parameters(), lr=lr) for name, m in models.items()}
     history: dict[str, list[float]] = {name: [] for name in models}
     for step in tqdm(range(steps), desc="training", disable=not progress):
