@@ -171,6 +171,18 @@ def test_layer_norm_matches_torch_value_and_grads(shape, rng):
         assert_close(ours, theirs, what=name)
 
 
+def test_layer_norm_of_a_constant_row_matches_torch():
+    """A row with variance exactly 0 (the normalisation's most sensitive point) next to an ordinary one."""
+    x = np.array([[2.0, 2.0, 2.0, 2.0], [1.0, -1.0, 0.5, 3.0]])
+    gamma, beta, upstream = np.array([1.0, 2.0, 0.5, -1.0]), np.zeros(4), np.arange(8.0).reshape(2, 4) - 3
+    value, grads = torch_value_and_grads(lambda a, g, b: F.layer_norm(a, (4,), g, b, eps=1e-5),
+                                         x, gamma, beta, upstream=upstream)
+    y, cache = A.layer_norm_forward(x, gamma, beta)
+    assert_close(y, value, what="layer norm")
+    for name, ours, theirs in zip(("dx", "dgamma", "dbeta"), A.layer_norm_backward(upstream, cache), grads):
+        assert_close(ours, theirs, atol=1e-9, what=name)
+
+
 def test_layer_norm_matches_the_torch_module(rng):
     ln = torch.nn.LayerNorm(6, dtype=torch.float64)
     with torch.no_grad():

@@ -178,6 +178,98 @@ def test_topological_order_puts_inputs_first():
     assert order.index(a) < order.index(b) < order.index(c)
 
 
+# ----------------------------------------------------------------------------- edge cases against torch
+# 0-D tensors through every op that takes one: (name, ours, torch's, input values)
+ZERO_D = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, (1.5, -2.0)),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, (1.5, -2.0)),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, (1.5, -2.0)),
+    ("div", lambda a, b: a / b, lambda a, b: a / b, (1.5, -2.0)),
+    ("pow_scalar", lambda a: a ** 3, lambda a: a ** 3, (-1.5,)),
+    ("pow_tensor", lambda a, b: a ** b, lambda a, b: a ** b, (1.5, -0.5)),
+    ("neg", lambda a: -a, lambda a: -a, (1.5,)),
+    ("rsub_rdiv", lambda a: 2.0 - 3.0 / a, lambda a: 2.0 - 3.0 / a, (1.5,)),
+    ("sum", lambda a: a.sum(), lambda a: a.sum(), (1.5,)),
+    ("sum_axis0", lambda a: a.sum(axis=0), lambda a: a.sum(dim=0), (1.5,)),
+    ("mean_axis-1", lambda a: a.mean(axis=-1), lambda a: a.mean(dim=-1), (1.5,)),
+    ("max", lambda a: a.max(), lambda a: a.amax(), (1.5,)),
+    ("max_axis0_keepdims", lambda a: a.max(axis=0, keepdims=True), lambda a: a.amax(dim=0, keepdim=True), (1.5,)),
+    ("exp", lambda a: a.exp(), torch.exp, (1.5,)),
+    ("log", lambda a: a.log(), torch.log, (1.5,)),
+    ("tanh", lambda a: a.tanh(), torch.tanh, (1.5,)),
+    ("sigmoid", lambda a: a.sigmoid(), torch.sigmoid, (-1.5,)),
+    ("relu", lambda a: a.relu(), torch.relu, (1.5,)),
+    ("log_softmax", lambda a: a.log_softmax(), lambda a: F.log_softmax(a, dim=-1), (1.5,)),
+    ("reshape", lambda a: a.reshape(1, 1), lambda a: a.reshape(1, 1), (1.5,)),
+    ("reshape_to_0d", lambda a: a.reshape(()), lambda a: a.reshape(()), ([1.5],)),
+    ("dot_to_0d", lambda a, b: a @ b, lambda a, b: a @ b, ([1.0, 2.0], [3.0, -1.0])),
+    ("0d_plus_matrix", lambda a, b: a + b, lambda a, b: a + b, (1.5, [[1.0, 2.0], [3.0, 4.0]])),
+    ("vector_div_0d", lambda a, b: a / b, lambda a, b: a / b, ([1.0, 4.0], -2.0)),
+    ("matrix_pow_0d", lambda a, b: a ** b, lambda a, b: a ** b, ([[1.0, 4.0]], 0.5)),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, values", ZERO_D, ids=[c[0] for c in ZERO_D])
+def test_zero_d_tensors_match_torch(name, ours, theirs, values, rng):
+    arrays_ = [np.array(v, dtype=np.float64) for v in values]
+    tensors = [Tensor(a) for a in arrays_]
+    out = ours(*tensors)
+    upstream = rng.standard_normal(out.shape)
+    value, grads = torch_value_and_grads(theirs, *arrays_, upstream=upstream)
+    assert_close(out.data, value, what=f"{name} value")
+    out.backward(upstream)
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        assert t.grad.shape == t.shape
+        assert_close(t.grad, g, what=f"{name} grad of input {i}")
+
+
+@pytest.mark.parametrize("data, ours, theirs", [
+    ([[2.0, 2.0], [2.0, 1.0]], lambda a: a.max(), lambda a: a.amax()),                      # 3-way tie, no axis
+    ([-0.0, 0.0, -1.0], lambda a: a.max(), lambda a: a.amax()),                             # -0 == +0 is a tie
+    ([[[1.0, 2.0]], [[1.0, 2.0]], [[1.0, 0.0]]], lambda a: a.max(axis=0), lambda a: a.amax(dim=0)),
+    ([[1.0, 1.0], [1.0, 1.0]], lambda a: a.max(axis=(0, 1), keepdims=True), lambda a: a.amax(dim=(0, 1), keepdim=True)),
+    ([[3.0, 3.0, 3.0]], lambda a: a.log_softmax(axis=1), lambda a: F.log_softmax(a, dim=1)),  # all logits equal
+], ids=["all_three", "signed_zeros", "axis0_3d", "keepdims_all_equal", "log_softmax_all_equal"])
+def test_exact_ties_match_torch(data, ours, theirs, rng):
+    x = Tensor(np.array(data))
+    out = ours(x)
+    upstream = rng.standard_normal(out.shape)
+    value, (g,) = torch_value_and_grads(theirs, np.array(data), upstream=upstream)
+    assert_close(out.data, value)
+    out.backward(upstream)
+    assert_close(x.grad, g, what="grad")
+
+
+@pytest.mark.parametrize("values, ours, theirs", [
+    ((1.5, 0.0), lambda a, b: a / b, lambda a, b: a / b),           # x / +0 = inf, d/db = -inf
+    ((1.5, -0.0), lambda a, b: a / b, lambda a, b: a / b),          # the sign of zero decides
+    ((0.0, 0.0), lambda a, b: a / b, lambda a, b: a / b),           # 0 / 0 = nan, as IEEE and torch
+    ((0.0, 2.0), lambda a, b: a / b, lambda a, b: a / b),           # a zero numerator is harmless
+    ((0.0,), lambda a: 3.0 / a, lambda a: 3.0 / a),
+    ((0.0,), lambda a: a ** -1.0, lambda a: a ** -1.0),
+    ((0.0,), lambda a: a ** -0.5, lambda a: a ** -0.5),             # 1/sqrt at 0
+    ((0.0, -1.0), lambda a, b: a ** b, lambda a, b: a ** b),        # d/dp = a^p ln a = inf * -inf
+    (([0.0, -0.0, 1.0],), lambda a: a.relu(), torch.relu),          # both zeros sit on the kink
+], ids=["div_by_pos_zero", "div_by_neg_zero", "zero_by_zero", "zero_numerator", "rdiv_at_zero",
+        "reciprocal_at_zero", "rsqrt_at_zero", "tensor_power_at_zero", "relu_signed_zeros"])
+def test_singular_derivatives_at_zero_match_torch(values, ours, theirs):
+    arrays_ = [np.array(v, dtype=np.float64) for v in values]
+    tensors = [Tensor(a) for a in arrays_]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = ours(*tensors)
+        out.backward(np.ones(out.shape))
+    value, grads = torch_value_and_grads(theirs, *arrays_)
+    np.testing.assert_allclose(out.data, value, equal_nan=True)
+    for t, g in zip(tensors, grads):
+        np.testing.assert_allclose(t.grad, g, equal_nan=True)
+
+
+def test_log_at_zero_is_refused_where_torch_gives_minus_infinity():
+    assert torch.log(torch.tensor(0.0)).item() == -np.inf
+    with pytest.raises(ValueError, match="positive inputs.*log_softmax"):
+        Tensor(np.array(0.0)).log()
+
+
 # ----------------------------------------------------------------------------- properties
 finite_logits = arrays(np.float64, st.tuples(st.integers(1, 5), st.integers(1, 6)),
                        elements=st.floats(-1e4, 1e4, allow_nan=False))
@@ -234,6 +326,7 @@ def test_matmul_mismatch_names_both_shapes():
     (lambda t: t + Tensor(np.ones((2, 5))), r"\(4, 3\) and \(2, 5\) do not broadcast"),
     (lambda t: t.reshape(5, 2), r"12 entries of shape \(4, 3\) as shape \(5, 2\)"),
     (lambda t: t.sum(axis=2), r"axis must be an int in \[-2, 1\].*got 2"),
+    (lambda t: t.sum().sum(axis=1), r"axis must be an int in \[-1, 0\] for a 0-D tensor, got 1"),
     (lambda t: t.transpose(0, 0), r"permutation of \(0, 1\), got \(0, 0\)"),
     (lambda t: t.backward(), r"one-element tensor, got shape \(4, 3\)"),
     (lambda t: t.backward(np.ones(3)), r"grad must have shape \(4, 3\), got \(3,\)"),

@@ -4,10 +4,11 @@ The public API is discovered, not registered: every module under ``helpers`` (ex
 packages ``apps``/``ui`` and the learner checks in ``exercises``, tested elsewhere) is walked and
 each function or class named in its ``__all__`` is an entry. For every parameter that looks like
 an array we try ``None``, a string, an array holding NaN, an empty array and a 5-D array; for every
-parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN.
-An argument given per entry (``ENTRY_ARGS``) is probed by its value: an array or tensor like an array,
-a number like a size, a flag not at all; any other (a model, config, callable, string or list) gets
-``None``, a value of the wrong type and, for a list, an empty list.
+parameter that looks like a size, count, rate or seed we try ``None``, ``-1``, ``0`` and NaN. Any
+other argument an entry's ENTRY_ARGS factory gives is probed by its value: an array or tensor gets
+the array probes, a number the size probes, a flag nothing; anything else (a cache, a model, a
+config, a name, a list) gets ``None``, a value of the wrong type (a string; a number for a string)
+and, for a list, an empty list.
 
 The rule: a call either raises a ``ValueError``/``TypeError`` whose innermost traceback frame is in
 ``helpers/`` (our own check, with our own message), or it returns, and every float, array or tensor
@@ -51,6 +52,8 @@ SKIPS: dict[str, str] = {
     "helpers.graphs.datasets.karate_club": "takes no arguments",
     "helpers.gan.train.digit_gan_config": "takes only **overrides, which GANConfig.__post_init__ checks",
 }
+for _table in ("bad_input_entries_early", "bad_input_entries_late"):  # their own skips, with reasons
+    SKIPS.update(getattr(importlib.import_module(_table), "SKIPS", {}))
 
 # Plausible values for required arguments without a default, keyed by parameter name. Factories,
 # so that a call cannot mutate the value another call sees. Names that also appear as size/rate
@@ -124,7 +127,7 @@ def _tiny_model():
 
 # Per-entry plausible calls, for entries the name-keyed table cannot serve (a model with the right
 # sizes, a cache from a forward pass, a config): entry name -> factory of keyword arguments. Every
-# argument the factory gives is probed like a table value. Split in two files by chapter
+# argument the factory gives is probed: like a table value, or else by _bad_given. Split in two files by chapter
 # (early: core and 01-11; late: 12-20) so that each can grow on its own.
 ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_EARLY, **_LATE}
 
@@ -206,6 +209,26 @@ def _bad_arrays(p: inspect.Parameter, base: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def _bad_given(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
+    """Bad values for an argument an ENTRY_ARGS factory supplies (a model, a cache, a config, a
+    name, a list): the array probes for an array or tensor, else None, a value of the wrong type,
+    NaN for a number and an empty list for a list."""
+    if isinstance(value, np.ndarray):
+        return _bad_arrays(p, value)
+    if type(value).__name__ == "Tensor":
+        import torch
+        dtype = value.dtype if value.is_floating_point() else torch.float32
+        return [(what, torch.as_tensor(v, dtype=dtype) if isinstance(v, (np.ndarray, torch.Tensor)) else v)
+                for what, v in _bad_arrays(p, value.detach().cpu().numpy())]
+    out = [] if p.default is None else [("None", None)]
+    out.append(("a number", 7) if isinstance(value, str) else ("a string", "not a value"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        out.append(("NaN", float("nan")))
+    if isinstance(value, list) and value:
+        out.append(("empty list", []))
+    return out
+
+
 def _bad_sizes(p: inspect.Parameter) -> list[tuple[str, Any]]:
     out = [("-1", -1), ("0", 0), ("NaN", float("nan"))]
     if p.default is not None:
@@ -221,16 +244,6 @@ def _looks_like_array(value: Any) -> bool:
         return isinstance(value, torch.Tensor)
     except ImportError:  # pragma: no cover
         return False
-
-
-def _bad_others(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
-    """For an ENTRY_ARGS value that is neither array- nor size-like (a model, config, callable,
-    string, list): None, a value of the wrong type, and an empty list where a list is expected."""
-    out = [] if p.default is None else [("None", None)]
-    out.append(("an int", 3) if isinstance(value, str) else ("a string", "not a " + type(value).__name__))
-    if isinstance(value, (list, tuple)):
-        out.append(("an empty list", []))
-    return out
 
 
 def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any]]] | str:
@@ -266,7 +279,7 @@ def _plan(name: str, obj: Any) -> tuple[dict[str, Any], list[tuple[str, str, Any
                              and not isinstance(given[p.name], bool)):
             bad += [(p.name, what, v) for what, v in _bad_sizes(p)]
         elif p.name in given and not isinstance(given[p.name], bool):
-            bad += [(p.name, what, v) for what, v in _bad_others(p, given[p.name])]
+            bad += [(p.name, what, v) for what, v in _bad_given(p, given[p.name])]
     if not bad:
         return "no array- or size-like parameter to probe"
     return base, bad

@@ -46,6 +46,22 @@ def test_train_mode_values_grads_and_running_stats_match_torch(shape, momentum, 
         assert_close(ours.running_var, theirs.running_var.numpy(), what="running var")
 
 
+def test_a_constant_feature_matches_torch():
+    """Variance exactly 0 in one feature: 1/sqrt(var + eps) is where the derivative of the
+    normalisation is largest; values and every gradient still match torch."""
+    x = np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]])
+    gamma, beta, dy = np.array([1.5, 0.5]), np.array([0.1, -0.2]), np.array([[1.0, 0.3], [-2.0, 0.1], [0.5, 0.7]])
+    y, cache = batchnorm_forward(x, gamma, beta, np.zeros(2), np.ones(2), eps=1e-5)
+    dx, dgamma, dbeta = batchnorm_backward(dy, cache)
+    xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    yt = torch.nn.functional.batch_norm(xt, torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64),
+                                        gt, bt, training=True, eps=1e-5)
+    yt.backward(torch.tensor(dy))
+    assert_close(y, yt.detach().numpy(), atol=1e-12, what="forward")
+    for name, ours, t in (("dx", dx, xt), ("dgamma", dgamma, gt), ("dbeta", dbeta, bt)):
+        assert_close(ours, t.grad.numpy(), what=name)
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_eval_mode_uses_running_stats_like_torch(shape, rng):
     n, d = shape

@@ -124,6 +124,10 @@ def test_fit_rejects_bad_inputs(split):
         cnn.fit(model, split.X_train, split.y_train, lr=0)
     with pytest.raises(ValueError, match="y must hold integers"):
         accuracy(model, split.X_test, split.y_test + 0.5)
+    with pytest.raises(ValueError, match=r"y must hold class labels in \[0, 10\) for a model with 10 outputs, got range \[0, 10\]"):
+        cnn.fit(model, np.zeros((2, 1, 8, 8)), np.array([0, 10]), epochs=1)
+    with pytest.raises(ValueError, match=r"y must hold class labels in \[0, 10\) for logits of shape \(2, 10\)"):
+        accuracy(model, np.zeros((2, 1, 8, 8)), np.array([-1, 3]))
 
 
 @given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=50))

@@ -94,6 +94,20 @@ def test_bad_input(call, words):
         call()
 
 
+@pytest.mark.parametrize("call, words", [
+    (lambda: numerical_gradient(None, np.ones(3)), "f must be a function.*got NoneType"),
+    (lambda: gradcheck("x * x", np.ones(3)), "fn must be a function.*got str"),
+])
+def test_a_function_that_is_not_callable_is_a_type_error(call, words):
+    with pytest.raises(TypeError, match=words):
+        call()
+
+
+def test_nan_inputs_are_rejected():
+    with pytest.raises(ValueError, match="finite"):
+        gradcheck(lambda t: t * t, np.array([1.0, np.nan]))
+
+
 # ----------------------------------------------------------------------------- exercises of notebook 04
 def test_exercise_checks_accept_solutions_and_reject_wrong_answers(capsys):
     assert ch04.check_hand_gradients(ch04.hand_gradients_solution(**ch04.HAND_VALUES))

@@ -31,6 +31,19 @@ def test_softmax_and_its_backward_match_torch(rng, shape):
     assert_close(L.softmax_backward(g, L.SoftmaxCache(p)), grad, what="softmax backward")
 
 
+def test_softmax_and_cross_entropy_with_exactly_tied_logits_match_torch():
+    z = np.array([[2.0, 2.0, 2.0], [0.0, 0.0, -1.0]])
+    g = np.array([[1.0, 0.0, -1.0], [0.5, 0.5, 0.0]])
+    value, (grad,) = torch_value_and_grads(lambda t: torch.softmax(t, dim=1), z, upstream=g)
+    p, cache = L.softmax_forward(z)
+    assert_close(p, value, what="softmax")
+    assert_close(L.softmax_backward(g, cache), grad, what="softmax backward")
+    y = np.array([0, 1])
+    value, (grad,) = torch_value_and_grads(lambda t: F.cross_entropy(t, torch.tensor(y)), z)
+    assert_close(L.cross_entropy(z, y), value, what="cross-entropy")
+    assert_close(L.cross_entropy_grad(z, y), grad, what="cross-entropy grad")
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 def test_logsumexp_log_softmax_match_torch(rng, shape):
     z = _logits(rng, shape)

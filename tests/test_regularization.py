@@ -184,6 +184,19 @@ def test_clip_grad_norm_matches_torch(shapes, max_norm, rng):
         assert_close(ours, t.grad.numpy(), atol=1e-12, what="clipped gradient")
 
 
+def test_clipping_zero_gradients_matches_torch():
+    """A total norm of exactly 0: the scale max_norm / norm must not become 0/0 = NaN."""
+    grads = [np.zeros(3), np.zeros((2, 2))]
+    tensors = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for t in tensors:
+        t.grad = torch.zeros_like(t)
+    total_torch = torch.nn.utils.clip_grad_norm_(tensors, 1.0)
+    clipped, total = R.clip_grad_norm(grads, 1.0)
+    assert total == float(total_torch) == 0.0
+    for ours, t in zip(clipped, tensors):
+        assert np.array_equal(ours, t.grad.numpy())
+
+
 @given(arrays(np.float64, st.integers(1, 20), elements=st.floats(-1e300, 1e300)), st.floats(1e-3, 1e3))
 def test_clipping_never_overflows_and_caps_the_norm(g, max_norm):
     clipped, total = R.clip_grad_norm([g], max_norm)

@@ -18,7 +18,7 @@ from torch_twin import assert_close, torch_value_and_grads
 
 
 # ----------------------------------------------------------------------------- embedding lookup
-@pytest.mark.parametrize("V,D,idx_shape", [(1, 1, (1,)), (5, 3, (7,)), (10, 4, (3, 6)), (4, 2, (2, 3, 5))])
+@pytest.mark.parametrize("V,D,idx_shape", [(1, 1, (1,)), (5, 3, ()), (5, 3, (7,)), (10, 4, (3, 6)), (4, 2, (2, 3, 5))])
 def test_embedding_forward_and_backward_match_torch(V, D, idx_shape):
     rng = np.random.default_rng(V * 10 + D)
     W = rng.normal(size=(V, D))

@@ -185,6 +185,17 @@ def test_clip_grad_norm_matches_torch_and_caps_the_norm(seed, max_norm):
     assert new_norm <= max_norm * (1 + 1e-9) or np.isclose(new_norm, total)
 
 
+def test_clip_grad_norm_of_zero_gradients_matches_torch():
+    grads = [np.zeros((3, 2)), np.zeros(4)]
+    ts = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for t in ts:
+        t.grad = torch.zeros_like(t)
+    torch_total = torch.nn.utils.clip_grad_norm_(ts, 1.0)
+    clipped, total = bptt.clip_grad_norm(grads, 1.0)
+    assert total == float(torch_total) == 0.0
+    assert all(np.array_equal(ours, t.grad.numpy()) for ours, t in zip(clipped, ts))
+
+
 def test_hidden_grad_norms_vanish_and_explode_for_the_vanilla_rnn():
     for seed in range(4):
         assert bptt.hidden_grad_norms("rnn", 100, 0.5, seed=seed)[0] < 1e-20

@@ -78,6 +78,8 @@ def test_models_reject_bad_input():
         generate(model, np.array([], dtype=np.int64))
     with pytest.raises(ValueError, match=r"cell must be one of \['rnn', 'lstm', 'gru'\], got 'tcn'"):
         SequenceClassifier("tcn", 3, 4, 2)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, T, D\) with D = 3, got \(1, 5, 4\)"):
+        SequenceClassifier("gru", 3, 4, 2)(torch.zeros(1, 5, 4))
     with pytest.raises(ValueError, match=r"x must have shape \(N, T, D\)"):
         SequenceClassifier("gru", 3, 4, 2)(torch.zeros(2, 3))
 

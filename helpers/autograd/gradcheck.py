@@ -50,6 +50,8 @@ def numerical_gradient(f: Callable[..., float], *arrays: np.ndarray, eps: float 
     Returns:
         One array per input, of the input's shape.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of the arrays, got {type(f).__name__}")
     check_range(eps, "eps", 0.0, 1.0, low_inclusive=False)
     xs = _float64_inputs(arrays)
     grads = []
@@ -75,6 +77,9 @@ def relative_error(analytic: Any, numeric: Any) -> float:
     (1e-12 vs 2e-12) would otherwise look like a 50% error. Below about 1e-7 the analytic gradient
     is right; above 1e-3 it is wrong.
 
+    A NaN or inf in either gradient is propagated as an error of ``inf``: the check fails rather
+    than raising.
+
     Shape: two arrays of the same shape -> a float.
     """
     a = check_array(analytic, "analytic", allow_empty=True, finite=False)
@@ -97,6 +102,8 @@ def gradcheck(fn: Callable[..., Tensor], *arrays: np.ndarray, eps: float = 1e-6,
     Returns:
         ``[relative_error(engine grad of input i, numerical grad of input i) for each input]``.
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of Tensors, got {type(fn).__name__}")
     xs = _float64_inputs(arrays)
     probe = fn(*[Tensor(x) for x in xs])
     if not isinstance(probe, Tensor):

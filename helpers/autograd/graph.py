@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.autograd.tensor import Tensor
+from helpers.core.checks import check_type
 from helpers.core.figures import new_figure
 
 __all__ = ["trace", "layout", "node_label", "GraphDrawing", "draw_graph"]
@@ -50,7 +51,12 @@ def layout(nodes: list[Tensor], edges: list[tuple[int, int]]) -> np.ndarray:
     user; leaves are stacked top to bottom in the order they are used, and each operation is
     placed at the mean height of its inputs, then columns are spread to avoid overlaps.
     """
+    check_type(nodes, "nodes", (list, tuple), "a list of Tensors (from trace)")
+    check_type(edges, "edges", (list, tuple), "a list of (parent, child) index pairs (from trace)")
     n = len(nodes)
+    for edge in edges:
+        if len(edge) != 2 or not all(isinstance(i, (int, np.integer)) and 0 <= i < n for i in edge):
+            raise ValueError(f"edges must be (parent, child) index pairs into nodes (0 <= i < {n}), got {edge!r}")
     parents: list[list[int]] = [[] for _ in range(n)]
     children: list[list[int]] = [[] for _ in range(n)]
     for p, c in edges:

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from helpers.autograd.tensor import Tensor
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 
 __all__ = ["Module", "Linear", "MLP", "SGD", "cross_entropy", "to_torch"]
 
@@ -48,6 +48,7 @@ class Linear(Module):
     def __init__(self, d_in: int, d_out: int, rng: np.random.Generator) -> None:
         check_range(d_in, "d_in", 1, None, integer=True)
         check_range(d_out, "d_out", 1, None, integer=True)
+        check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
         bound = 1.0 / np.sqrt(d_in)
         self.W = Tensor(rng.uniform(-bound, bound, size=(d_in, d_out)), name="W")
         self.b = Tensor(rng.uniform(-bound, bound, size=d_out), name="b")
@@ -161,6 +162,7 @@ def to_torch(mlp: MLP) -> Any:
     """
     import torch
 
+    check_type(mlp, "mlp", MLP, "a helpers.autograd.modules.MLP")
     act = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[mlp.activation]
     modules: list[Any] = []
     for i, layer in enumerate(mlp.layers):

@@ -52,7 +52,11 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     Example:
         >>> unbroadcast(np.ones((4, 3)), (3,))  # a bias of shape (3,) was added to 4 rows
         array([4., 4., 4.])
+
+    NaN and inf in ``grad`` propagate to the result unchecked: this runs inside every backward pass.
     """
+    if not isinstance(grad, (np.ndarray, np.generic)):
+        raise TypeError(f"grad must be an ndarray, got {type(grad).__name__}")
     if grad.shape == tuple(shape):
         return grad
     extra = grad.ndim - len(shape)
@@ -68,10 +72,13 @@ def _normalise_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, .
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)  # a 0-D tensor has one axis to name, as in torch
     for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis must be an int in [{-ndim}, {ndim - 1}] for a {ndim}-D tensor, got {axis!r}")
-    return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
+        if not isinstance(a, (int, np.integer)) or not lo <= a <= hi:
+            raise ValueError(f"axis must be an int in [{lo}, {hi}] for a {ndim}-D tensor, got {axis!r}")
+    if ndim == 0:
+        return ()  # reducing a 0-D tensor along "its" axis leaves it as it is, as torch does
+    return tuple(sorted(int(a) % ndim for a in axes))
 
 
 def _check_broadcast(op: str, a: "Tensor", b: "Tensor") -> None:
@@ -410,6 +417,8 @@ class Tensor:
 
         Shape: (N, K) -> (N, K).
         """
+        if self.ndim == 0:  # one entry: log 1 = 0 (torch's answer), gradient 0 through the same ops
+            return self.reshape(1).log_softmax(0).reshape(())
         (ax,) = _normalise_axes(axis, self.ndim)
         shifted = self.data - self.data.max(axis=ax, keepdims=True)  # (N, K), every entry <= 0
         out = Tensor._make(shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True)), (self,), "log_softmax")
@@ -470,6 +479,8 @@ class Tensor:
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every tensor that ``root`` depends on, inputs (constants included) before the tensors made
     from them. Iterative depth-first search, so deep graphs cannot hit Python's recursion limit."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"root must be a Tensor, got {type(root).__name__}")
     order: list[Tensor] = []
     seen: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]

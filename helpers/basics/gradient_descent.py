@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from helpers.basics.losses import mse, mse_grad
-from helpers.core.checks import check_array, check_choice, check_range, check_seed
+from helpers.core.checks import check_array, check_choice, check_range, check_seed, check_type
 
 __all__ = ["Surface", "SURFACES", "get_surface", "DescentPath", "gradient_descent",
            "critical_learning_rate", "LinearProblem", "make_linear_problem", "epoch_batches",
@@ -155,7 +155,8 @@ def gradient_descent(grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarra
 
     Stops early only on divergence: at the first iterate that is non-finite or has a coordinate
     beyond ``blowup`` in absolute value, so a caller never receives NaN or inf to draw.
-    ``f`` (optional) records :math:`J` along the path.
+    ``f`` (optional) records :math:`J` along the path; without it ``values`` is NaN, a placeholder
+    that propagates on purpose (nothing was recorded).
 
     Shape: ``theta0`` (D,) -> ``points`` (S + 1, D), ``values`` (S + 1,).
     """
@@ -273,6 +274,8 @@ def minibatch_sgd(problem: LinearProblem, w0: np.ndarray, lr: float, batch_size:
     Every update uses the gradient of one mini-batch from :func:`epoch_batches`; the run stops
     early if the parameters stop being finite (too large a learning rate).
     """
+    check_type(problem, "problem", LinearProblem)
+    check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     w = check_array(w0, "w0", shape=(2,)).astype(np.float64)
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_range(n_epochs, "n_epochs", 0.0, 1000.0, low_inclusive=False)
@@ -297,6 +300,8 @@ def gradient_noise(problem: LinearProblem, w: np.ndarray, batch_size: int, n_dra
                    rng: np.random.Generator) -> float:
     r"""Monte-Carlo estimate of :math:`\mathbb{E}\|\mathbf{g}_B - \nabla J\|^2` at ``w``: the mean
     squared distance between a random mini-batch gradient and the full gradient."""
+    check_type(problem, "problem", LinearProblem)
+    check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     w = check_array(w, "w", shape=(2,))
     check_range(batch_size, "batch_size", 1, problem.n, integer=True)
     check_range(n_draws, "n_draws", 1, None, integer=True)
@@ -308,6 +313,7 @@ def gradient_noise(problem: LinearProblem, w: np.ndarray, batch_size: int, n_dra
 
 def gradient_noise_theory(problem: LinearProblem, w: np.ndarray, batch_size: int) -> float:
     r"""The exact value of what :func:`gradient_noise` estimates (formula in the module docstring)."""
+    check_type(problem, "problem", LinearProblem)
     w = check_array(w, "w", shape=(2,))
     check_range(batch_size, "batch_size", 1, problem.n, integer=True)
     G = problem.per_example_grads(w)                                    # (N, 2)

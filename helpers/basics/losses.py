@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.basics.activations import sigmoid
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_type
 
 __all__ = ["mse", "mse_grad", "logsumexp", "softmax", "softmax_naive", "log_softmax",
            "SoftmaxCache", "softmax_forward", "softmax_backward", "one_hot", "cross_entropy", "cross_entropy_grad",
@@ -134,6 +134,7 @@ def softmax_backward(dy: np.ndarray, cache: SoftmaxCache) -> np.ndarray:
 
     Never forms the (K, K) Jacobian. ``dy`` is :math:`g`. Shape: ``dy`` (N, K) -> (N, K).
     """
+    check_type(cache, "cache", SoftmaxCache, "the SoftmaxCache from softmax_forward")
     p = cache.probs
     g = check_array(dy, "dy", ndim=2, shape=p.shape)
     return p * (g - (g * p).sum(axis=1, keepdims=True))  # (N, K) * ((N, K) - (N, 1))

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from helpers.basics.activations import relu, sigmoid, tanh
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 
 __all__ = ["Layer", "dense", "mlp_forward", "mlp_trace", "init_mlp", "mlp_params",
            "xor_network", "TARGETS", "target_function", "ReluFit", "fit_relu_network",
@@ -87,6 +87,7 @@ def init_mlp(sizes: Sequence[int], rng: np.random.Generator) -> list[Layer]:
     r"""Random layers for widths ``sizes = [D_0, D_1, ..., D_L]``: weights drawn from
     :math:`\mathcal{N}(0, 2/D_{l-1})` (He et al., 2015: keeps ReLU signals from shrinking or
     growing layer after layer; notebook 06 derives it), biases zero."""
+    check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     sizes = [check_range(s, "sizes[i]", 1, None, integer=True) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs at least an input and an output width, got {sizes}")

@@ -27,7 +27,7 @@ from matplotlib.ticker import MaxNLocator
 
 from helpers.basics.activations import relu, relu_grad, sigmoid, sigmoid_grad, step, tanh, tanh_grad
 from helpers.core.plotting import CLASS_COLOURS, plot_decision_boundary
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 from helpers.core.figures import new_figure
 
 __all__ = ["NEURON_ACTIVATIONS", "weighted_sum", "NeuronCache", "neuron_forward", "neuron_backward", "logic_gate",
@@ -126,6 +126,7 @@ def neuron_backward(dy: np.ndarray, cache: NeuronCache) -> tuple[np.ndarray, np.
 
     Shape: ``dy`` (N,) -> ``dX`` (N, D), ``dw`` (D,), ``db`` float.
     """
+    check_type(cache, "cache", NeuronCache, "the NeuronCache from neuron_forward")
     fn_grad = _activation_pair(cache.activation)[1]
     if fn_grad is None:
         raise ValueError("activation must be differentiable (sigmoid, tanh, relu or identity), "
@@ -288,6 +289,7 @@ def plot_weight_and_bias(activation: str = "sigmoid", weights: tuple[float, ...]
 
 def plot_perceptron(X: np.ndarray, y: np.ndarray, result: PerceptronResult, title: str = "") -> Figure:
     """The learned boundary over the data (left) and the mistakes made in each epoch (right)."""
+    check_type(result, "result", PerceptronResult, "the PerceptronResult from train_perceptron")
     fig = new_figure(7.5, 3.0)
     ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     plot_decision_boundary(ax1, lambda P: perceptron_predict(P, result.w, result.b).astype(float),
@@ -304,6 +306,7 @@ def plot_perceptron(X: np.ndarray, y: np.ndarray, result: PerceptronResult, titl
 def plot_gate_lines(lines: dict[str, tuple[np.ndarray, float]]) -> Figure:
     r"""One panel per logic gate: its four inputs coloured by the true output, and the line
     :math:`\mathbf{w}\cdot\mathbf{x} + b = 0` of the given unit, with the accuracy it reaches."""
+    check_type(lines, "lines", dict, "a dict gate name -> (w, b)")
     fig = new_figure(2.6 * len(lines), 2.7)
     axes = np.atleast_1d(fig.subplots(1, len(lines)))
     t = np.linspace(-0.5, 1.5, 2)

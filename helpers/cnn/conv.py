@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_type
 
 __all__ = ["conv_output_size", "receptive_field", "conv2d_naive", "NaiveConvCache", "conv2d_naive_forward",
            "conv2d_naive_backward", "im2col",
@@ -404,6 +404,7 @@ def maxpool2d_backward(dy: np.ndarray, cache: PoolCache) -> np.ndarray:
     Shape:
         dy: (N, C, H_out, W_out) -> dx (N, C, H, W).
     """
+    check_type(cache, "cache", PoolCache, "the PoolCache from maxpool2d_forward")
     x_shape, out_hw, arg, k, s, p = cache.x_shape, cache.out_hw, cache.arg, cache.kernel, cache.stride, cache.padding
     N, C, H, W = x_shape
     dy = check_array(dy, "dy", ndim=4)
@@ -437,6 +438,7 @@ def avgpool2d_backward(dy: np.ndarray, cache: PoolCache) -> np.ndarray:
     Shape:
         dy: (N, C, H_out, W_out) -> dx (N, C, H, W).
     """
+    check_type(cache, "cache", PoolCache, "the PoolCache from avgpool2d_forward")
     x_shape, out_hw, k, s, p = cache.x_shape, cache.out_hw, cache.kernel, cache.stride, cache.padding
     N, C, H, W = x_shape
     dy = check_array(dy, "dy", ndim=4)

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_range
+from helpers.core.loop import History, OnStep, check_class_labels, check_loop_args, new_history, record_step, steps_range
+from helpers.core.checks import check_array, check_range, check_seed, check_type
+from helpers.core.data import Split
 from helpers.core.metrics import accuracy
 
 __all__ = ["dense_params", "conv_params", "separable_params", "DepthwiseSeparableConv",
@@ -215,6 +216,7 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
     X, y = _tensors(X, y)
     check_range(epochs, "epochs", 1, None, integer=True)
     check_loop_args(batch_size=batch_size, lr=lr, seed=seed, on_step=on_step)
+    check_class_labels(model, X, y)
     from helpers.core.progress import Progress
 
     generator = torch.Generator().manual_seed(seed)
@@ -240,6 +242,10 @@ def fit(model: nn.Module, X: np.ndarray, y: np.ndarray, epochs: int = 10, lr: fl
 def train_and_test(make_model: Callable[[], nn.Module], split, seed: int = 0, **fit_kwargs) -> float:
     """Seed PyTorch, build ``make_model()``, :func:`fit` it on ``split``'s training set (no progress
     bar) and return its test accuracy: one run of a seeded comparison."""
+    check_seed(seed)
+    check_type(split, "split", Split, "a helpers.core.data.Split")
+    if not callable(make_model):
+        raise TypeError(f"make_model must be a function returning a new model, got {type(make_model).__name__}")
     torch.manual_seed(seed)
     model = make_model()
     fit(model, split.X_train, split.y_train, seed=seed, progress=False, **fit_kwargs)

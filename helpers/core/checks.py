@@ -9,7 +9,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_instance", "check_range", "check_seed", "check_tensor"]
+__all__ = ["check_array", "check_choice", "check_instance", "check_range", "check_seed", "check_tensor",
+           "check_type"]
 
 
 def _shape_str(shape: Iterable[Any]) -> str:
@@ -148,3 +149,16 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
         bad = int(x.numel() - torch.isfinite(x).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s) in a tensor of shape {tuple(x.shape)}")
     return x
+
+
+def check_type(value: Any, name: str, types: type | tuple[type, ...], what: str | None = None) -> Any:
+    """Raise a ``TypeError`` unless ``value`` is an instance of ``types``; returns it unchanged.
+
+    ``what`` describes the expected value in the message (e.g. ``"the cache from softmax_forward"``);
+    by default the type names are used.
+    """
+    if not isinstance(value, types):
+        if what is None:
+            what = "a " + " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return value

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
-from helpers.core.checks import check_range
+from helpers.core.checks import check_range, check_type
 
 __all__ = ["new_figure", "render_png", "show_figure", "FigureWithAlt", "OKABE_ITO", "PALETTE", "LINESTYLES",
            "MARKERS", "CLASS_COLOURS", "COURSE_STYLE", "apply_style", "SEQUENTIAL_CMAP", "DIVERGING_CMAP",
@@ -82,6 +82,7 @@ def render_png(fig: Figure) -> bytes:
     ``savefig`` draws the whole figure twice (once to lay it out, once to paint). The layout is
     already done, so we drop the placeholder: the same pixels, a third less time.
     """
+    check_type(fig, "fig", Figure, "a matplotlib Figure")
     if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
         fig.set_layout_engine(None)
     buf = io.BytesIO()

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from helpers.core.checks import check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed
 
-__all__ = ["History", "OnStep", "new_history", "steps_range", "record_step", "check_loop_args"]
+__all__ = ["History", "OnStep", "new_history", "steps_range", "record_step", "check_loop_args",
+           "check_class_labels"]
 
 History = dict[str, list]
 OnStep = Callable[[int, dict[str, float]], Any]
@@ -74,3 +75,33 @@ def check_loop_args(steps: int = _UNSET, batch_size: int | None = None, lr: floa
         check_seed(seed)
     if on_step is not None and not callable(on_step):
         raise ValueError(f"on_step must be a function on_step(step, record) or None, got {type(on_step).__name__}")
+
+
+def check_class_labels(model: Any, X: Any, y: Any) -> None:
+    """Raise a ``ValueError`` unless the class labels ``y`` lie in [0, K), K being the number of
+    logits ``model`` gives for the first row of ``X`` (run once, without gradients, in eval mode;
+    the training mode is restored). A loop calls it before its first step, so that a bad label is
+    named here rather than by an IndexError from deep inside ``cross_entropy``.
+
+    Shape: X (N, ...) and y (N,) integer labels, tensors or arrays; ``model(X[:1])``: (1, K).
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(X, torch.Tensor):
+        X = torch.as_tensor(check_array(X, "X", ndim=(2, 3, 4, 5)), dtype=torch.float32)
+    y = check_array(y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y, "y", ndim=1,
+                    shape=(len(X),), dtype="int")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            K = model(X[:1]).shape[-1]
+    except RuntimeError as exc:  # torch's shape errors, e.g. a wrong number of features
+        raise ValueError(f"the model cannot take X of shape {tuple(X.shape)}: {exc}") from None
+    finally:
+        model.train(was_training)
+    lo, hi = int(y.min()), int(y.max())
+    if lo < 0 or hi >= K:
+        raise ValueError(f"y must hold class labels in [0, {K}) for a model with {K} outputs, got range [{lo}, {hi}]")

@@ -24,6 +24,8 @@ def count_parameters(model) -> int:
         >>> count_parameters(torch.nn.Linear(3, 2))  # 3 x 2 weights + 2 biases
         8
     """
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"model must be a torch.nn.Module (with .parameters()), got {type(model).__name__}")
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
@@ -80,6 +82,9 @@ def logits_accuracy(logits, y) -> float:
         y = y.detach().cpu().numpy()
     z = check_array(logits, "logits", ndim=2, finite=False)
     y = check_array(y, "y", ndim=1, shape=(z.shape[0],), dtype="int")
+    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
+        raise ValueError(f"y must hold class labels in [0, {z.shape[1]}) for logits of shape {z.shape}, "
+                         f"got range [{y.min()}, {y.max()}]")
     # A row with a NaN or infinite logit (a diverged model) makes no prediction: it counts as wrong,
     # rather than as whatever class argmax happens to return for NaN.
     right = (z.argmax(axis=1) == y) & np.all(np.isfinite(z), axis=1)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from helpers.core.data import DATA_DIR
-from helpers.core.checks import check_array, check_choice
+from helpers.core.checks import check_array, check_choice, check_type
 
 __all__ = ["IDX_DTYPES", "MNIST_DIR", "MNIST_FILES", "MNIST_MD5", "MIRRORS", "parse_idx", "read_idx",
            "write_idx", "mnist_available", "download_mnist", "load_mnist"]
@@ -49,6 +49,7 @@ def parse_idx(raw: bytes, name: str = "IDX data") -> np.ndarray:
             magic number, an unknown type code, a zero dimension, or data shorter or longer than
             the header declares.
     """
+    check_type(raw, "raw", (bytes, bytearray, memoryview), "the bytes of an IDX file")
     if len(raw) < 4:
         raise ValueError(f"{name}: too short for an IDX header, expected at least 4 bytes, got {len(raw)}")
     if raw[:2] != b"\x00\x00":

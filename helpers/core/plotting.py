@@ -9,10 +9,11 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.core.figures import (CLASS_COLOURS, DIVERGING_CMAP, LINESTYLES, MARKERS, PALETTE, new_figure,
                                   show_figure)
 
@@ -128,6 +129,9 @@ def grid_2d(x_range: tuple[float, float], y_range: tuple[float, float], n: int =
     Returns:
         ``xx``, ``yy`` of shape (n, n) and the points ``xy`` of shape (n*n, 2).
     """
+    x_range = check_array(x_range, "x_range", shape=(2,))
+    y_range = check_array(y_range, "y_range", shape=(2,))
+    check_range(n, "n", 1, 10_000, integer=True)
     xs = np.linspace(*x_range, n)
     ys = np.linspace(*y_range, n)
     xx, yy = np.meshgrid(xs, ys)
@@ -141,6 +145,8 @@ def plot_decision_boundary(ax: Any, predict: Callable[[np.ndarray], np.ndarray],
     Binary scores in (M,) are read as P(class 1) and drawn as a smooth probability map; (M, K)
     scores are drawn as the arg-max class. Returns the image artist.
     """
+    check_type(ax, "ax", Axes, "a matplotlib Axes")
+    check_range(n, "n", 2, 10_000, integer=True)
     X = check_array(X, "X", ndim=2, shape=(None, 2))
     y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.core.figures import new_figure
 
 __all__ = ["plot_rmse_vs_dim", "plot_item_map", "plot_component_rows", "plot_codes", "plot_transfer"]
@@ -15,6 +15,10 @@ def plot_rmse_vs_dim(dims: list[int], train_rmse: list[float], test_rmse: list[f
                      baselines: dict[str, float]) -> Figure:
     """Training and held-out RMSE of matrix factorisation against the embedding size, with the
     baselines' held-out RMSE as horizontal lines."""
+    dims = check_array(dims, "dims", ndim=1, dtype="int")
+    train_rmse = check_array(train_rmse, "train_rmse", shape=dims.shape)
+    test_rmse = check_array(test_rmse, "test_rmse", shape=dims.shape)
+    check_type(baselines, "baselines", dict, "a dict name -> held-out RMSE")
     fig = new_figure(5.6, 2.8)
     ax = fig.add_subplot()
     ax.plot(dims, train_rmse, "o-", label="MF, training ratings")
@@ -46,6 +50,8 @@ def plot_item_map(coords: np.ndarray, labels: np.ndarray, names: tuple[str, ...]
 
 def plot_component_rows(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
     """Each entry (k, 64) as a row of 8×8 images, one per direction (blue negative, red positive)."""
+    check_type(rows, "rows", dict, "a dict name -> (k, 64) array")
+    check_range(n, "n", 1, 64, integer=True)
     fig = new_figure(0.65 * n + 1.6, 0.8 * len(rows) + 0.2)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, vectors) in enumerate(rows.items()):
@@ -66,6 +72,7 @@ def plot_component_rows(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
 
 def plot_codes(codes: dict[str, np.ndarray], labels: np.ndarray) -> Figure:
     """Side-by-side scatter plots of 2-D codes, coloured by digit. Shape: each code (N, 2); labels (N,)."""
+    check_type(codes, "codes", dict, "a dict name -> (N, 2) array")
     fig = new_figure(3.3 * len(codes), 3.0)
     axes = fig.subplots(1, len(codes), squeeze=False)[0]
     for ax, (name, Z) in zip(axes, codes.items()):
@@ -78,6 +85,7 @@ def plot_codes(codes: dict[str, np.ndarray], labels: np.ndarray) -> Figure:
 
 def plot_transfer(results: dict[str, np.ndarray]) -> Figure:
     """Mean target-task accuracy of every way of training (bars) and every seed (dots)."""
+    check_type(results, "results", dict, "a dict name -> accuracies per seed")
     fig = new_figure(6.0, 2.6)
     ax = fig.add_subplot()
     names = list(results)

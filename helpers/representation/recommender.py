@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 
 __all__ = ["GENRES", "Ratings", "make_ratings", "rmse", "fit_biases", "predict_biases",
            "MatrixFactorization", "train_mf", "predict_mf"]
@@ -133,6 +133,7 @@ def fit_biases(data: Ratings, reg: float = 5.0, sweeps: int = 10) -> tuple[float
     Returns:
         ``(mu, b_user (n_users,), b_item (n_items,))``.
     """
+    check_type(data, "data", Ratings, "the Ratings of make_ratings")
     check_range(reg, "reg", 0.0, None, low_inclusive=False)
     check_range(sweeps, "sweeps", 1, None, integer=True)
     u, i, r = _check_triples(data.train_users, data.train_items, data.train_ratings, data.n_users, data.n_items)
@@ -168,7 +169,8 @@ class MatrixFactorization(nn.Module):
         check_range(n_users, "n_users", 1, None, integer=True)
         check_range(n_items, "n_items", 1, None, integer=True)
         check_range(dim, "dim", 1, None, integer=True)
-        gen = torch.Generator().manual_seed(seed)
+        check_range(mu, "mu")
+        gen = torch.Generator().manual_seed(check_seed(seed))
         self.P, self.Q = nn.Embedding(n_users, dim), nn.Embedding(n_items, dim)
         self.b_user, self.b_item = nn.Embedding(n_users, 1), nn.Embedding(n_items, 1)
         with torch.no_grad():
@@ -195,6 +197,7 @@ def train_mf(data: Ratings, dim: int = 8, steps: int = 300, lr: float = 0.05, re
         ``(model, history)``: the trained module and the history ``{"step", "loss"}`` of every
         step (full batch, so there is no ``batch_size``; :mod:`helpers.core.loop`).
     """
+    check_type(data, "data", Ratings, "the Ratings of make_ratings")
     check_loop_args(steps, None, lr, seed, on_step)
     check_range(reg, "reg", 0.0, None)
     u, i, r = _check_triples(data.train_users, data.train_items, data.train_ratings, data.n_users, data.n_items)
@@ -214,6 +217,7 @@ def train_mf(data: Ratings, dim: int = 8, steps: int = 300, lr: float = 0.05, re
 
 def predict_mf(model, users: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Predictions of a trained :func:`MatrixFactorization` as float64. Shape: (N,), (N,) -> (N,)."""
+    check_type(model, "model", MatrixFactorization, "a trained MatrixFactorization")
     users, items, _ = _check_triples(users, items, None, model.P.num_embeddings, model.Q.num_embeddings)
     with torch.no_grad():
         return model(torch.as_tensor(users), torch.as_tensor(items)).double().numpy()

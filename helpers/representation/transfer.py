@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_array, check_choice, check_range, check_seed
+from helpers.core.loop import History, OnStep, check_class_labels, check_loop_args, new_history, record_step, steps_range
+from helpers.core.checks import check_array, check_choice, check_range, check_seed, check_type
 from helpers.core.metrics import accuracy
 
 __all__ = ["Tasks", "make_tasks", "FeatureMLP", "make_classifier", "train",
@@ -98,6 +98,7 @@ class FeatureMLP(nn.Sequential):
     dim = 128
 
     def __init__(self, D: int = 64) -> None:
+        check_range(D, "D", 1, None, integer=True)
         super().__init__(nn.Linear(D, self.dim), nn.ReLU(), nn.Linear(self.dim, self.dim), nn.ReLU())
 
 
@@ -141,6 +142,7 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
         raise ValueError("X must be finite, got NaN/inf values")
     if y.dtype != torch.int64:
         raise ValueError(f"y must hold int64 class labels, got dtype {y.dtype}")
+    check_class_labels(model, X, y)
     body, head = model[0], model[1]
     for p in body.parameters():  # a probe computes no gradients for the frozen features at all
         p.requires_grad_(mode != "probe")
@@ -165,6 +167,7 @@ def train(model: nn.Sequential, X: torch.Tensor, y: torch.Tensor, steps: int = 2
 def pretrain_supervised(tasks: Tasks, steps: int = 400, seed: int = 0) -> tuple[FeatureMLP, float]:
     """Source task A: train a classifier of 0-4 from scratch. Returns its features and its
     accuracy on the held-out 0-4 images."""
+    check_type(tasks, "tasks", Tasks, "the Tasks of make_tasks")
     model = make_classifier(None, classes=5, seed=seed)
     train(model, tasks.X_source, tasks.y_source, steps=steps, mode="scratch", seed=seed)
     return model[0], accuracy(model, tasks.X_source_test, tasks.y_source_test)
@@ -216,7 +219,7 @@ def few_shot_subset(y: torch.Tensor, n_per_class: int, seed: int = 0) -> torch.T
     """
     labels = check_array(y.numpy() if isinstance(y, torch.Tensor) else y, "y", ndim=1, dtype="int")
     check_range(n_per_class, "n_per_class", 1, None, integer=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     picks = []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
@@ -237,6 +240,9 @@ def compare_transfer(starts: dict[str, FeatureMLP], tasks: Tasks, seeds=(0, 1, 2
     Returns:
         ``{"scratch": (S,), "<name> probe": (S,), "<name> fine-tune": (S,), ...}`` with S = len(seeds).
     """
+    check_type(starts, "starts", dict, "a dict name -> FeatureMLP")
+    check_type(tasks, "tasks", Tasks, "the Tasks of make_tasks")
+    seeds = [check_seed(s, "seeds[i]") for s in check_type(seeds, "seeds", (list, tuple, range), "a tuple of seeds")]
     runs = [("scratch", None, "scratch")]
     for name, features in starts.items():
         runs += [(f"{name} probe", features, "probe"), (f"{name} fine-tune", features, "finetune")]

@@ -24,7 +24,7 @@ import numpy as np
 
 from helpers.rnn import cells
 from helpers.rnn.cells import GATES, CellParams
-from helpers.core.checks import check_array, check_choice, check_range, check_seed
+from helpers.core.checks import check_array, check_choice, check_range, check_seed, check_type
 
 __all__ = ["BPTTResult", "sequence_forward", "sequence_backward", "compare_with_torch", "hidden_grad_norms",
            "clip_grad_norm"]
@@ -124,6 +124,7 @@ def sequence_backward(cell: str, d_outputs: np.ndarray | None, caches: list,
         output and from all later steps), the quantity whose norm vanishes or explodes.
     """
     check_choice(cell, "cell", list(GATES))
+    check_type(caches, "caches", list, "the list of caches from sequence_forward")
     if not caches:
         raise ValueError("caches must hold at least one time step, got an empty list")
     T = len(caches)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.basics.activations import sigmoid as _sigmoid  # the stable sigmoid of notebook 05
-from helpers.core.checks import check_array, check_choice, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 
 __all__ = ["GATES", "CellParams", "init_params", "params_from_torch", "params_to_torch",
            "rnn_cell_forward", "rnn_cell_backward", "lstm_cell_forward", "lstm_cell_backward",
@@ -93,6 +93,9 @@ def params_from_torch(module, layer: int = 0) -> CellParams:
 def params_to_torch(params: CellParams, module, layer: int = 0) -> None:
     """Write ``params`` into a torch cell or layer ``layer`` of a full RNN (the inverse of
     :func:`params_from_torch`); shapes must match."""
+    check_type(params, "params", CellParams)
+    if not hasattr(module, "weight_ih") and not hasattr(module, f"weight_ih_l{layer}"):
+        raise TypeError(f"module must be a torch RNN/LSTM/GRU (cell) with a layer {layer!r}, got {type(module).__name__}")
     import torch
 
     suffix = "" if hasattr(module, "weight_ih") else f"_l{layer}"
@@ -143,6 +146,7 @@ class GRUCellCache:
 
 
 def _check_step(x, states, params: CellParams, cell: str) -> tuple[np.ndarray, ...]:
+    check_type(params, "p", CellParams, "the CellParams of init_params or params_from_torch")
     G, H, D = GATES[cell], params.hidden_size, params.input_size
     if params.weight_ih.shape[0] != G * H:
         raise ValueError(f"{cell} parameters must have {G}*H = {G * H} rows, got {params.weight_ih.shape[0]}")
@@ -182,6 +186,7 @@ def rnn_cell_backward(dy: np.ndarray, cache: RNNCellCache) -> tuple[np.ndarray, 
     ``dy`` is the gradient of the loss with respect to the step's output :math:`h'`.
     Returns ``(dx (N, D), dh (N, H), grads)``.
     """
+    check_type(cache, "cache", RNNCellCache, "the RNNCellCache from rnn_cell_forward")
     dy = check_array(dy, "dy", shape=cache.h_new.shape)
     da = dy * (1.0 - cache.h_new ** 2)  # tanh' written with the output: no second tanh
     dx, dh, grads = _linear_grads(da, da, cache.x, cache.h, cache.params)
@@ -227,6 +232,7 @@ def lstm_cell_backward(dy: np.ndarray, dy_c: np.ndarray, cache: LSTMCellCache
     ``dy`` and ``dy_c`` are the gradients with respect to the step's outputs :math:`h'` and :math:`c'`.
     Returns ``(dx (N, D), dh (N, H), dc (N, H), grads)``.
     """
+    check_type(cache, "cache", LSTMCellCache, "the LSTMCellCache from lstm_cell_forward")
     x, h, c, i, f, g, o, tc = cache.x, cache.h, cache.c, cache.i, cache.f, cache.g, cache.o, cache.tc
     dy = check_array(dy, "dy", shape=h.shape)
     dy_c = check_array(dy_c, "dy_c", shape=h.shape)
@@ -269,6 +275,7 @@ def gru_cell_backward(dy: np.ndarray, cache: GRUCellCache) -> tuple[np.ndarray, 
     ``dy`` is the gradient with respect to the step's output :math:`h'`.
     Returns ``(dx (N, D), dh (N, H), grads)``.
     """
+    check_type(cache, "cache", GRUCellCache, "the GRUCellCache from gru_cell_forward")
     x, h, r, z, n, hn = cache.x, cache.h, cache.r, cache.z, cache.n, cache.hn
     dy = check_array(dy, "dy", shape=h.shape)
     dan = dy * (1 - z) * (1 - n ** 2)                # through n = tanh(a_n)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.core.data import CharVocab, load_corpus
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_type
+from helpers.core.loop import check_loop_args
 
 __all__ = ["CharCorpus", "load_char_corpus", "random_batch", "bits_per_char", "train_char_model", "check_ids",
            "generate", "TextSampler"]
@@ -95,7 +96,13 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
 
     from helpers.core.plotting import LivePlot
 
-    check_range(steps, "steps", 1, None, integer=True)
+    check_type(model, "model", torch.nn.Module, "a torch model (CharLSTM or GPT)")
+    check_type(corpus, "corpus", CharCorpus, "the CharCorpus of load_char_corpus")
+    check_loop_args(steps=steps, batch_size=batch_size, lr=lr, seed=seed)
+    check_range(seq_len, "seq_len", 1, None, integer=True)
+    check_range(eval_every, "eval_every", 1, None, integer=True)
+    if clip is not None:  # None or 0: no clipping
+        check_range(clip, "clip", 0.0, None)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     live = LivePlot(["train bpc", "val bpc"], every=eval_every, show=plot,

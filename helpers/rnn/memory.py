@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from helpers.core.checks import check_choice, check_range, check_seed
+from helpers.core.checks import check_choice, check_range, check_seed, check_type
 
 __all__ = ["recall_batch", "train_memory_models", "clipping_run"]
 
@@ -32,6 +32,7 @@ def recall_batch(batch_size: int, seq_len: int, n_symbols: int, rng: np.random.G
 
     Shape: returns x (N, T, D) float32 (batch first) and targets y (N,) int64 in [0, K).
     """
+    check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     check_range(batch_size, "batch_size", 1, None, integer=True)
     check_range(seq_len, "seq_len", 2, 10_000, integer=True)
     check_range(n_symbols, "n_symbols", 2, 1000, integer=True)

@@ -105,7 +105,7 @@ class SequenceClassifier(nn.Module):
                 self.rnn.bias_hh_l0[hidden_size:2 * hidden_size] += forget_bias
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 3:
-            raise ValueError(f"x must have shape (N, T, D), got {tuple(x.shape)}")
+        if x.dim() != 3 or x.shape[-1] != self.rnn.input_size:
+            raise ValueError(f"x must have shape (N, T, D) with D = {self.rnn.input_size}, got {tuple(x.shape)}")
         out, _ = self.rnn(x)           # (N, T, H)
         return self.head(out[:, -1])   # (N, K)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_type
 
 __all__ = ["BatchNormCache", "batchnorm_forward", "batchnorm_backward", "BatchNorm1d"]
 
@@ -101,6 +101,7 @@ def batchnorm_backward(dy: np.ndarray, cache: BatchNormCache) -> tuple[np.ndarra
 
     Shape: ``dy`` (N, D) -> ``(dx (N, D), dgamma (D,), dbeta (D,))``.
     """
+    check_type(cache, "cache", BatchNormCache, "the BatchNormCache from batchnorm_forward")
     g = check_array(dy, "dy", shape=cache.x_hat.shape)
     grad_gamma = np.sum(g * cache.x_hat, axis=0)
     grad_beta = np.sum(g, axis=0)

@@ -29,7 +29,8 @@ import numpy as np
 
 from helpers.basics.activations import get_activation
 from helpers.training.init import get_initializer, init_weights
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
+from helpers.core.loop import check_class_labels
 
 __all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
            "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
@@ -187,6 +188,7 @@ def layer_stats(trace: DeepTrace) -> dict[str, np.ndarray]:
     * ``dead_fraction``: fraction of units whose local derivative :math:`f'(z_l)` is exactly 0
       for every sample (they pass no gradient at all, e.g. ReLUs that never fire).
     """
+    check_type(trace, "trace", DeepTrace, "the DeepTrace of forward_backward")
     grad = get_activation(trace.activation).grad
     with np.errstate(over="ignore", invalid="ignore"):
         act_std = np.array([float(np.std(h)) for h in trace.activations])
@@ -245,11 +247,16 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     import torch.nn.functional as F
     from helpers.core.progress import Progress
 
+    check_type(models, "models", dict, "a dict name -> torch model")
+    if not models:
+        raise ValueError("models must hold at least one model, got an empty dict")
     X = check_array(X, "X", ndim=2)
     y = check_array(y, "y", ndim=1, shape=(X.shape[0],), dtype="int")
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
     check_range(steps, "steps", 1, None, integer=True)
     xt, yt = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    for model in models.values():
+        check_class_labels(model, xt, yt)
     opts = {name: torch.optim.SGD(m.parameters(), lr=lr) for name, m in models.items()}
     history: dict[str, list[float]] = {name: [] for name in models}
     for step in Progress(range(steps), desc="training", show=progress):

@@ -24,7 +24,7 @@ from helpers.core.data import Split, load_digits, train_val_test_split
 from helpers.training.optim import make_optimizer
 from helpers.training.regularization import EarlyStopping, clip_grad_norm, mixup, smooth_labels
 from helpers.training.schedules import schedule_values
-from helpers.core.checks import check_range, check_seed
+from helpers.core.checks import check_range, check_seed, check_type
 
 __all__ = ["digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
            "final", "results_table", "plot_capacity", "plot_steps"]
@@ -136,7 +136,8 @@ def train_mlp(task: Split, config: RunConfig | None = None,
     """
     import torch
 
-    c = RunConfig() if config is None else config
+    check_type(task, "task", Split, "a helpers.core.data.Split (digits_task)")
+    c = RunConfig() if config is None else check_type(config, "config", RunConfig)
     check_range(c.epochs, "epochs", 1, 10_000, integer=True)
     check_range(c.batch_size, "batch_size", 2, None, integer=True)
     torch.manual_seed(c.seed)
@@ -210,6 +211,8 @@ def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, .
     from helpers.core.plotting import LivePlot
     from helpers.core.progress import Progress
 
+    check_type(task, "task", Split, "a helpers.core.data.Split (digits_task)")
+    check_type(configs, "configs", dict, "a dict label -> RunConfig")
     if metric not in ("train_loss", "val_loss"):
         raise ValueError(f"metric must be 'train_loss' or 'val_loss', got {metric!r}")
     if "step" in configs:  # LivePlot.update(step, **values) cannot take a series named "step"
@@ -248,12 +251,16 @@ def final(runs: list[RunResult], name: str) -> float:
             return min(r.val_loss) if r.val_loss else float("nan")
         series = getattr(r, name)
         return float(series[-1]) if series and not r.diverged else float("nan")
+    check_type(runs, "runs", (list, tuple), "a list of RunResults (one per seed)")
+    if not runs or not all(isinstance(r, RunResult) for r in runs):
+        raise ValueError(f"runs must be a non-empty list of RunResults, got {runs!r:.80}")
     return float(np.mean([one(r) for r in runs]))
 
 
 def results_table(results: dict[str, list[RunResult]],
                   columns: tuple[str, ...] = ("train_loss", "train_acc", "val_loss", "val_acc", "epochs")) -> str:
     """A Markdown table of :func:`final` values (mean over seeds), one row per run label."""
+    check_type(results, "results", dict, "a dict label -> list of RunResults")
     head = "| run | " + " | ".join(c.replace("_", " ") for c in columns) + " |"
     rule = "|---|" + "---:|" * len(columns)
     rows = []
@@ -289,6 +296,7 @@ def plot_capacity(widths: list[int], results: list[RunResult]) -> Any:
 def plot_steps(results: dict[str, RunResult]) -> Any:
     """Per-step gradient norm (left) and mini-batch loss (right), log scales; a diverged run is
     drawn up to its last finite step and marked in the legend."""
+    check_type(results, "results", dict, "a dict label -> RunResult")
     from helpers.core.figures import new_figure
 
     fig = new_figure(8.0, 3.0)

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from helpers.core.checks import check_choice, check_range
+from helpers.core.checks import check_choice, check_range, check_type
 
 __all__ = ["zeros", "constant", "normal", "xavier_uniform", "xavier_normal", "he_uniform",
            "he_normal", "xavier_std", "he_std", "calculate_gain", "Initializer", "INITIALIZERS", "get_initializer",
@@ -193,6 +193,7 @@ def copy_into_linear(layer: Any, W: np.ndarray, b: np.ndarray | None = None) -> 
     """
     import torch
 
+    check_type(layer, "layer", torch.nn.Linear)
     W = np.asarray(W, dtype=np.float64)
     expected = (layer.in_features, layer.out_features)
     if W.shape != expected:

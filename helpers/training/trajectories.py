@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from helpers.training.optim import make_optimizer
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.core.figures import new_figure
 
 __all__ = ["Surface", "ill_conditioned_bowl", "rosenbrock", "SURFACES", "Trajectory", "run_trajectory",
@@ -122,6 +123,7 @@ def run_trajectory(surface: Surface, optimizer: str = "sgd", lr: float = 0.01, s
     Returns:
         A :class:`Trajectory`; after a divergence it holds only the finite points reached.
     """
+    check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
     check_range(steps, "steps", 1, 100_000, integer=True)
     check_range(bound, "bound", 0.0, None, low_inclusive=False)
     theta = check_array(surface.start if start is None else start, "start", shape=(2,)).astype(np.float64).copy()
@@ -150,6 +152,7 @@ def fastest(surface: Surface, optimizer: str, lrs: Any, tol: float, steps: int,
 
     Returns ``(None, None)`` if no learning rate of the grid got there within ``steps``.
     """
+    check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
     lrs = check_array(lrs, "lrs", ndim=1)
     best: tuple[int | None, float | None] = (None, None)
     for lr in lrs:
@@ -165,6 +168,10 @@ def draw_surface(ax: Any, surface: Surface, n: int = 120, levels: int = 14) -> A
     Returns:
         The artists drawn, ``[contour set, minimum marker]`` (a widget toggles their visibility).
     """
+    check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
+    check_type(ax, "ax", Axes, "a matplotlib Axes")
+    check_range(n, "n", 2, 10_000, integer=True)
+    check_range(levels, "levels", 1, 1000, integer=True)
     xs = np.linspace(*surface.xlim, n)
     ys = np.linspace(*surface.ylim, n)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (n, n, 2)
@@ -178,6 +185,8 @@ def draw_surface(ax: Any, surface: Surface, n: int = 120, levels: int = 14) -> A
 
 def plot_trajectories(surface: Surface, runs: dict[str, Trajectory], title: str = "") -> Figure:
     """The paths of several runs on one surface (left) and f - f* per step, log scale (right)."""
+    check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
+    check_type(runs, "runs", dict, "a dict name -> Trajectory")
     if not runs:
         raise ValueError("plot_trajectories needs at least one run, got an empty dict")
     fig = new_figure(8.0, 3.4)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_range
+from helpers.core.checks import check_array, check_range, check_type
 
 __all__ = ["causal_mask", "padding_mask", "masked_softmax", "scaled_dot_product_attention",
            "AttentionCache", "attention_forward", "attention_backward", "MHAParams", "init_mha_params",
@@ -77,9 +77,11 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray | None = None) -> np.nda
     Subtracting the row maximum :math:`c_t` of the *kept* scores changes nothing mathematically
     and keeps every exponent :math:`\le 0`, so scores of :math:`\pm 10^4` neither overflow nor
     give inf/inf. A row with no kept entry is defined as all zeros (see the module docstring).
+    A NaN among the kept scores propagates to its row: it is not masked away.
 
     Shape: scores (..., T_q, T_k), mask broadcastable to it -> (..., T_q, T_k).
     """
+    scores = check_array(scores, "scores", ndim=tuple(range(1, 6)), finite=False)
     mask = _check_mask(mask, scores.shape)
     z = scores if mask is None else np.where(mask, scores, -np.inf)
     c = z.max(axis=-1, keepdims=True)              # (..., T_q, 1)
@@ -170,6 +172,7 @@ def attention_backward(dy: np.ndarray, cache: AttentionCache) -> tuple[np.ndarra
 
     Shape: dy (..., T_q, d_v) -> dq, dk, dv shaped like q, k, v.
     """
+    check_type(cache, "cache", AttentionCache, "the AttentionCache from attention_forward")
     q, k, v, weights = cache.q, cache.k, cache.v, cache.weights
     dy = check_array(dy, "dy", shape=q.shape[:-1] + (v.shape[-1],))
     dv = np.swapaxes(weights, -1, -2) @ dy                                 # (..., T_k, d_v)
@@ -195,6 +198,7 @@ class MHAParams:
 
 def init_mha_params(D: int, rng: np.random.Generator) -> MHAParams:
     """Xavier-uniform projections and zero biases, as ``nn.MultiheadAttention`` initialises its in_proj."""
+    check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed))")
     check_range(D, "D", 1, None, integer=True)
     bound_in, bound_out = np.sqrt(6 / (D + 3 * D)), np.sqrt(6 / (2 * D))
     return MHAParams(rng.uniform(-bound_in, bound_in, (3 * D, D)), np.zeros(3 * D),
@@ -203,6 +207,8 @@ def init_mha_params(D: int, rng: np.random.Generator) -> MHAParams:
 
 def mha_params_from_torch(module) -> MHAParams:
     """Copy a ``torch.nn.MultiheadAttention``'s weights (float64 NumPy arrays)."""
+    if not hasattr(module, "in_proj_weight") or getattr(module, "in_proj_bias", None) is None:
+        raise TypeError(f"module must be a torch.nn.MultiheadAttention with biases, got {type(module).__name__}")
     def arr(t):
         return t.detach().cpu().double().numpy().copy()
     return MHAParams(arr(module.in_proj_weight), arr(module.in_proj_bias), arr(module.out_proj.weight),
@@ -250,6 +256,7 @@ def multi_head_attention_forward(x_q: np.ndarray, x_k: np.ndarray, x_v: np.ndarr
     Shape:
         - x_q: (N, T_q, D), x_k and x_v: (N, T_k, D) -> out (N, T_q, D)
     """
+    check_type(params, "params", MHAParams, "the MHAParams of init_mha_params")
     x_q = check_array(x_q, "x_q", ndim=3)
     N, T_q, D = x_q.shape
     x_k = check_array(x_k, "x_k", shape=(N, None, D))
@@ -281,6 +288,7 @@ def multi_head_attention_backward(dy: np.ndarray, cache: MHACache
 
     Shape: dy (N, T_q, D) -> dx_q (N, T_q, D), dx_k (N, T_k, D), dx_v (N, T_k, D), grads as ``MHAParams``.
     """
+    check_type(cache, "cache", MHACache, "the MHACache from multi_head_attention_forward")
     c, p = cache, cache.params
     dy = check_array(dy, "dy", shape=c.x_q.shape)
     h = c.attention.q.shape[1]
@@ -374,6 +382,7 @@ def layer_norm_backward(dy: np.ndarray, cache: LayerNormCache) -> tuple[np.ndarr
 
     Shape: dy (..., D) -> dx (..., D), dgamma (D,), dbeta (D,).
     """
+    check_type(cache, "cache", LayerNormCache, "the LayerNormCache from layer_norm_forward")
     x_hat, inv_std, gamma = cache.x_hat, cache.inv_std, cache.gamma
     dy = check_array(dy, "dy", shape=x_hat.shape)
     g = dy * gamma                                               # (..., D)

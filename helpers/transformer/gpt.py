@@ -30,7 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from helpers.transformer.attention import positional_encoding
-from helpers.core.checks import check_choice, check_range
+from helpers.core.checks import check_choice, check_range, check_type
 from helpers.rnn.charlm import check_ids
 
 __all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT"]
@@ -71,6 +71,7 @@ class CausalSelfAttention(nn.Module):
     """
 
     def __init__(self, config: GPTConfig) -> None:
+        check_type(config, "config", GPTConfig)
         super().__init__()
         self.n_head, self.causal = config.n_head, config.causal
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd)  # Q, K, V projections in one matmul
@@ -106,6 +107,7 @@ class MLP(nn.Module):
     """
 
     def __init__(self, config: GPTConfig) -> None:
+        check_type(config, "config", GPTConfig)
         super().__init__()
         self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd)
         self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd)
@@ -122,6 +124,7 @@ class Block(nn.Module):
     """
 
     def __init__(self, config: GPTConfig) -> None:
+        check_type(config, "config", GPTConfig)
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd)
         self.attn = CausalSelfAttention(config)
@@ -152,6 +155,7 @@ class GPT(nn.Module):
     """
 
     def __init__(self, config: GPTConfig) -> None:
+        check_type(config, "config", GPTConfig)
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)

@@ -16,7 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from helpers.core.loop import check_loop_args
-from helpers.core.checks import check_array, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 
 __all__ = ["make_reversal_data", "predict", "exact_match", "token_accuracy", "train_reversal",
            "permutation_equivariance_gap"]
@@ -81,6 +81,7 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
     from helpers.core.plotting import LivePlot
     from helpers.core.progress import Progress
 
+    check_type(model, "model", torch.nn.Module, "a torch model (GPT)")
     check_range(steps, "steps", 1, None, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
@@ -91,6 +92,8 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
     y_val = check_array(y_val, "y_val", dtype="int", shape=x_val.shape)
     T = x_val.shape[1]
     held_out = set(_codes(x_val).tolist())
+    if len(held_out) >= vocab ** T:
+        raise ValueError(f"x_val holds every one of the {vocab ** T} possible strings: none is left to train on")
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     live = LivePlot(["train loss", "held-out exact-match acc"], every=max(eval_every, 50), show=plot,
@@ -98,8 +101,11 @@ def train_reversal(model: torch.nn.Module, x_val: np.ndarray, y_val: np.ndarray,
     history: dict[str, list[float]] = {"step": [], "loss": [], "eval_step": [], "val_exact": []}
     model.train()
     for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):
-        x = rng.integers(0, vocab, size=(batch_size, T))
-        x = x[[c not in held_out for c in _codes(x).tolist()]]        # never train on a test string
+        while True:  # a batch of held-out strings only would be empty, with a NaN loss: draw again
+            x = rng.integers(0, vocab, size=(batch_size, T))
+            x = x[[c not in held_out for c in _codes(x).tolist()]]    # never train on a test string
+            if len(x):
+                break
         xb = torch.from_numpy(x)
         logits = model(xb)                                             # (N, T, K)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), xb.flip(1).reshape(-1))
