@@ -10,14 +10,18 @@ from typing import Any, Callable
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import LinearSegmentedColormap, ListedColormap
 from matplotlib.figure import Figure
 
 from helpers.core.checks import check_array, check_range, check_type
-from helpers.core.figures import (CLASS_COLOURS, DIVERGING_CMAP, LINESTYLES, MARKERS, PALETTE, new_figure,
+from helpers.core.figures import (CLASS_COLOURS, LINESTYLES, MARKERS, PALETTE, new_figure,
                                   show_figure)
 
-__all__ = ["LivePlot", "grid_2d", "plot_decision_boundary", "CLASS_COLOURS"]
+__all__ = ["LivePlot", "grid_2d", "plot_decision_boundary", "CLASS_COLOURS", "BINARY_CMAP"]
+
+# P(class 1) from class 0's colour through white (undecided, 0.5) to class 1's: the shading of a
+# region matches the markers of the class it predicts.
+BINARY_CMAP = LinearSegmentedColormap.from_list("course_binary", [CLASS_COLOURS[0], "#FFFFFF", CLASS_COLOURS[1]])
 
 
 
@@ -154,7 +158,7 @@ def plot_decision_boundary(ax: Any, predict: Callable[[np.ndarray], np.ndarray],
     scores = np.asarray(predict(pts))
     extent = (lo[0], hi[0], lo[1], hi[1])
     if scores.ndim == 1:
-        img = ax.imshow(scores.reshape(n, n), origin="lower", extent=extent, cmap=DIVERGING_CMAP,
+        img = ax.imshow(scores.reshape(n, n), origin="lower", extent=extent, cmap=BINARY_CMAP,
                         vmin=0, vmax=1, alpha=0.5, aspect="auto")
     else:
         img = ax.imshow(scores.argmax(axis=1).reshape(n, n), origin="lower", extent=extent,
