@@ -7,7 +7,7 @@ import numpy as np
 from helpers.basics.neuron import NEURON_ACTIVATIONS, logic_gate, neuron_forward, perceptron_predict
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
 from helpers.ui.widgets import App, dropdown, float_slider
-from helpers.core.figures import DIVERGING_CMAP, MARKERS, new_figure
+from helpers.core.figures import DIVERGING_CMAP, MARKERS, SEQUENTIAL_CMAP, new_figure
 from matplotlib.markers import MarkerStyle
 
 _LIMITS = (-1.0, 2.0)        # the input plane shown, in both x1 and x2
@@ -60,6 +60,8 @@ class NeuronExplorer(App):
         lo, hi = _COLOUR_RANGE[activation]
         self.image.set_data(np.clip(out, lo, hi).reshape(self.xx.shape))  # (n*n,) -> (n, n)
         self.image.set_clim(lo, hi)
+        # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
+        self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
         self._draw_boundary(w, b)
         self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation)[0])  # (Z,) -> (Z, 1)
         self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
