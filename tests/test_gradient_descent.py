@@ -187,3 +187,18 @@ def test_critical_lr_exercise_accepts_the_solution_and_rejects_wrong_answers(cap
     assert not ch03.check_critical_lr(lambda H: 2.0 / np.trace(H)).ok
     assert "not attempted yet" in ch03.check_critical_lr(lambda H: ...).message
     assert "✅" in capsys.readouterr().out
+
+
+def test_runners_look_the_same_in_the_race_and_the_epoch_figure():
+    """Full batch, mini-batch and SGD keep one colour and one line style across notebook 03's figures
+    (they used to swap colours between the race and the same-work figure), and no two runners share
+    a colour or a line style."""
+    race = BatchSizeRace(batch_size=20)
+    looks = {name: (line.get_color(), line.get_linestyle()) for name, line in race.lines.items()}
+    assert len({c for c, _ in looks.values()}) == 3 and len({s for _, s in looks.values()}) == 3
+    problem = gd.make_linear_problem(200, seed=0)
+    runs = [gd.minibatch_sgd(problem, np.array([2.0, -1.0]), 0.05, b, 1, np.random.default_rng(0))
+            for b in (200, 20, 1)]
+    fig = plot_minibatch_runs(problem, runs)
+    drawn = [(line.get_color(), line.get_linestyle()) for line in fig.axes[1].get_lines()[:3]]
+    assert drawn == [looks["full batch"], looks["mini-batch"], looks["SGD"]]

@@ -7,11 +7,17 @@ import numpy as np
 from helpers.basics.neuron import NEURON_ACTIVATIONS, logic_gate, neuron_forward, perceptron_predict
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
 from helpers.ui.widgets import App, dropdown, float_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import DIVERGING_CMAP, MARKERS, SEQUENTIAL_CMAP, new_figure
+from matplotlib.markers import MarkerStyle
 
 _LIMITS = (-1.0, 2.0)        # the input plane shown, in both x1 and x2
 _Z_RANGE = (-6.0, 6.0)       # the pre-activation axis of the right panel
 _COLOUR_RANGE = {"step": (0, 1), "sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 3), "identity": (-3, 3)}
+
+
+def _marker_path(marker: str):
+    style = MarkerStyle(marker)
+    return style.get_path().transformed(style.get_transform())
 
 
 class NeuronExplorer(App):
@@ -24,7 +30,7 @@ class NeuronExplorer(App):
         self.fig = new_figure(7.6, 3.4)
         self.ax, self.ax_f = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
         self.image = self.ax.imshow(np.zeros((n, n)), origin="lower", extent=(*_LIMITS, *_LIMITS),
-                                    cmap="RdBu_r", vmin=0, vmax=1, aspect="equal")
+                                    cmap=DIVERGING_CMAP, vmin=0, vmax=1, aspect="equal")
         self.fig.colorbar(self.image, ax=self.ax, fraction=0.046, pad=0.04, label="output a")
         (self.boundary,) = self.ax.plot([], [], "k--", lw=1.5, label="boundary z = 0")
         self.arrow = self.ax.annotate("", xy=(0, 0), xytext=(0.5, 0.5),
@@ -54,16 +60,21 @@ class NeuronExplorer(App):
         lo, hi = _COLOUR_RANGE[activation]
         self.image.set_data(np.clip(out, lo, hi).reshape(self.xx.shape))  # (n*n,) -> (n, n)
         self.image.set_clim(lo, hi)
+        # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
+        self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
         self._draw_boundary(w, b)
         self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation)[0])  # (Z,) -> (Z, 1)
         self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         X, y = logic_gate(gate)
         colours = [CLASS_COLOURS[k] for k in y]
+        shapes = [_marker_path(MARKERS[k]) for k in y]   # the class is told by shape as well as colour
         self.points.set_facecolors(colours)
+        self.points.set_paths(shapes)
         z = np.clip(X @ w + b, *_Z_RANGE)
         a, _ = neuron_forward(z[:, None], np.ones(1), 0.0, activation)  # (4,) -> (4, 1) -> (4,)
         self.dots.set_offsets(np.column_stack([z, np.clip(a, lo, hi)]))  # (4, 2)
         self.dots.set_facecolors(colours)
+        self.dots.set_paths(shapes)
         correct = int(np.sum(perceptron_predict(X, w, b) == y))
         formula = f"z = {w1:.1f}·x1 {w2:+.1f}·x2 {b:+.1f}"
         if w1 == 0 and w2 == 0:

@@ -5,12 +5,13 @@ from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from helpers.basics.mlp import TARGETS, Layer, fit_relu_network, mlp_trace, rms_error, target_function
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
 from helpers.ui.widgets import App, dropdown, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import MARKERS, PALETTE, SEQUENTIAL_CMAP, new_figure
 
 _MAX_UNITS = 64
 
@@ -26,15 +27,15 @@ class UniversalApproximator(App):
         self.x = np.linspace(-1.0, 1.0, n_points)
         self.fig = new_figure(7.6, 3.2)
         self.ax, self.ax_err = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
-        self.parts = [self.ax.plot([], [], lw=0.7, alpha=0.5, color="#ff7f0e")[0] for _ in range(_MAX_UNITS)]
+        self.parts = [self.ax.plot([], [], ls="-", lw=0.7, alpha=0.5, color=PALETTE[1])[0] for _ in range(_MAX_UNITS)]
         (self.target_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color="grey", lw=4, alpha=0.5,
                                            label="target")
-        (self.fit_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color="#1f77b4", lw=2,
+        (self.fit_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color=PALETTE[0], ls="-", lw=2,
                                         label="network")
         (self.kinks,) = self.ax.plot([], [], "|", color="k", ms=10)
         self.ax.set(xlim=(-1, 1), xlabel="x", ylabel="f(x)")
-        self.ax.legend(loc="upper right", fontsize=8)
-        (self.err_line,) = self.ax_err.plot(self.x, np.zeros_like(self.x), color="#d62728")
+        self.ax.legend(loc="upper right", fontsize=9)
+        (self.err_line,) = self.ax_err.plot(self.x, np.zeros_like(self.x), color=PALETTE[3])
         self.ax_err.set(xlim=(-1, 1), xlabel="x", title="network − target")
         self.ax_err.grid(alpha=0.3)
         self.fig.tight_layout()
@@ -73,6 +74,13 @@ class UniversalApproximator(App):
 
 
 # ----------------------------------------------------------------------------- static figures
+def _scatter_classes(ax, X: np.ndarray, y: np.ndarray, **kw) -> None:
+    """Points coloured *and* shaped by class (class 0: blue circles, class 1: orange squares)."""
+    for k in np.unique(y):
+        ax.scatter(X[y == k, 0], X[y == k, 1], color=CLASS_COLOURS[k], marker=MARKERS[k],
+                   label=f"class {k}", **kw)
+
+
 def plot_xor_network(layers: Sequence[Layer]) -> Figure:
     """The hand-set XOR network seen from inside: what each hidden unit computes over the input
     plane, where the four inputs land in hidden space (now a line separates them), and the output."""
@@ -81,21 +89,22 @@ def plot_xor_network(layers: Sequence[Layer]) -> Figure:
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([0, 1, 1, 0])
     H = mlp_trace(X, layers)[0]
-    colours = [CLASS_COLOURS[k] for k in y]
-    fig = new_figure(8.4, 2.5)
+    fig = new_figure(9.6, 2.9)
     axes = fig.subplots(1, 4)
     maps = [(hidden[:, 0], "hidden unit h1"), (hidden[:, 1], "hidden unit h2"), (None, "hidden space"),
             (out[:, 0], "output f")]
     for ax, (values, title) in zip(axes, maps):
         if values is None:
-            ax.scatter(H[:, 0], H[:, 1], c=colours, s=90, edgecolors="k", zorder=3)
+            _scatter_classes(ax, H, y, s=90, edgecolors="k", zorder=3)
             t = np.array([-0.2, 2.2])
             ax.plot(t, (t - 0.5) / 2, "k--", lw=1)        # the output's boundary h1 - 2 h2 = 0.5
             ax.set(xlim=(-0.3, 2.3), ylim=(-0.3, 1.3), xlabel="h1", ylabel="h2", title=title)
+            ax.legend(fontsize=9, loc="upper left")
             continue
         img = values.reshape(xx.shape)  # (n*n,) -> (n, n)
-        ax.imshow(img, origin="lower", extent=(-0.5, 1.5, -0.5, 1.5), cmap="viridis")
-        ax.scatter(X[:, 0], X[:, 1], c=colours, s=60, edgecolors="w", zorder=3)
+        im = ax.imshow(img, origin="lower", extent=(-0.5, 1.5, -0.5, 1.5), cmap=SEQUENTIAL_CMAP)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        _scatter_classes(ax, X, y, s=60, edgecolors="w", zorder=3)
         ax.set(title=title, xlabel="x1")
     axes[0].set_ylabel("x2")
     fig.tight_layout()
@@ -104,44 +113,51 @@ def plot_xor_network(layers: Sequence[Layer]) -> Figure:
 
 def plot_approximation_errors(ns: Sequence[int], errors: dict[str, Sequence[float]], target: str) -> Figure:
     """RMS error against the number of hidden units, log-log, one line per placement of the units."""
-    fig = new_figure(5.5, 3.2)
+    fig = new_figure(5.5, 3.4)
     ax = fig.add_subplot()
-    for label, errs in errors.items():
-        ax.loglog(ns, errs, "o-", label=label)
+    for i, (label, errs) in enumerate(errors.items()):
+        ax.loglog(ns, errs, marker=MARKERS[i], label=label)
     ax.set_xticks(list(ns), [str(n) for n in ns])
     ax.minorticks_off()
     ax.set(xlabel="hidden units N", ylabel="RMS error", title=f"fitting the '{target}' target")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def plot_hidden_units(X: np.ndarray, y: np.ndarray, layers: Sequence[Layer], n_show: int = 7) -> Figure:
-    """Activation maps of the ``n_show`` hidden units with the largest output weights |v|, then the
-    network's output: each unit only says "which side of my line, and how far"; the class emerges
-    from their weighted sum. The data are drawn faintly on every map."""
+    """Activation maps of the ``n_show`` hidden units with the largest output weights |v| (one colour
+    scale for all, with its colour bar), then the network's decision: each unit only says "which
+    side of my line, and how far"; the class emerges from their weighted sum. The data are drawn
+    faintly on every map."""
     lo, hi = X.min(axis=0) - 0.3, X.max(axis=0) + 0.3
     xx, _, grid = grid_2d((lo[0], hi[0]), (lo[1], hi[1]), 101)
     hidden, out = mlp_trace(grid, layers)
     weights = layers[-1].W[:, 0]
     top = np.argsort(-np.abs(weights))[:n_show]
-    fig = new_figure(8.4, 4.4)
+    fig = new_figure(9.0, 4.6)
+    fig.set_layout_engine("constrained")   # makes room for the two colour bars
     axes = fig.subplots(2, (n_show + 2) // 2).ravel()
     extent = (lo[0], hi[0], lo[1], hi[1])
-    colours = [CLASS_COLOURS[k] for k in y]
+    top_value = float(hidden[:, top].max())
     for ax, j in zip(axes, top):
-        ax.imshow(hidden[:, j].reshape(xx.shape), origin="lower", extent=extent, cmap="viridis")  # (n*n,) -> (n, n)
-        ax.scatter(X[:, 0], X[:, 1], c=colours, s=2, alpha=0.4)
+        im = ax.imshow(hidden[:, j].reshape(xx.shape), origin="lower", extent=extent, cmap=SEQUENTIAL_CMAP,
+                       vmin=0.0, vmax=top_value)  # (n*n,) -> (n, n)
+        ax.scatter(X[:, 0], X[:, 1], color="w", s=2, alpha=0.5)
         ax.set_title(f"unit {j}: v = {weights[j]:+.2f}", fontsize=9)
     ax = axes[len(top)]
-    ax.imshow((out[:, 0] > 0).reshape(xx.shape), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.5)  # (n, n)
-    ax.scatter(X[:, 0], X[:, 1], c=colours, s=3)
-    ax.set_title("network: f > 0", fontsize=9)
+    two = ListedColormap(CLASS_COLOURS[:2])
+    decision = ax.imshow((out[:, 0] > 0).reshape(xx.shape).astype(float), origin="lower", extent=extent,
+                         cmap=two, vmin=-0.5, vmax=1.5, alpha=0.45)  # (n, n)
+    _scatter_classes(ax, X, y, s=4)
+    ax.set_title("network: class 1 where f > 0", fontsize=9)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     for ax in axes[len(top) + 1:]:
         ax.set_visible(False)
-    fig.tight_layout()
+    fig.colorbar(im, ax=list(axes[:len(top)]), fraction=0.03, pad=0.02, label="unit activation")
+    bar = fig.colorbar(decision, ax=axes[len(top)], location="bottom", fraction=0.06, pad=0.03, ticks=[0, 1])
+    bar.set_ticklabels(["class 0", "class 1"])
     return fig

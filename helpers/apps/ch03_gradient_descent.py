@@ -7,17 +7,27 @@ from typing import Sequence
 import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from helpers.basics.gradient_descent import (LinearProblem, MinibatchRun, Surface,
                                              critical_learning_rate, epoch_batches, get_surface,
                                              gradient_descent, make_linear_problem)
 from helpers.ui.backdrop import Backdrop, decades, grown
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider, log_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import PALETTE, new_figure
 
 _GAP_RANGE = (1e-12, 1e4)    # J - J_min is drawn clipped to this range on a log axis
 _BOX_2D = (-5.0, 5.0)        # the 2-D surfaces are drawn over this square
-_RUNNER_COLOURS = {"full batch": "#1f77b4", "mini-batch": "#2ca02c", "SGD": "#d62728"}
+# One look per runner in every figure of notebook 03 (colour and line style both say which):
+# the full batch is drawn wide and pale so that a mini-batch curve lying on it stays visible.
+_RUNNER_STYLE = {"full batch": {"color": PALETTE[0], "ls": "-", "lw": 3.5, "alpha": 0.45},
+                 "mini-batch": {"color": PALETTE[1], "ls": "--", "lw": 1.4},
+                 "SGD": {"color": PALETTE[4], "ls": "-.", "lw": 1.0}}
+_PATH_COLOUR = PALETTE[3]   # a gradient-descent path over a curve or a contour map
+
+
+def _runner(batch_size: int, n: int) -> str:
+    return "full batch" if batch_size >= n else ("SGD" if batch_size == 1 else "mini-batch")
 
 
 def _clip_path(points: np.ndarray, bounds: Sequence[tuple[float, float]]) -> np.ndarray:
@@ -52,11 +62,12 @@ class Descent1D(App):
         self.ax, self.ax_gap = self.fig.subplots(1, 2)
         self.xs = {name: np.linspace(*get_surface(name).bounds[0], 300) for name in ("quadratic", "double well")}
         (self.curve,) = self.ax.plot([], [], color="grey", lw=2)
-        (self.path,) = self.ax.plot([], [], "o-", color="#d62728", ms=3, lw=1)
+        (self.path,) = self.ax.plot([], [], "o-", color=_PATH_COLOUR, ms=3, lw=1)
         (self.start,) = self.ax.plot([], [], "*", color="k", ms=12)
         self.ax.set(xlabel="x", ylabel="J(x)")
-        (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color="#d62728")
+        (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color=_PATH_COLOUR)
         self.ax_gap.set(xlabel="step k", ylabel="J(x_k) − J_min", ylim=_GAP_RANGE, title="distance to the minimum")
+        self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
 
@@ -101,11 +112,12 @@ class Descent2D(App):
                                  linewidths=0.8)
             cs.set_visible(False)
             self.contours[name] = cs
-        (self.path,) = self.ax.plot([], [], "o-", color="#d62728", ms=2.5, lw=1)
+        (self.path,) = self.ax.plot([], [], "o-", color=_PATH_COLOUR, ms=2.5, lw=1)
         (self.start,) = self.ax.plot([], [], "*", color="k", ms=12)
         self.ax.set(xlim=_BOX_2D, ylim=_BOX_2D, xlabel="x", ylabel="y", aspect="equal")
-        (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color="#d62728", ms=3)
+        (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color=_PATH_COLOUR, ms=3)
         self.ax_gap.set(xlabel="step k", ylabel="J − J_min", ylim=_GAP_RANGE, title="distance to the minimum")
+        self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
 
@@ -125,7 +137,7 @@ class Descent2D(App):
         P = _clip_path(run.points, (_BOX_2D, _BOX_2D))
         self.path.set_data(P[:, 0], P[:, 1])
         self.start.set_data([x0], [y0])
-        self.ax.set_title(f"${s.formula}$", fontsize=9)
+        self.ax.set_title(f"${s.formula}$  (darker = lower)", fontsize=9)
         self.gap_line.set_data(np.arange(len(run.values)), _gap(run.values, s.minimum_value))
         self.ax_gap.set_xlim(0, max(1, int(steps)))
         return run.describe() + _verdict(s, lr)
@@ -154,13 +166,16 @@ class BatchSizeRace:
         self.ax.contour(g0, g1, np.log(J), levels=14, cmap="viridis", linewidths=0.8)
         self.ax.plot(*w_star, "k+", ms=12)
         self.lines, self.curves = {}, {}
-        for name, colour in _RUNNER_COLOURS.items():
+        for name, style in _RUNNER_STYLE.items():
             label = f"{name} (B = {self.sizes[name]})"
-            (self.lines[name],) = self.ax.plot([], [], "-", color=colour, lw=1, label=label)
-            (self.curves[name],) = self.ax_loss.semilogy([], [], color=colour, lw=1, label=label)
-        self.ax.set(xlim=self.bounds[0], ylim=self.bounds[1], xlabel="intercept w0", ylabel="slope w1")
-        self.ax.legend(fontsize=7, loc="lower left")
-        self.ax_loss.set(xlabel="updates", ylabel="full-batch loss J", title="loss after each update")
+            (self.lines[name],) = self.ax.plot([], [], label=label, **style)
+            (self.curves[name],) = self.ax_loss.semilogy([], [], label=label, **style)
+        self.ax.set(xlim=self.bounds[0], ylim=self.bounds[1], xlabel="intercept w0", ylabel="slope w1",
+                    title="paths over the loss contours")
+        self.ax.legend(fontsize=9, loc="lower left")
+        self.ax_loss.set(xlabel="updates", ylabel="full-batch loss J",
+                         title="loss after each update\n(full batch: wide pale line)")
+        self.ax_loss.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.ax_loss.grid(alpha=0.3)
         self.ax_loss.set(xlim=(0, 50), ylim=(0.1, 10))
         self.fig.tight_layout()
@@ -214,7 +229,7 @@ def plot_lr_sweep(surface: Surface, x0: float, lrs: Sequence[float], n_steps: in
     log axis (right: straight lines, because each step multiplies it by 1 − ηL)."""
     if surface.curvature is None or surface.dim != 1:
         raise ValueError(f"plot_lr_sweep needs a 1-D quadratic surface, got {surface.name!r}")
-    fig = new_figure(7.6, 3.2)
+    fig = new_figure(7.6, 4.0)
     ax1, ax2 = fig.subplots(1, 2)
     x_star = x0 - surface.grad(np.array([x0]))[0] / surface.curvature  # the quadratic's minimiser
     for lr in lrs:
@@ -228,44 +243,52 @@ def plot_lr_sweep(surface: Surface, x0: float, lrs: Sequence[float], n_steps: in
     ax2.set(xlabel="step k", ylabel="|x_k − x*|", ylim=(1e-16, 1e6), title=f"${surface.formula}$, L = {surface.curvature:g}")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-    ax2.legend(fontsize=7, loc="lower left")
-    fig.tight_layout()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = ax1.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 
 def plot_minibatch_runs(problem: LinearProblem, runs: Sequence[MinibatchRun]) -> Figure:
-    """Paths of runs with different batch sizes over the loss contours, and loss against epochs."""
-    fig = new_figure(7.6, 3.2)
+    """Paths of runs with different batch sizes over the loss contours, and loss against epochs
+    (the same colours and line styles as the batch-size race)."""
+    fig = new_figure(7.6, 3.4)
     ax, ax2 = fig.subplots(1, 2)
     w_star = problem.solution()
     g0, g1 = np.linspace(w_star[0] - 4, w_star[0] + 4, 101), np.linspace(w_star[1] - 4, w_star[1] + 4, 101)
     ax.contour(g0, g1, np.log(problem.loss_grid(np.stack(np.meshgrid(g0, g1), axis=-1))), levels=14,
                cmap="viridis", linewidths=0.8)
     for run in runs:
+        style = _RUNNER_STYLE[_runner(run.batch_size, problem.n)]
         label = f"B = {run.batch_size} ({len(run.points) - 1} updates)"
-        ax.plot(run.points[:, 0], run.points[:, 1], "-", lw=1, label=label)
-        ax2.semilogy(run.epochs, run.losses, lw=1, label=f"B = {run.batch_size}")
+        ax.plot(run.points[:, 0], run.points[:, 1], label=label, **style)
+        ax2.semilogy(run.epochs, run.losses, label=f"B = {run.batch_size}", **style)
     ax.plot(*w_star, "k+", ms=12)
-    ax.set(xlim=(g0[0], g0[-1]), ylim=(g1[0], g1[-1]), xlabel="intercept w0", ylabel="slope w1")
-    ax.legend(fontsize=7, loc="lower left")
+    ax.set(xlim=(g0[0], g0[-1]), ylim=(g1[0], g1[-1]), xlabel="intercept w0", ylabel="slope w1",
+           title="paths (+ = minimum)")
+    ax.legend(fontsize=9, loc="lower left")
     ax2.axhline(problem.loss(w_star), color="grey", ls=":", lw=1, label="minimum")
-    ax2.set(xlabel="epochs (passes over the data)", ylabel="full-batch loss J")
+    ax2.set(xlabel="epochs (passes over the data)", ylabel="full-batch loss J", title="same work: 3 epochs each")
     ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=7, loc="center right")
+    ax2.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig
 
 
 def plot_gradient_noise(batch_sizes: Sequence[int], measured: Sequence[float], theory: Sequence[float]) -> Figure:
     """Mini-batch gradient noise E‖g_B − ∇J‖² against B: measured points and the exact formula."""
-    fig = new_figure(5.5, 3.2)
+    fig = new_figure(5.5, 3.4)
     ax = fig.add_subplot()
     b = np.asarray(batch_sizes)
     keep = b < b.max()   # the full batch has zero noise: nothing to draw on a log axis
     ax.loglog(b[keep], np.asarray(theory)[keep], "-", color="grey", label="formula (N − B) / (B (N − 1)) · spread")
-    ax.loglog(b[keep], np.asarray(measured)[keep], "o", label="measured (random batches)")
+    ax.loglog(b[keep], np.asarray(measured)[keep], "o", color=PALETTE[0], ls="none",
+              label="measured (random batches)")
+    ax.set_xticks(list(b[keep]), [str(v) for v in b[keep]])
+    ax.minorticks_off()
     ax.set(xlabel="batch size B", ylabel="E‖g_B − ∇J‖²", title="gradient noise shrinks like 1/B")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

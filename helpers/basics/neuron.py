@@ -28,7 +28,7 @@ from matplotlib.ticker import MaxNLocator
 from helpers.basics.activations import relu, relu_grad, sigmoid, sigmoid_grad, step, tanh, tanh_grad
 from helpers.core.plotting import CLASS_COLOURS, plot_decision_boundary
 from helpers.core.checks import check_array, check_choice, check_range, check_type
-from helpers.core.figures import new_figure
+from helpers.core.figures import MARKERS, new_figure
 
 __all__ = ["NEURON_ACTIVATIONS", "weighted_sum", "NeuronCache", "neuron_forward", "neuron_backward", "logic_gate",
            "perceptron_predict", "perceptron_update", "PerceptronResult", "train_perceptron",
@@ -282,7 +282,7 @@ def plot_weight_and_bias(activation: str = "sigmoid", weights: tuple[float, ...]
     ax2.set(title=f"{activation}(x + b), w = 1", xlabel="input x")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -298,6 +298,8 @@ def plot_perceptron(X: np.ndarray, y: np.ndarray, result: PerceptronResult, titl
     ax2.plot(epochs, result.errors, "o-")
     ax2.set(xlabel="epoch", ylabel="mistakes in the epoch", title="mistakes per epoch")
     ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.yaxis.set_major_locator(MaxNLocator(integer=True))   # mistakes are counted: no half ticks
+    ax1.set(xlabel="x1", ylabel="x2")
     ax2.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -307,13 +309,15 @@ def plot_gate_lines(lines: dict[str, tuple[np.ndarray, float]]) -> Figure:
     r"""One panel per logic gate: its four inputs coloured by the true output, and the line
     :math:`\mathbf{w}\cdot\mathbf{x} + b = 0` of the given unit, with the accuracy it reaches."""
     check_type(lines, "lines", dict, "a dict gate name -> (w, b)")
-    fig = new_figure(2.6 * len(lines), 2.7)
+    fig = new_figure(2.6 * len(lines), 3.0)
     axes = np.atleast_1d(fig.subplots(1, len(lines)))
     t = np.linspace(-0.5, 1.5, 2)
     for ax, (name, (w, b)) in zip(axes, lines.items()):
         X, y = logic_gate(name)
         acc = float(np.mean(perceptron_predict(X, w, b) == y))
-        ax.scatter(X[:, 0], X[:, 1], c=[CLASS_COLOURS[k] for k in y], s=120, edgecolors="k", zorder=3)
+        for k in (0, 1):  # colour and marker both say the gate's output
+            ax.scatter(X[y == k, 0], X[y == k, 1], color=CLASS_COLOURS[k], marker=MARKERS[k], s=120,
+                       edgecolors="k", zorder=3, label=f"output {k}")
         if abs(w[1]) > 1e-12:
             ax.plot(t, -(w[0] * t + b) / w[1], "k--")
         elif abs(w[0]) > 1e-12:
@@ -321,5 +325,6 @@ def plot_gate_lines(lines: dict[str, tuple[np.ndarray, float]]) -> Figure:
         ax.set(xlim=(-0.5, 1.5), ylim=(-0.5, 1.5), xlabel="x1", title=f"{name}: accuracy {acc:.2f}")
         ax.set_aspect("equal")
     axes[0].set_ylabel("x2")
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

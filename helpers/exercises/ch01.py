@@ -14,21 +14,39 @@ __all__ = ["check_weighted_sum", "check_nand_weights", "check_perceptron_update"
 
 # ----------------------------------------------------------------------------- solutions
 def solution_weighted_sum(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    """z = X w + b: one dot product per row, all rows at once. Shape: (N, D), (D,) -> (N,)."""
+    """All N weighted sums at once: z = X w + b.
+
+    Row n of X is one example, so (X @ w)[n] = sum_i X[n, i] * w[i] is exactly the dot product
+    w . x_n that a loop over the rows would compute. The bias is one number; NumPy adds it to
+    every entry (broadcasting). Shape: X (N, D), w (D,) -> z (N,).
+    """
     return X @ w + b
 
 
 def solution_nand_weights() -> tuple[np.ndarray, float]:
-    """NAND is 1 unless both inputs are 1: start above the threshold (b > 0) and let each input
-    pull z down, so that only both together push it below 0: 1.5 - 1 - 1 < 0 < 1.5 - 1."""
+    """NAND is 1 unless both inputs are 1.
+
+    Read the truth table as conditions on z = w1 x1 + w2 x2 + b:
+    (0, 0) -> 1 needs b > 0, so the neuron starts "on";
+    (0, 1) and (1, 0) -> 1 need b + w2 > 0 and b + w1 > 0: one input alone must not switch it off;
+    (1, 1) -> 0 needs b + w1 + w2 <= 0: both together must.
+    Negative weights of -1 and a bias of 1.5 satisfy all four: 1.5 > 0, 1.5 - 1 > 0, 1.5 - 2 < 0.
+    (Any b with 1 < b <= 2 works with these weights: at b = 2, z = 0 at (1, 1) and H(0) = 0.)
+    """
     return np.array([-1.0, -1.0]), 1.5
 
 
 def solution_perceptron_update(x: np.ndarray, y: int, w: np.ndarray, b: float,
                                lr: float) -> tuple[np.ndarray, float]:
-    """Predict with the step function, then move w and b by lr * (y - y_hat) * (x, 1)."""
+    """One perceptron step: predict, then correct by the error.
+
+    The error y - y_hat is 0 (right: nothing changes), +1 (a missed 1: add x, which raises z for
+    this input next time) or -1 (a false 1: subtract x). The bias moves as if it were the weight
+    of a constant input 1. The step function says H(0) = 0, hence the strict ``> 0``.
+    """
     y_hat = 1 if x @ w + b > 0 else 0
-    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+    error = y - y_hat
+    return w + lr * error * x, b + lr * error
 
 
 # ----------------------------------------------------------------------------- checks
@@ -42,7 +60,10 @@ def check_weighted_sum(fn: Callable[[np.ndarray, np.ndarray, float], np.ndarray]
             if problem:
                 return problem
         return None
-    return run_check("weighted sum", check, hint="one matrix-vector product, then add the bias: X @ w + b")
+    return run_check("weighted sum", check, hints=(
+        "each row of X is one example; which single NumPy operation takes the dot product of every "
+        "row with w at once?",
+        "a matrix-vector product X @ w gives shape (N,); then add the bias b to every entry"))
 
 
 def check_nand_weights(fn: Callable[[], tuple[np.ndarray, float]]) -> Feedback:
@@ -59,8 +80,11 @@ def check_nand_weights(fn: Callable[[], tuple[np.ndarray, float]]) -> Feedback:
         wrong = [f"{tuple(int(v) for v in X[i])} -> {int(pred[i])} (want {int(y[i])})"
                  for i in range(4) if pred[i] != y[i]]
         return None if not wrong else "wrong outputs: " + "; ".join(wrong)
-    return run_check("NAND weights", check, hint="NAND is 1 unless both inputs are 1: which sign must "
-                                                  "the bias have, and the weights?")
+    return run_check("NAND weights", check, hints=(
+        "write the four rows of the truth table as inequalities on z = w1 x1 + w2 x2 + b; what does "
+        "the input (0, 0) alone tell you about b?",
+        "b must be positive, each weight negative, and one input alone must not bring z to 0 while "
+        "both together do: try w = (-1, -1) and a b between 1 and 2"))
 
 
 def check_perceptron_update(fn: Callable[..., tuple[np.ndarray, float]]) -> Feedback:
@@ -81,4 +105,7 @@ def check_perceptron_update(fn: Callable[..., tuple[np.ndarray, float]]) -> Feed
                 return problem
         return None
     return run_check("perceptron update", check,
-                     hint="y_hat = 1 if w·x + b > 0 else 0; then w + lr*(y - y_hat)*x and b + lr*(y - y_hat)")
+                     hints=(
+        "first predict y_hat with the step function (remember H(0) = 0), then change w and b only by "
+        "an amount proportional to the error y - y_hat",
+        "y_hat = 1 if x @ w + b > 0 else 0; return w + lr * (y - y_hat) * x and b + lr * (y - y_hat)"))

@@ -14,18 +14,36 @@ __all__ = ["check_dense_relu", "check_parameter_count", "check_xnor_network",
 
 # ----------------------------------------------------------------------------- solutions
 def solution_dense_relu(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """ReLU(X W + b). Shape: (N, D_in), (D_in, D_out), (D_out,) -> (N, D_out)."""
-    return np.maximum(X @ W + b, 0.0)
+    """A dense layer followed by ReLU: H = ReLU(X W + b).
+
+    X @ W computes every unit's weighted sum for every example at once: entry (n, j) is
+    example n's dot product with column j of W (unit j's weights). Adding b, of shape (D_out,),
+    broadcasts one bias per unit over all N rows. np.maximum(., 0) is ReLU, applied entrywise
+    (not np.max, which would reduce the array to one number).
+    Shape: X (N, D_in), W (D_in, D_out), b (D_out,) -> (N, D_out).
+    """
+    Z = X @ W + b                # (N, D_out) pre-activations
+    return np.maximum(Z, 0.0)
 
 
 def solution_parameter_count(sizes: Sequence[int]) -> int:
-    """Each layer has D_in * D_out weights and D_out biases."""
+    """Weights and biases of a dense network with layer widths ``sizes`` = [D_0, D_1, ..., D_L].
+
+    Layer l connects D_{l-1} inputs to D_l units: a (D_{l-1}, D_l) weight matrix plus one bias
+    per unit. Pairing each width with the next, zip(sizes[:-1], sizes[1:]), walks the L layers.
+    For [784, 128, 10]: 784 * 128 + 128 + 128 * 10 + 10 = 101,770.
+    """
     return sum(d_in * d_out + d_out for d_in, d_out in zip(sizes[:-1], sizes[1:]))
 
 
 def solution_xnor_network() -> list[Layer]:
-    """Keep the XOR network's hidden layer; XNOR = 1 - XOR, so flip the output layer:
-    f = 1 - (h1 - 2 h2) = -h1 + 2 h2 + 1."""
+    """XNOR = 1 - XOR, and the hidden layer of the XOR network can stay as it is.
+
+    Hidden: h1 = ReLU(x1 + x2) counts the inputs that are on, h2 = ReLU(x1 + x2 - 1) fires only
+    when both are. XOR's output is h1 - 2 h2; for XNOR take one minus it,
+    f = 1 - (h1 - 2 h2) = -h1 + 2 h2 + 1: negate the output weights, and set the output bias to 1.
+    Check: (0,0) -> h = (0,0) -> 1; (0,1) -> (1,0) -> 0; (1,1) -> (2,1) -> -2 + 2 + 1 = 1.
+    """
     return [Layer(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([0.0, -1.0])),
             Layer(np.array([[-1.0], [2.0]]), np.array([1.0]))]
 
@@ -42,7 +60,11 @@ def check_dense_relu(fn: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarr
             if problem:
                 return problem
         return None
-    return run_check("dense ReLU layer", check, hint="X @ W has shape (N, D_out); add b, then np.maximum(..., 0)")
+    return run_check("dense ReLU layer", check, hints=(
+        "this is notebook 01's weighted sum with a matrix of weights instead of a vector: one matrix "
+        "product, a bias per unit, then ReLU entrywise; check the shape of each piece",
+        "X @ W has shape (N, D_out); add b (it broadcasts over the rows), then np.maximum(..., 0) "
+        "(not np.max)"))
 
 
 def check_parameter_count(fn: Callable[[Sequence[int]], int]) -> Feedback:
@@ -56,7 +78,11 @@ def check_parameter_count(fn: Callable[[Sequence[int]], int]) -> Feedback:
                 extra = " (did you forget the biases?)" if got == weights_only else ""
                 return f"for sizes {sizes} expected {want}, got {got}{extra}"
         return None
-    return run_check("parameter count", check, hint="layer l has D_{l-1} * D_l weights plus D_l biases")
+    return run_check("parameter count", check, hints=(
+        "count layer by layer: a layer from D_in inputs to D_out units has how many weights, and how "
+        "many biases?",
+        "layer l has D_{l-1} * D_l weights plus D_l biases; sum over the pairs "
+        "zip(sizes[:-1], sizes[1:])"))
 
 
 def check_xnor_network(fn: Callable[[], list[Layer]]) -> Feedback:
@@ -65,4 +91,7 @@ def check_xnor_network(fn: Callable[[], list[Layer]]) -> Feedback:
         layers = answer(fn())
         X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
         return close_enough(mlp_forward(X, layers)[:, 0], [1.0, 0.0, 0.0, 1.0], "outputs on the truth table")
-    return run_check("XNOR network", check, hint="XNOR = 1 - XOR: keep the hidden layer, change the output layer")
+    return run_check("XNOR network", check, hints=(
+        "XNOR is 1 exactly where XOR is 0: how can one output layer turn f into 1 - f?",
+        "keep the hidden layer of mlp.xor_network(); the output 1 - (h1 - 2 h2) has weights (-1, 2) "
+        "and bias 1"))

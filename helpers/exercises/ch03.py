@@ -5,6 +5,7 @@ from typing import Callable
 
 import numpy as np
 
+from helpers.basics import losses
 from helpers.basics.losses import cross_entropy_grad, softmax
 from helpers.exercises import Feedback, answer, close_enough, run_check
 
@@ -14,21 +15,41 @@ __all__ = ["check_softmax", "check_cross_entropy_grad", "check_critical_lr",
 
 # ----------------------------------------------------------------------------- solutions
 def solution_softmax(logits: np.ndarray) -> np.ndarray:
-    """Subtract each row's maximum before exponentiating: same result, no overflow."""
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    """Row-wise softmax that survives logits of +-1000.
+
+    Softmax does not change when the same number is subtracted from a whole row (the factor
+    e^{-m} cancels between numerator and denominator). Subtracting the row maximum m makes every
+    exponent <= 0, so nothing overflows, and the largest term exactly e^0 = 1, so the sum cannot
+    underflow to 0. keepdims=True keeps shape (N, 1) so the subtraction and the division line up
+    row by row. Shape: (N, K) -> (N, K).
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)   # (N, K), every row's maximum is 0
+    e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
 
 
 def solution_cross_entropy_grad(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """(p - y) / N with p the softmax and y the one-hot labels."""
+    """Gradient of the mean cross-entropy with respect to the logits: (p - y) / N.
+
+    p is the softmax of each row and y the one-hot label. Subtracting a one-hot row only changes
+    the true class's entry, so instead of building y we subtract 1 at (n, labels[n]) for every n
+    (fancy indexing with two index arrays). The loss is a *mean* over the N examples, hence the / N.
+    Shape: logits (N, K), labels (N,) -> (N, K); every row sums to 0.
+    """
     n = logits.shape[0]
-    grad = solution_softmax(logits)
-    grad[np.arange(n), labels] -= 1.0
+    grad = losses.softmax(logits)            # p, (N, K): section 2's stable softmax (or your my_softmax)
+    grad[np.arange(n), labels] -= 1.0        # p - y
     return grad / n
 
 
 def solution_critical_lr(hessian: np.ndarray) -> float:
-    """Gradient descent on a quadratic is stable iff eta < 2 / (largest eigenvalue of the Hessian)."""
+    """The largest stable learning rate on J = 1/2 theta^T H theta: 2 / lambda_max(H).
+
+    Along an eigenvector of H with eigenvalue lambda the problem is 1-D with curvature lambda,
+    and one step multiplies the error there by 1 - eta lambda. Every direction must shrink,
+    |1 - eta lambda| < 1, i.e. eta < 2 / lambda for every eigenvalue: the steepest direction
+    (largest eigenvalue) sets the limit. eigvalsh is the eigenvalue routine for symmetric matrices.
+    """
     return 2.0 / float(np.linalg.eigvalsh(hessian).max())
 
 
@@ -43,8 +64,11 @@ def check_softmax(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
             if problem:
                 return problem
         return None
-    return run_check("stable softmax", check, hint="np.exp(1000) is inf: subtract each row's maximum first "
-                                                    "(keepdims=True keeps the shapes lined up)")
+    return run_check("stable softmax", check, hints=(
+        "np.exp(1000) is inf. What can you subtract from every logit of a row without changing its "
+        "softmax?",
+        "subtract each row's maximum, logits.max(axis=1, keepdims=True), then exponentiate and divide "
+        "by the row sums (keepdims=True again)"))
 
 
 def check_cross_entropy_grad(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
@@ -60,7 +84,10 @@ def check_cross_entropy_grad(fn: Callable[[np.ndarray, np.ndarray], np.ndarray])
             if problem:
                 return problem
         return None
-    return run_check("cross-entropy gradient", check, hint="softmax(logits) minus the one-hot labels, divided by N")
+    return run_check("cross-entropy gradient", check, hints=(
+        "section 3 derived it: the gradient of one example's loss is prediction minus truth; and the "
+        "loss here is a mean over N examples",
+        "p = softmax of each row; subtract 1 at [np.arange(N), labels]; divide everything by N"))
 
 
 def check_critical_lr(fn: Callable[[np.ndarray], float]) -> Feedback:
@@ -73,4 +100,7 @@ def check_critical_lr(fn: Callable[[np.ndarray], float]) -> Feedback:
             if problem:
                 return problem
         return None
-    return run_check("critical learning rate", check, hint="the steepest direction decides: np.linalg.eigvalsh(H).max()")
+    return run_check("critical learning rate", check, hints=(
+        "along each eigenvector of H the loss is a 1-D quadratic with that eigenvalue as its "
+        "curvature; which direction runs out of room first as eta grows?",
+        "the steepest direction decides: 2 / np.linalg.eigvalsh(H).max()"))
