@@ -41,8 +41,8 @@ def affine_params(x_min, x_max, qmin: int = QMIN, qmax: int = QMAX) -> tuple[np.
     Shape:
         x_min, x_max: () or (C,) -> scale float64 and zero_point int64 of the same shape.
     """
-    lo, hi = _check_range_pair(x_min, x_max)
-    _check_grid(qmin, qmax)
+    x_min, x_max = _check_affine(x_min, x_max, qmin, qmax)
+    lo, hi = np.minimum(x_min, 0.0), np.maximum(x_max, 0.0)
     scale = (hi - lo) / (qmax - qmin)
     # A range so narrow that 1/s would overflow is treated like a zero-width one; floor the
     # scale at float32's smallest normal number (PyTorch's observers also floor the scale).
@@ -51,13 +51,14 @@ def affine_params(x_min, x_max, qmin: int = QMIN, qmax: int = QMAX) -> tuple[np.
     return scale, zero_point
 
 
-def _check_range_pair(x_min, x_max) -> tuple[np.ndarray, np.ndarray]:
-    """The ranges widened to include 0, after checking x_min <= x_max."""
+def _check_affine(x_min, x_max, qmin: int, qmax: int) -> tuple[np.ndarray, np.ndarray]:
+    """x_min <= x_max as float64 arrays of one shape, and a valid integer grid."""
     x_min = check_array(x_min, "x_min", allow_empty=False).astype(np.float64)
     x_max = check_array(x_max, "x_max", shape=np.shape(x_min)).astype(np.float64)
     if np.any(x_min > x_max):
         raise ValueError(f"x_min must not exceed x_max, got x_min - x_max up to {np.max(x_min - x_max):g}")
-    return np.minimum(x_min, 0.0), np.maximum(x_max, 0.0)
+    _check_grid(qmin, qmax)
+    return x_min, x_max
 
 
 def _check_grid(qmin: int, qmax: int) -> None:

@@ -82,7 +82,11 @@ def _check_prior(mu_p, logvar_p, mu_q: torch.Tensor) -> None:
     for value, name in ((mu_p, "mu_p"), (logvar_p, "logvar_p")):
         if isinstance(value, torch.Tensor):
             check_tensor(value, name)
-            if torch.broadcast_shapes(value.shape, mu_q.shape) != mu_q.shape:
+            try:
+                fits = torch.broadcast_shapes(value.shape, mu_q.shape) == mu_q.shape
+            except RuntimeError:
+                fits = False
+            if not fits:
                 raise ValueError(f"{name} must broadcast to the shape of mu_q {tuple(mu_q.shape)}, "
                                  f"got {tuple(value.shape)}")
         else:
