@@ -114,13 +114,14 @@ class LivePlot:
     def alt_text(self) -> str:
         """One sentence for the stored figure: what it plots and where each series ended."""
         what = f"{self.title}: " if self.title else "training curves: "
+        x = self._axes[0].get_xlabel() or "step"  # a caller may count epochs instead
         ends = []
         for name in self.metrics:
             if self.history[name]:
-                ends.append(f"{name} {self.history[name][-1]:.3g} at step {self.steps[name][-1]}")
+                ends.append(f"{name} {self.history[name][-1]:.3g} at {x} {self.steps[name][-1]}")
         if not ends:
-            return what + ", ".join(self.metrics) + " against the step (no values yet)."
-        return what + ", ".join(self.metrics) + " against the step; last values: " + "; ".join(ends) + "."
+            return what + ", ".join(self.metrics) + f" against the {x} (no values yet)."
+        return what + ", ".join(self.metrics) + f" against the {x}; last values: " + "; ".join(ends) + "."
 
     def close(self) -> None:
         """Final redraw (call after the loop)."""
