@@ -220,7 +220,14 @@ def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, .
     every = max(5, len(configs) * max(c.epochs for c in configs.values()) // 15)
     plot = LivePlot(list(configs), every=every, logy=True, show=show,
                     title=title or metric.replace("_", " ") + " per epoch")
-    plot.fig.axes[0].set_xlabel("epoch")
+    import matplotlib.ticker as mticker
+
+    ax = plot.fig.axes[0]
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))  # no half epochs
+    ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1.0, 2.0, 5.0)))  # a loss spans a decade or two
+    ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
     results: dict[str, list[RunResult]] = {}
     with Progress(total=len(configs) * len(seeds), desc="training runs", unit="run", show=show) as bar:
         for label, config in configs.items():
@@ -297,10 +304,11 @@ def plot_steps(results: dict[str, RunResult]) -> Any:
     ax_g, ax_l = fig.subplots(1, 2)
     for label, r in results.items():
         name = label + (f" (diverged at step {len(r.step_loss) + 1})" if r.diverged else "")
-        ax_g.semilogy(r.grad_norm, lw=1.2, label=name)
-        ax_l.semilogy(r.step_loss, lw=1.2)
-    ax_g.set(xlabel="step", ylabel="gradient norm ||g||")
-    ax_l.set(xlabel="step", ylabel="mini-batch loss")
+        steps = np.arange(1, len(r.step_loss) + 1)  # step 1 is the first update, as in the legend
+        ax_g.semilogy(steps, r.grad_norm, lw=1.4, label=name)
+        ax_l.semilogy(steps, r.step_loss, lw=1.4)
+    ax_g.set(xlabel="step", ylabel="gradient norm ||g|| (log scale)", title="gradient norm before clipping")
+    ax_l.set(xlabel="step", ylabel="mini-batch loss (log scale)", title="loss of each mini-batch")
     for ax in (ax_g, ax_l):
         ax.grid(alpha=0.3)
     ax_g.legend(fontsize=9)
@@ -321,7 +329,7 @@ def plot_curves(results: dict[str, list[RunResult]], metrics: tuple[str, ...] = 
     run label, the same in every panel, so a run is found by its dash as well as its colour."""
     import matplotlib.ticker as mticker
 
-    from helpers.core.figures import LINESTYLES, PALETTE, new_figure
+    from helpers.core.figures import CLASS_COLOURS, LINESTYLES, new_figure
 
     if not results:
         raise ValueError("plot_curves needs at least one run, got an empty dict")
@@ -330,7 +338,8 @@ def plot_curves(results: dict[str, list[RunResult]], metrics: tuple[str, ...] = 
     for ax, name in zip(axes, metrics):
         for i, (label, runs) in enumerate(results.items()):
             curve = _mean_curve(runs, name)
-            ax.plot(np.arange(1, len(curve) + 1), curve, color=PALETTE[i % len(PALETTE)],
+            # CLASS_COLOURS: the palette without its pale yellow, so seven runs stay readable
+            ax.plot(np.arange(1, len(curve) + 1), curve, color=CLASS_COLOURS[i % len(CLASS_COLOURS)],
                     ls=LINESTYLES[i % len(LINESTYLES)], lw=1.6, label=label)
         words = name.replace("train_", "training ").replace("val_", "validation ").replace("acc", "accuracy")
         ax.set(xlabel="epoch", ylabel=words, title=words + " per epoch")
