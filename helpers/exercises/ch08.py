@@ -61,7 +61,7 @@ def solution_train_epoch(model: torch.nn.Module, loader, optimizer: torch.optim.
     """
     model.train()
     total, count = 0.0, 0
-    for x, y in loader:                       # x: (B, D) float32, y: (B,) int64
+    for x, y in loader:                       # x: (N, D) float32, y: (N,) int64
         optimizer.zero_grad()                 # clear the previous batch's gradients
         loss = F.cross_entropy(model(x), y)   # mean over the batch
         loss.backward()                       # fills p.grad for every parameter p
