@@ -88,7 +88,8 @@ class RegularizationExplorer(App):
         self.ax.plot(pb.x_train, pb.y_train, "o", color="C0", ms=5, label="training (20)")
         (self.fit,) = self.ax.plot(self.xs, np.zeros_like(self.xs), color="C3", lw=2, label="fit")
         self.ax.set(xlim=(-1, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
-        self.ax.legend(fontsize=9, loc="lower right", ncol=2)
+        # above the axes: inside, it would cover the wild fits it is meant to explain
+        self.ax.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
         (self.train_curve,) = self.ax_err.loglog(self.GRID, np.ones_like(self.GRID), color="C0", label="train")
         (self.val_curve,) = self.ax_err.loglog(self.GRID, np.ones_like(self.GRID), color="C3", ls="--", label="validation")
         (self.marker,) = self.ax_err.loglog([1e-3], [1.0], "ko", ms=6)
