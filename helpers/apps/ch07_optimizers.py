@@ -14,7 +14,7 @@ import numpy as np
 from helpers.training.optim import make_optimizer
 from helpers.training.trajectories import SURFACES, draw_surface, run_trajectory
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider, log_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import LINESTYLES, OKABE_ITO, new_figure
 from helpers.ui.backdrop import Backdrop, grown
 
 _LABELS = {"sgd": "SGD", "momentum": "momentum", "nesterov": "Nesterov", "rmsprop": "RMSProp",
@@ -42,14 +42,14 @@ class OptimizerExplorer(App):
         self.contours = {}
         for name, surface in self.surfaces.items():  # drawn once; a surface switch toggles visibility
             self.contours[name] = draw_surface(self.ax, surface)
-        (self.ref_line,) = self.ax.plot([], [], color="0.55", lw=1.0, label="SGD, same lr")
+        (self.ref_line,) = self.ax.plot([], [], color="0.55", ls="--", lw=1.0, label="SGD, same η")
         (self.line,) = self.ax.plot([], [], color="C3", lw=1.6, marker=".", ms=3, label="chosen optimizer")
         (self.start,) = self.ax.plot([], [], "ko", ms=5)
-        self.ax.legend(fontsize=7, loc="lower right")
-        self.warning = self.ax.text(0.02, 0.96, "", transform=self.ax.transAxes, color="#b42318",
+        self.ax.legend(fontsize=9, loc="lower right")
+        self.warning = self.ax.text(0.02, 0.96, "", transform=self.ax.transAxes, color=OKABE_ITO["vermillion"],
                                     fontsize=9, va="top", fontweight="bold")
         self.title = self.ax.text(0.5, 1.03, "", transform=self.ax.transAxes, ha="center", fontsize=9)
-        (self.ref_gap,) = self.ax_gap.semilogy([1], [1], color="0.55", lw=1.0)
+        (self.ref_gap,) = self.ax_gap.semilogy([1], [1], color="0.55", ls="--", lw=1.0)
         (self.gap,) = self.ax_gap.semilogy([1], [1], color="C3", lw=1.6)
         self.ax_gap.set(xlabel="step", ylabel="f - f*  (log scale)", ylim=(1e-12, 1e5))
         # few tick labels, no minor ticks: drawing tick text is most of a redraw's cost
@@ -147,9 +147,10 @@ class OptimizerRace:
         self.ax.plot(*self.surface.start, "ko", ms=5)
         self.lines, self.curves = {}, {}
         for i, name in enumerate(lrs):
-            (self.lines[name],) = self.ax.plot([], [], color=f"C{i}", lw=1.4, label=_LABELS[name])
-            (self.curves[name],) = self.ax_gap.semilogy([1], [1], color=f"C{i}", lw=1.4)
-        self.legend = self.ax.legend(fontsize=7, loc="lower right")
+            style = {"color": f"C{i}", "ls": LINESTYLES[i], "lw": 1.6}  # colour and dash both name the runner
+            (self.lines[name],) = self.ax.plot([], [], label=_LABELS[name], **style)
+            (self.curves[name],) = self.ax_gap.semilogy([1], [1], **style)
+        self.legend = self.ax.legend(fontsize=9, loc="lower right")
         self.ax_gap.set(xlabel="step", ylabel="f - f*  (log scale)", ylim=(1e-12, 1e5))
         self.ax_gap.yaxis.set_major_locator(mticker.LogLocator(numticks=5))
         self.ax_gap.yaxis.set_minor_locator(mticker.NullLocator())

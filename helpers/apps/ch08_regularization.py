@@ -88,14 +88,15 @@ class RegularizationExplorer(App):
         self.ax.plot(pb.x_train, pb.y_train, "o", color="C0", ms=5, label="training (20)")
         (self.fit,) = self.ax.plot(self.xs, np.zeros_like(self.xs), color="C3", lw=2, label="fit")
         self.ax.set(xlim=(-1, 1), ylim=(-2.5, 2.5), xlabel="x", ylabel="y")
-        self.ax.legend(fontsize=7, loc="lower right", ncol=2)
+        # above the axes: inside, it would cover the wild fits it is meant to explain
+        self.ax.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
         (self.train_curve,) = self.ax_err.loglog(self.GRID, np.ones_like(self.GRID), color="C0", label="train")
-        (self.val_curve,) = self.ax_err.loglog(self.GRID, np.ones_like(self.GRID), color="C3", label="validation")
+        (self.val_curve,) = self.ax_err.loglog(self.GRID, np.ones_like(self.GRID), color="C3", ls="--", label="validation")
         (self.marker,) = self.ax_err.loglog([1e-3], [1.0], "ko", ms=6)
         self.ax_err.axhline(pb.noise ** 2, color="0.5", ls=":", lw=1, label="noise level")
         self.ax_err.set(xlabel="weight decay λ", ylabel="mean squared error", ylim=(3e-3, 3.0))
         self.title = self.ax_err.text(0.5, 1.03, "", transform=self.ax_err.transAxes, ha="center", fontsize=9)
-        self.ax_err.legend(fontsize=7, loc="upper right")
+        self.ax_err.legend(fontsize=9, loc="upper right")
         for axis in (self.ax_err.xaxis, self.ax_err.yaxis):  # tick text is most of a redraw's cost
             axis.set_major_locator(mticker.LogLocator(numticks=5))
             axis.set_minor_locator(mticker.NullLocator())

@@ -135,6 +135,6 @@ def augmentation_gallery(images: np.ndarray, rng: np.random.Generator, copies: i
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title("original" if j == 0 else "flipped" if j == copies + 1 else "augmented", fontsize=8)
+                ax.set_title("original" if j == 0 else "flipped" if j == copies + 1 else "augmented", fontsize=9)
     fig.tight_layout()
     return fig

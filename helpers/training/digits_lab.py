@@ -27,7 +27,7 @@ from helpers.training.schedules import schedule_values
 from helpers.core.checks import check_range, check_seed, check_type
 
 __all__ = ["digits_task", "make_mlp", "RunConfig", "RunResult", "train_mlp", "compare_runs",
-           "final", "results_table", "plot_capacity", "plot_steps"]
+           "final", "results_table", "plot_capacity", "plot_steps", "plot_curves", "plot_overfitting"]
 
 K = 10  # classes
 
@@ -223,7 +223,14 @@ def compare_runs(task: Split, configs: dict[str, RunConfig], seeds: tuple[int, .
     every = max(5, len(configs) * max(c.epochs for c in configs.values()) // 15)
     plot = LivePlot(list(configs), every=every, logy=True, show=show,
                     title=title or metric.replace("_", " ") + " per epoch")
-    plot.fig.axes[0].set_xlabel("epoch")
+    import matplotlib.ticker as mticker
+
+    ax = plot.fig.axes[0]
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))  # no half epochs
+    ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1.0, 2.0, 5.0)))  # a loss spans a decade or two
+    ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(mticker.NullFormatter())
     results: dict[str, list[RunResult]] = {}
     with Progress(total=len(configs) * len(seeds), desc="training runs", unit="run", show=show) as bar:
         for label, config in configs.items():
@@ -282,13 +289,15 @@ def plot_capacity(widths: list[int], results: list[RunResult]) -> Any:
     fig = new_figure(8.0, 3.0)
     axes = fig.subplots(1, 2)
     for ax, metric in zip(axes, ("acc", "loss")):
-        for split, colour in (("train", "C0"), ("val", "C3")):
-            ax.plot(widths, [getattr(r, f"{split}_{metric}")[-1] for r in results], "o-", color=colour,
-                    label="training" if split == "train" else "validation")
+        for split, colour, style, marker in (("train", "C0", "-", "o"), ("val", "C3", "--", "s")):
+            ax.plot(widths, [getattr(r, f"{split}_{metric}")[-1] for r in results], color=colour, ls=style,
+                    marker=marker, label="training" if split == "train" else "validation")
         ax.set(xscale="log", xlabel="hidden units (log scale)", ylabel="accuracy" if metric == "acc" else "loss")
         ax.grid(alpha=0.3)
     axes[1].set_yscale("log")
-    axes[0].legend(fontsize=8)
+    axes[0].set_title("accuracy: the training curve reaches 1, validation stays below")
+    axes[1].set_title("loss (log scale)")
+    axes[0].legend(fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -303,12 +312,86 @@ def plot_steps(results: dict[str, RunResult]) -> Any:
     ax_g, ax_l = fig.subplots(1, 2)
     for label, r in results.items():
         name = label + (f" (diverged at step {len(r.step_loss) + 1})" if r.diverged else "")
-        ax_g.semilogy(r.grad_norm, lw=1.2, label=name)
-        ax_l.semilogy(r.step_loss, lw=1.2)
-    ax_g.set(xlabel="step", ylabel="gradient norm ||g||")
-    ax_l.set(xlabel="step", ylabel="mini-batch loss")
+        steps = np.arange(1, len(r.step_loss) + 1)  # step 1 is the first update, as in the legend
+        ax_g.semilogy(steps, r.grad_norm, lw=1.4, label=name)
+        ax_l.semilogy(steps, r.step_loss, lw=1.4)
+    ax_g.set(xlabel="step", ylabel="gradient norm ||g|| (log scale)", title="gradient norm before clipping")
+    ax_l.set(xlabel="step", ylabel="mini-batch loss (log scale)", title="loss of each mini-batch")
     for ax in (ax_g, ax_l):
         ax.grid(alpha=0.3)
-    ax_g.legend(fontsize=8)
+    ax_g.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _mean_curve(runs: list[RunResult], name: str) -> np.ndarray:
+    """The mean over seeds of a per-epoch curve, up to the shortest run (early stopping ends some)."""
+    curves = [getattr(r, name) for r in runs if getattr(r, name)]
+    n = min(len(c) for c in curves)
+    return np.mean([c[:n] for c in curves], axis=0)
+
+
+def plot_curves(results: dict[str, list[RunResult]], metrics: tuple[str, ...] = ("train_loss", "val_loss"),
+                title: str = "", logy: bool = True) -> Any:
+    """One panel per metric (per-epoch curves, mean over seeds), one colour *and* line style per
+    run label, the same in every panel, so a run is found by its dash as well as its colour."""
+    import matplotlib.ticker as mticker
+
+    from helpers.core.figures import CLASS_COLOURS, LINESTYLES, new_figure
+
+    if not results:
+        raise ValueError("plot_curves needs at least one run, got an empty dict")
+    fig = new_figure(4.0 * len(metrics) + 1.6, 3.2)
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, name in zip(axes, metrics):
+        for i, (label, runs) in enumerate(results.items()):
+            curve = _mean_curve(runs, name)
+            # CLASS_COLOURS: the palette without its pale yellow, so seven runs stay readable
+            ax.plot(np.arange(1, len(curve) + 1), curve, color=CLASS_COLOURS[i % len(CLASS_COLOURS)],
+                    ls=LINESTYLES[i % len(LINESTYLES)], lw=1.6, label=label)
+        words = name.replace("train_", "training ").replace("val_", "validation ").replace("acc", "accuracy")
+        ax.set(xlabel="epoch", ylabel=words, title=words + " per epoch")
+        if logy and "loss" in name:
+            ax.set_yscale("log")
+            ax.set_ylabel(words + " (log scale)")
+            # ticks at 1, 2, 5 per decade, written plainly: a loss spans only a decade or two
+            ax.yaxis.set_major_locator(mticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(mticker.NullFormatter())
+        ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))  # epochs are whole numbers
+        ax.grid(alpha=0.3)
+    axes[-1].legend(fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_overfitting(result: RunResult, ylim: float = 1.0) -> Any:
+    """Training and validation loss per epoch on a *linear* axis cut at ``ylim`` (a log axis hides a
+    rise of a few tenths), with the epoch of the lowest validation loss marked."""
+    import matplotlib.ticker as mticker
+
+    from helpers.core.figures import new_figure
+
+    if not result.val_loss:
+        raise ValueError("plot_overfitting needs a run with at least one epoch of validation loss")
+    epochs = np.arange(1, len(result.val_loss) + 1)
+    best = int(np.argmin(result.val_loss))
+    fig = new_figure(7.0, 3.2)
+    ax = fig.add_subplot()
+    ax.plot(epochs, result.train_loss, color="C0", ls="-", label="training loss")
+    ax.plot(epochs, result.val_loss, color="C3", ls="--", label="validation loss")
+    ax.axvline(best + 1, color="0.4", ls=":", lw=1.2)
+    ax.plot([best + 1], [result.val_loss[best]], "o", color="C3", ms=7)
+    ax.annotate(f"lowest validation loss {result.val_loss[best]:.3f}\n(epoch {best + 1}); "
+                f"{result.val_loss[-1]:.3f} at the end",
+                xy=(best + 1, result.val_loss[best]), xytext=(0.55, 0.55), textcoords="axes fraction",
+                fontsize=9, arrowprops={"arrowstyle": "->", "color": "0.3"})
+    ax.set(xlabel="epoch", ylabel="cross-entropy loss", ylim=(0, ylim), xlim=(0, len(epochs) + 1),
+           title="after its minimum the validation loss climbs while the training loss falls")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig

@@ -128,12 +128,17 @@ def plot_schedules(n_steps: int = 300, lr0: float = 1.0) -> Figure:
     """Every schedule of :data:`SCHEDULES` over one run of ``n_steps`` steps, with its defaults."""
     fig = new_figure(7.0, 2.8)
     ax = fig.add_subplot()
-    for name in SCHEDULES:  # constant dashed and on top, or warm-up's plateau would hide it
-        style = {"color": "k", "ls": "--", "lw": 1.2, "zorder": 3} if name == "constant" else {"lw": 2}
-        ax.plot(schedule_values(name, lr0, n_steps), label=name, **style)
+    # one colour *and* one dash per schedule; constant in black on top, or warm-up's plateau would hide it
+    styles = {"constant": ("k", ":", 3), "step": ("C0", "-", 2), "cosine": ("C1", "--", 2),
+              "warmup": ("C2", "-.", 2), "warmup_cosine": ("C4", (0, (6, 1.5)), 2)}
+    labels = {"step": "step decay", "warmup": "warm-up", "warmup_cosine": "warm-up + cosine"}
+    for name in SCHEDULES:
+        colour, dash, z = styles.get(name, ("0.4", "-", 2))
+        ax.plot(schedule_values(name, lr0, n_steps), label=labels.get(name, name), color=colour, ls=dash,
+                lw=1.6 if name == "constant" else 2, zorder=z)
     ax.set(xlabel="step $t$", ylabel=r"learning rate $\eta_t$",
            title=rf"schedules over {n_steps} steps, $\eta_0$ = {lr0:g}")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig

@@ -177,7 +177,8 @@ def draw_surface(ax: Any, surface: Surface, n: int = 120, levels: int = 14) -> A
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)  # (n, n, 2)
     # log scale: the valleys span many orders of magnitude, a linear map would show one blob
     z = np.log10(surface.f(grid) - float(surface.f(np.array(surface.minimum))) + 1e-3)
-    cs = ax.contour(xs, ys, z, levels=levels, cmap="viridis", linewidths=0.8, alpha=0.8)
+    # grey levels (darker = lower): a coloured map would compete with the optimizers' palette colours
+    cs = ax.contour(xs, ys, z, levels=levels, cmap="Greys_r", linewidths=0.8, alpha=0.6)
     (star,) = ax.plot(*surface.minimum, marker="*", color="k", ms=10, ls="none")
     ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y")
     return [cs, star]
@@ -195,9 +196,9 @@ def plot_trajectories(surface: Surface, runs: dict[str, Trajectory], title: str 
     for label, run in runs.items():
         (line,) = ax.plot(run.path[:, 0], run.path[:, 1], lw=1.4, marker=".", ms=2,
                           label=label + (" (diverged)" if run.diverged else ""))
-        ax_gap.semilogy(np.maximum(run.gap, 1e-16), color=line.get_color(), lw=1.4)
+        ax_gap.semilogy(np.maximum(run.gap, 1e-16), color=line.get_color(), ls=line.get_linestyle(), lw=1.4)
     ax.plot(*surface.start, marker="o", color="k", ms=5, ls="none")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right")
     ax.set_title(title or surface.name, fontsize=10)
     ax_gap.set(xlabel="step", ylabel="f - f*  (log scale)")
     ax_gap.grid(alpha=0.3)
