@@ -191,6 +191,6 @@ def compare_figure(engine_predict: Callable[[np.ndarray], np.ndarray], torch_pre
     ax3.plot(a, lw=3, alpha=0.5, label="our engine")
     ax3.plot(b, "k--", lw=1, label="PyTorch")
     ax3.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
-    ax3.legend(fontsize=8)
+    ax3.legend(fontsize=9)
     fig.tight_layout()
     return fig

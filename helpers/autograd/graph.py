@@ -13,11 +13,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.autograd.tensor import Tensor
-from helpers.core.figures import new_figure
+from matplotlib.colors import to_rgba
+
+from helpers.core.figures import OKABE_ITO, new_figure
 
 __all__ = ["trace", "layout", "node_label", "GraphDrawing", "draw_graph"]
 
-_COLOURS = {"param": "#d6e9f8", "const": "#eeeeee", "op": "#fde9d3", "root": "#d8f0d2"}
+# Light tints of the course palette for the box faces; the edge style tells the kinds apart
+# without colour too: parameters solid, constants dashed, the output thick.
+_COLOURS = {"param": to_rgba(OKABE_ITO["sky"], 0.35), "const": to_rgba("grey", 0.18),
+            "op": to_rgba(OKABE_ITO["orange"], 0.3), "root": to_rgba(OKABE_ITO["green"], 0.3)}
+_EDGES = {"param": dict(ls="-", lw=1.0), "const": dict(ls="--", lw=1.0), "op": dict(ls="-", lw=1.0),
+          "root": dict(ls="-", lw=2.2)}
 
 
 def trace(root: Tensor) -> tuple[list[Tensor], list[tuple[int, int]]]:
@@ -120,8 +127,8 @@ class GraphDrawing:
             kind = "root" if node is root else ("op" if node._parents else
                                                 ("param" if node.requires_grad else "const"))
             self.texts.append(self.ax.text(*pos[i], node_label(node, show_grad), ha="center", va="center",
-                                           fontsize=7.5, bbox=dict(boxstyle="round,pad=0.3",
-                                                                   fc=_COLOURS[kind], ec="#555555")))
+                                           fontsize=9, bbox=dict(boxstyle="round,pad=0.3",
+                                                                 fc=_COLOURS[kind], ec="#555555", **_EDGES[kind])))
 
     def update(self, root: Tensor) -> None:
         """Show the values and gradients of a new graph with the same structure (in place)."""
