@@ -131,13 +131,13 @@ def activation_gallery(names: list[str] | None = None) -> Figure:
     axes = fig.subplots(2, 4, sharex=True).ravel()
     for ax, name in zip(axes, names):
         act = ACTIVATIONS[name]
-        ax.plot(_XS, act.fn(_XS), color=_COLOURS[name], lw=2)
-        ax.plot(_XS, act.grad(_XS), color=_COLOURS[name], lw=1.2, ls="--")
+        ax.plot(_XS, act.fn(_XS), color=_COLOURS[name], lw=2, ls="-")
+        ax.plot(_XS, act.grad(_XS), color=_COLOURS[name], lw=1.4, ls="--")
         ax.set(title=act.title, ylim=(-1.5, 3), xticks=[-4, 0, 4])
     last = axes[-1]
     for name in names:
         last.plot(_XS, ACTIVATIONS[name].grad(_XS), color=_COLOURS[name], ls=_STYLES[name], lw=1.4,
-                  marker=_MARKERS[name], markevery=(5 * names.index(name), 50), ms=4,
+                  marker=_MARKERS[name], markevery=(5 * names.index(name), 50), ms=5, mec="k", mew=0.4,
                   label=ACTIVATIONS[name].title)
     last.set(title="all derivatives f'", ylim=(-0.3, 1.3))
     fig.legend(*last.get_legend_handles_labels(), loc="center right", fontsize=9, frameon=False)
@@ -146,7 +146,7 @@ def activation_gallery(names: list[str] | None = None) -> Figure:
         ax.grid(alpha=0.3)
     for ax in axes[4:]:
         ax.set_xlabel("x")
-    axes[0].plot([], [], color="k", lw=2, label="f(x)")
+    axes[0].plot([], [], color="k", lw=2, ls="-", label="f(x)")
     axes[0].plot([], [], color="k", lw=1.2, ls="--", label="f'(x)")
     axes[0].legend(loc="upper left", fontsize=9)
     fig.tight_layout(rect=(0, 0, 0.84, 1))
@@ -165,13 +165,13 @@ def gradient_profile_figure(profiles: dict[str, np.ndarray]) -> Figure:
     for name, norms in profiles.items():
         norms = check_array(norms, f"profiles[{name!r}]", ndim=1)
         rel = np.maximum(norms / norms[-1], 1e-30)
-        ax.semilogy(np.arange(1, len(rel) + 1), rel, marker=_MARKERS.get(name, "."), ms=4,
+        ax.semilogy(np.arange(1, len(rel) + 1), rel, marker=_MARKERS.get(name, "."), ms=5, mec="k", mew=0.4,
                     color=_COLOURS.get(name), ls=_STYLES.get(name, "-"), label=get_activation(name).title)
     ax.axhline(1.0, color="grey", lw=0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="layer (1 = nearest the input)", ylabel="gradient size / top layer's",
            title="How much gradient reaches each layer")
-    ax.grid(alpha=0.3, which="both")
+    ax.grid(alpha=0.3)
     ax.legend(fontsize=9, ncol=2)
     fig.tight_layout()
     return fig

@@ -182,7 +182,7 @@ def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
         raise ValueError("pairs must list at least one (init, activation) pair, got none")
     ncols = min(3, len(pairs))
     nrows = -(-len(pairs) // ncols)
-    fig = new_figure(3.4 * ncols + 0.9, 2.7 * nrows + 0.2)
+    fig = new_figure(3.4 * ncols + 0.9, 2.9 * nrows + 0.2)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     cmap = mpl.colormaps[SEQUENTIAL_CMAP]
     norm = mpl.colors.Normalize(vmin=1, vmax=depth)
@@ -195,9 +195,9 @@ def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
             counts, _ = np.histogram(np.clip(v, lo, hi), bins=edges)
             ax.stairs(counts / v.size, edges, color=cmap(0.9 * norm(l)), lw=1.8)
         rms = [float(np.sqrt(np.mean(v ** 2))) for v in (shown[0], shown[-1])]
-        ax.text(0.03, 0.96, f"RMS of h\nlayer {layers[0]}: {rms[0]:.1e}\nlayer {layers[-1]}: {rms[1]:.1e}",
-                transform=ax.transAxes, fontsize=9, va="top")
-        ax.set(title=f"{get_initializer(init).label} + {get_activation(act).title}", xlabel="activation h")
+        ax.set(title=f"{get_initializer(init).label} + {get_activation(act).title}\n"
+                     f"RMS of h: {rms[0]:.1e} (layer {layers[0]}) → {rms[1]:.1e} (layer {layers[-1]})",
+               xlabel="activation h")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
@@ -206,9 +206,11 @@ def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
         ax.set_visible(False)
     fig.tight_layout(rect=(0, 0, 0.92, 1))
     cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
-    bar = fig.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(vmin=1, vmax=depth / 0.9),
-                                             cmap=cmap), cax=cax)
-    bar.set_ticks(list(layers))
+    # a discrete bar: one block per layer shown, in the colour its curve has
+    blocks = mpl.colors.ListedColormap([cmap(0.9 * norm(l)) for l in layers])
+    bar = fig.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.BoundaryNorm(np.arange(len(layers) + 1), len(layers)),
+                                             cmap=blocks), cax=cax)
+    bar.set_ticks(np.arange(len(layers)) + 0.5, labels=[str(l) for l in layers])
     bar.set_label("layer")
     return fig
 

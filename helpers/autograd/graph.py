@@ -114,14 +114,13 @@ class GraphDrawing:
         self.show_grad = show_grad
         self.nodes, self.edges = trace(root)
         pos = layout(self.nodes, self.edges)
-        self.fig: Figure = new_figure(width, height)
+        # about 1.3 in per column and 0.62 in per row keep 9-pt boxes of three lines apart
+        n_cols, n_rows = np.ptp(pos[:, 0]) + 1, np.ptp(pos[:, 1]) + 1
+        self.fig: Figure = new_figure(max(width, 1.3 * n_cols + 0.4), max(height, 0.62 * n_rows + 0.5))
         self.ax = self.fig.add_axes((0.01, 0.01, 0.98, 0.98))
         self.ax.set_axis_off()
         self.ax.set(xlim=(pos[:, 0].min() - 0.6, pos[:, 0].max() + 0.6),
-                    ylim=(pos[:, 1].min() - 0.7, pos[:, 1].max() + 0.7))
-        for p, c in self.edges:  # from the right side of a box to the left side of the next
-            self.ax.annotate("", xy=pos[c] - (0.3, 0), xytext=pos[p] + (0.3, 0),
-                             arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=0, shrinkB=0))
+                    ylim=(pos[:, 1].min() - 0.6, pos[:, 1].max() + 0.6))
         self.texts = []
         for i, node in enumerate(self.nodes):
             kind = "root" if node is root else ("op" if node._parents else
@@ -129,6 +128,9 @@ class GraphDrawing:
             self.texts.append(self.ax.text(*pos[i], node_label(node, show_grad), ha="center", va="center",
                                            fontsize=9, bbox=dict(boxstyle="round,pad=0.3",
                                                                  fc=_COLOURS[kind], ec="#555555", **_EDGES[kind])))
+        for p, c in self.edges:  # from the right edge of a box to the left edge of the next, wherever they are
+            self.ax.annotate("", xy=(0, 0.5), xycoords=self.texts[c], xytext=(1, 0.5), textcoords=self.texts[p],
+                             arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=5, shrinkB=5))
 
     def update(self, root: Tensor) -> None:
         """Show the values and gradients of a new graph with the same structure (in place)."""

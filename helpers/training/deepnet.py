@@ -346,7 +346,7 @@ def train_val_figure(history: dict[str, list[float]], val_history: dict[str, lis
     ax_t, ax_v = fig.subplots(1, 2, sharey=True)
     for i, name in enumerate(history):
         style = dict(color=PALETTE[i % len(PALETTE)], ls=LINESTYLES[i % len(LINESTYLES)], lw=1.6,
-                     marker=MARKERS[i % len(MARKERS)], ms=4, label=labels.get(name, name))
+                     marker=MARKERS[i % len(MARKERS)], ms=5, mec="k", mew=0.4, label=labels.get(name, name))
         train = np.asarray(history[name], dtype=float)
         ax_t.plot(np.arange(1, len(train) + 1), np.where(np.isfinite(train), train, np.nan),
                   markevery=(3 * i, 50), **style)
@@ -357,7 +357,7 @@ def train_val_figure(history: dict[str, list[float]], val_history: dict[str, lis
     ax_v.set(xlabel="step", title="validation loss (held-out images)")
     for ax in (ax_t, ax_v):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
     ax_v.legend(loc="best", fontsize=9, ncol=2)
     if title:
         fig.suptitle(title)
