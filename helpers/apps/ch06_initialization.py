@@ -169,8 +169,8 @@ def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
     panels a row), one curve per layer in ``layers``, coloured from dark (first) to light (last)
     with the sequential colour map and a colour bar for the layer.
 
-    Each panel uses its own x-range (its 0.5-99.5 percentiles) and prints the RMS size of the
-    first and last layer shown, so collapsed and exploded signals stay readable. The gradients'
+    Each panel uses its own x-range (its 0.5-99.5 percentiles) and gives in its title the RMS size
+    of the first and last layer shown, so collapsed and exploded signals stay readable. The gradients'
     sizes per layer are drawn by :func:`scale_profiles_figure`.
     """
     import matplotlib as mpl
@@ -196,7 +196,7 @@ def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
             ax.stairs(counts / v.size, edges, color=cmap(0.9 * norm(l)), lw=1.8)
         rms = [float(np.sqrt(np.mean(v ** 2))) for v in (shown[0], shown[-1])]
         ax.set(title=f"{get_initializer(init).label} + {get_activation(act).title}\n"
-                     f"RMS of h: {rms[0]:.1e} (layer {layers[0]}) → {rms[1]:.1e} (layer {layers[-1]})",
+                     f"RMS {rms[0]:.1e} → {rms[1]:.1e}",
                xlabel="activation h")
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.grid(alpha=0.3)
