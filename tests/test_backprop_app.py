@@ -94,7 +94,7 @@ def test_session_draw_before_training_and_bad_arguments(session):
 def test_compare_figure_has_three_panels(session):
     p = lambda pts: session.model.predict_proba(pts)[:, 1]  # noqa: E731
     fig = compare_figure(p, p, session.X, session.y, [1.0, 0.5], [1.0, 0.5])
-    assert len(fig.axes) == 3 and render_png(fig).startswith(b"\x89PNG")
+    assert len(fig.axes) == 4 and render_png(fig).startswith(b"\x89PNG")  # three panels and a colour bar
     with pytest.raises(ValueError, match="X must have shape"):
         compare_figure(p, p, np.ones((3, 3)), session.y, [1.0], [1.0])
 
@@ -148,3 +148,11 @@ def test_graph_drawing_updates_in_place_and_refuses_another_structure():
         drawing.update(y.tanh().sum())
     with pytest.raises(ValueError, match="needs a Tensor"):
         draw_graph(np.ones(2))
+
+
+def test_snapshot_is_a_fresh_static_figure(session):
+    session.step(0.3)
+    fig = session.snapshot()
+    assert fig is not session.fig and len(fig.axes) == 3  # boundary, loss, colour bar
+    assert len(fig.axes[1].lines[0].get_xdata()) == len(session.losses)
+    assert render_png(fig).startswith(b"\x89PNG")

@@ -167,7 +167,11 @@ def test_explorer_reports_overflow_in_words(monkeypatch):
 
 def test_static_figures():
     fig = app06.histogram_grid([("small", "tanh"), ("he", "relu")], depth=10, layers=(1, 5, 10))
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert isinstance(fig, Figure) and len(fig.axes) == 3  # one panel per pair and the layer colour bar
+    prof = app06.scale_profiles_figure([("small", "tanh"), ("he", "relu")], depth=10)
+    assert isinstance(prof, Figure) and len(prof.axes) == 2 and len(prof.axes[1].lines) == 2
+    with pytest.raises(ValueError, match="at least one"):
+        app06.scale_profiles_figure([], depth=10)
     assert isinstance(app06.hidden_weights_figure({"a": np.ones((4, 3)), "b": np.eye(3)}), Figure)
     with pytest.raises(ValueError, match="layers must be in 1..10"):
         app06.histogram_grid([("he", "relu")], depth=10, layers=(0, 11))

@@ -114,10 +114,24 @@ class TrainingSession:
         self.ax_loss.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss")
         self.ax_loss.grid(alpha=0.3)
         self.ax_loss.set(xlim=(0, 50), ylim=(0.1, 1))
+        self.fig.colorbar(self.image, ax=ax_b, fraction=0.046, pad=0.03)  # the scale of P(class 1)
         self.fig.tight_layout()
         # axes, ticks and titles drawn once; a frame draws the boundary, the points and the curve
         self.backdrop = Backdrop(self.fig, [self.image, *ax_b.collections, self.line])
         self.backdrop.capture()
+
+    def snapshot(self) -> Figure:
+        """A fresh static figure of the current state (the boundary and the loss so far), for a
+        stored notebook output; the player's own figure caches its background for fast redraws."""
+        fig = new_figure(8.0, 3.2)
+        ax_b, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
+        img = plot_decision_boundary(ax_b, self._p1, self.X, self.y, n=80, title="P(class 1)")
+        ax_l.plot(np.arange(len(self.losses)), self.losses, lw=1.5)
+        ax_l.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss")
+        ax_l.grid(alpha=0.3, which="both")
+        fig.colorbar(img, ax=ax_b, fraction=0.046, pad=0.03)
+        fig.tight_layout()
+        return fig
 
     def _p1(self, pts: np.ndarray) -> np.ndarray:
         return self.model.predict_proba(pts)[:, 1]
@@ -184,13 +198,15 @@ def compare_figure(engine_predict: Callable[[np.ndarray], np.ndarray], torch_pre
     X = check_array(X, "X", ndim=2, shape=(None, 2))
     a = check_array(engine_losses, "engine_losses", ndim=1, finite=False)
     b = check_array(torch_losses, "torch_losses", ndim=1, finite=False)
-    fig = new_figure(9.0, 2.9)
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    plot_decision_boundary(ax1, engine_predict, X, y, n=80, title="our engine")
-    plot_decision_boundary(ax2, torch_predict, X, y, n=80, title="PyTorch")
-    ax3.plot(a, lw=3, alpha=0.5, label="our engine")
+    fig = new_figure(10.0, 3.0)
+    ax1, ax2, ax3 = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.2, 1]})
+    img = plot_decision_boundary(ax1, engine_predict, X, y, n=80, title="our engine: P(class 1)")
+    plot_decision_boundary(ax2, torch_predict, X, y, n=80, title="PyTorch: P(class 1)")
+    ax3.plot(a, lw=4, alpha=0.5, label="our engine")
     ax3.plot(b, "k--", lw=1, label="PyTorch")
-    ax3.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
-    ax3.legend(fontsize=8)
+    ax3.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss\n(the two curves coincide)")
+    ax3.legend(fontsize=9)
+    if img is not None:  # one scale for both boundary panels, drawn next to the second
+        fig.colorbar(img, ax=ax2, fraction=0.06, pad=0.03, label="P(class 1)")
     fig.tight_layout()
     return fig

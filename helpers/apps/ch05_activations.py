@@ -17,14 +17,17 @@ from helpers.basics.activations import ACTIVATIONS, get_activation
 from helpers.training.deepnet import deep_stack_trace
 from helpers.core.checks import check_array, check_range
 from helpers.ui.widgets import App, dropdown, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.core.notebook import markdown_table
 
 __all__ = ["ActivationExplorer", "stack_profile", "activation_gallery", "gradient_profile_figure",
            "dead_units_figure", "describe_ratio", "markdown_table", "comparison_table"]
 
 _XS = np.linspace(-4, 4, 401)
-_COLOURS = dict(zip(ACTIVATIONS, ["#1f77b4", "#ff7f0e", "#2ca02c", "#17becf", "#9467bd", "#d62728", "#8c564b"]))
+# one colour, line style and marker per activation, the same in every figure of the notebook
+_COLOURS = dict(zip(ACTIVATIONS, PALETTE))
+_STYLES = dict(zip(ACTIVATIONS, LINESTYLES))
+_MARKERS = dict(zip(ACTIVATIONS, MARKERS))
 
 
 def describe_ratio(ratio: float, limit: float = 1e3) -> str:
@@ -74,13 +77,13 @@ class ActivationExplorer(App):
         ax_f.set(xlim=(-4, 4), ylim=(-1.5, 4), xlabel="x", title="function and derivative",
                  xticks=[-4, 0, 4], yticks=[0, 1])  # few ticks: text layout dominates redraw time
         ax_f.axhline(0, color="grey", lw=0.5)
-        ax_f.legend(loc="upper left", fontsize=8)
+        ax_f.legend(loc="upper left", fontsize=9)
         layers = np.arange(1, self.max_depth + 1, dtype=float)
         self.band = self.ax_h.fill_between(layers, -np.ones_like(layers), np.ones_like(layers),
                                            alpha=0.3, label="5–95% of values")
         (self.median_line,) = self.ax_h.plot(layers, layers * 0, lw=1.5, label="median")
         self.ax_h.set(xlabel="layer", title="activations h per layer")
-        self.ax_h.legend(loc="upper right", fontsize=8)
+        self.ax_h.legend(loc="upper right", fontsize=9)
         (self.grad_line,) = self.ax_g.semilogy(layers, np.ones_like(layers), marker=".", lw=1.5)
         self.ax_g.axhline(1.0, color="grey", lw=0.5)
         self.ax_g.set(xlabel="layer", title="gradient reaching layer (RMS)")
@@ -128,18 +131,25 @@ def activation_gallery(names: list[str] | None = None) -> Figure:
     axes = fig.subplots(2, 4, sharex=True).ravel()
     for ax, name in zip(axes, names):
         act = ACTIVATIONS[name]
-        ax.plot(_XS, act.fn(_XS), color=_COLOURS[name], lw=2)
-        ax.plot(_XS, act.grad(_XS), color=_COLOURS[name], lw=1.2, ls="--")
-        ax.set(title=act.title, ylim=(-1.5, 3))
+        ax.plot(_XS, act.fn(_XS), color=_COLOURS[name], lw=2, ls="-")
+        ax.plot(_XS, act.grad(_XS), color=_COLOURS[name], lw=1.4, ls="--")
+        ax.set(title=act.title, ylim=(-1.5, 3), xticks=[-4, 0, 4])
     last = axes[-1]
     for name in names:
-        last.plot(_XS, ACTIVATIONS[name].grad(_XS), color=_COLOURS[name], lw=1.2, label=ACTIVATIONS[name].title)
-    last.set(title="all derivatives", ylim=(-0.3, 1.3))
-    last.legend(fontsize=6, loc="upper left")
+        last.plot(_XS, ACTIVATIONS[name].grad(_XS), color=_COLOURS[name], ls=_STYLES[name], lw=1.4,
+                  marker=_MARKERS[name], markevery=(5 * names.index(name), 50), ms=5, mec="k", mew=0.4,
+                  label=ACTIVATIONS[name].title)
+    last.set(title="all derivatives f'", ylim=(-0.3, 1.3))
+    fig.legend(*last.get_legend_handles_labels(), loc="center right", fontsize=9, frameon=False)
     for ax in axes:
         ax.axhline(0, color="grey", lw=0.5)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    for ax in axes[4:]:
+        ax.set_xlabel("x")
+    axes[0].plot([], [], color="k", lw=2, ls="-", label="f(x)")
+    axes[0].plot([], [], color="k", lw=1.2, ls="--", label="f'(x)")
+    axes[0].legend(loc="upper left", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
     return fig
 
 
@@ -155,14 +165,14 @@ def gradient_profile_figure(profiles: dict[str, np.ndarray]) -> Figure:
     for name, norms in profiles.items():
         norms = check_array(norms, f"profiles[{name!r}]", ndim=1)
         rel = np.maximum(norms / norms[-1], 1e-30)
-        ax.semilogy(np.arange(1, len(rel) + 1), rel, marker=".", color=_COLOURS.get(name),
-                    label=get_activation(name).title)
+        ax.semilogy(np.arange(1, len(rel) + 1), rel, marker=_MARKERS.get(name, "."), ms=5, mec="k", mew=0.4,
+                    color=_COLOURS.get(name), ls=_STYLES.get(name, "-"), label=get_activation(name).title)
     ax.axhline(1.0, color="grey", lw=0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="layer (1 = nearest the input)", ylabel="gradient size / top layer's",
            title="How much gradient reaches each layer")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, ncol=2)
     fig.tight_layout()
     return fig
 
@@ -175,9 +185,9 @@ def dead_units_figure(lrs: np.ndarray, dead: np.ndarray, label: str = "ReLU") ->
     ax = fig.add_subplot()
     ax.semilogx(lrs, 100 * dead, marker="o", label=label)
     ax.set(xlabel="learning rate of the single step", ylabel="dead units (%)", ylim=(0, 100),
-           title="Units that never fire again after one step")
+           title="Units silent on every training image after one step")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -16,9 +16,10 @@ from helpers.training.deepnet import DeepTrace, deep_stack_trace, layer_stats
 from helpers.training.init import INITIALIZERS, get_initializer
 from helpers.core.checks import check_array, check_range
 from helpers.ui.widgets import App, dropdown, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
 
-__all__ = ["InitExplorer", "scale_change", "signal_verdict", "histogram_grid", "hidden_weights_figure",
+__all__ = ["InitExplorer", "scale_change", "signal_verdict", "histogram_grid", "scale_profiles_figure",
+           "hidden_weights_figure",
            "init_results_table"]
 
 _BINS = 41
@@ -84,22 +85,23 @@ class InitExplorer(App):
         self.fig = new_figure(8.5, 3.0)
         self.ax_hist, self.ax_scale = self.fig.subplots(1, 2)
         edges = np.linspace(-1, 1, _BINS + 1)
-        self.stairs = [self.ax_hist.stairs(np.zeros(_BINS), edges, lw=1.5, label=lab)
-                       for lab in ("layer 1", "middle layer", "last layer")]
+        self.stairs = [self.ax_hist.stairs(np.zeros(_BINS), edges, lw=1.8, label=lab, color=c, ls=ls)
+                       for lab, c, ls in zip(("layer 1", "middle layer", "last layer"), PALETTE, LINESTYLES)]
         self.ax_hist.set(xlabel="activation value h", ylabel="fraction of values", title="activations")
-        self.ax_hist.legend(fontsize=8, loc="upper right")
+        self.ax_hist.legend(fontsize=9, loc="upper right")
         layers = np.arange(1, self.max_depth + 1, dtype=float)
-        (self.act_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker=".", label="activations h")
-        (self.grad_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker=".", label="gradients ∂L/∂h")
+        (self.act_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker="o", ms=3, label="activations h")
+        (self.grad_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker="s", ms=3, ls="--",
+                                                   label="gradients ∂ℒ/∂h")
         self.ax_scale.set(xlabel="layer", ylabel="RMS size")
-        self.note = self.ax_scale.text(0.03, 0.5, "", transform=self.ax_scale.transAxes, fontsize=8)
-        self.ax_scale.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+        self.note = self.ax_scale.text(0.03, 0.5, "", transform=self.ax_scale.transAxes, fontsize=9)
+        self.ax_scale.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
         # few ticks and no minor ones on the log axis: text layout dominates redraw time
         self.ax_scale.yaxis.set_major_locator(LogLocator(numticks=6))
         self.ax_scale.yaxis.set_minor_locator(NullLocator())
         for ax in (self.ax_hist, self.ax_scale):
             ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(5))
+            ax.xaxis.set_major_locator(MaxNLocator(5, integer=ax is self.ax_scale))
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -163,36 +165,84 @@ def init_results_table(history: dict[str, list[float]], test_acc: dict[str, floa
 
 def histogram_grid(pairs: list[tuple[str, str]], depth: int = 30,
                    layers: tuple[int, ...] = (1, 10, 20, 30), width: int = 64, seed: int = 0) -> Figure:
-    """A grid of histograms: one row per ``(init, activation)`` pair, two columns (activations, and
-    gradients :math:`\\partial\\mathcal{L}/\\partial h`), one curve per layer in ``layers``.
+    """Histograms of the activations :math:`h`, one panel per ``(init, activation)`` pair (three
+    panels a row), one curve per layer in ``layers``, coloured from dark (first) to light (last)
+    with the sequential colour map and a colour bar for the layer.
 
-    Each panel uses its own x-range (its 0.5-99.5 percentiles) and prints the RMS scale of the
-    first and last layer shown, so collapsed and exploded signals stay readable.
+    Each panel uses its own x-range (its 0.5-99.5 percentiles) and gives in its title the RMS size
+    of the first and last layer shown, so collapsed and exploded signals stay readable. The gradients'
+    sizes per layer are drawn by :func:`scale_profiles_figure`.
     """
+    import matplotlib as mpl
+
     check_range(depth, "depth", 2, 200, integer=True)
     if not layers or any(not 1 <= l <= depth for l in layers):
         raise ValueError(f"layers must be in 1..{depth}, got {layers}")
     if not pairs:
         raise ValueError("pairs must list at least one (init, activation) pair, got none")
-    fig = new_figure(8, 1.35 * len(pairs) + 0.3)
-    axes = fig.subplots(len(pairs), 2, squeeze=False)
-    colours = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b"]
-    for row, (init, act) in zip(axes, pairs):
+    ncols = min(3, len(pairs))
+    nrows = -(-len(pairs) // ncols)
+    fig = new_figure(3.4 * ncols + 0.9, 2.9 * nrows + 0.2)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    cmap = mpl.colormaps[SEQUENTIAL_CMAP]
+    norm = mpl.colors.Normalize(vmin=1, vmax=depth)
+    for ax, (init, act) in zip(axes.ravel(), pairs):
         trace = deep_stack_trace(act, init, depth=depth, width=width, n=256, seed=seed)
-        for ax, series, what in ((row[0], trace.activations, "h"), (row[1], trace.grad_activations, "∂L/∂h")):
-            shown = [series[l - 1] for l in layers]
-            lo, hi = _symmetric_range(shown)
-            edges = np.linspace(lo, hi, _BINS + 1)
-            for l, v, c in zip(layers, shown, colours):
-                counts, _ = np.histogram(np.clip(v, lo, hi), bins=edges)
-                ax.stairs(counts / v.size, edges, color=c, label=f"layer {l}")
-            rms = [float(np.sqrt(np.mean(v ** 2))) for v in (shown[0], shown[-1])]
-            ax.text(0.02, 0.95, f"RMS: layer {layers[0]} {rms[0]:.1e}, layer {layers[-1]} {rms[1]:.1e}",
-                    transform=ax.transAxes, fontsize=7, va="top")
-            ax.tick_params(labelsize=7)
-            ax.set_title(f"{get_initializer(init).label} + {get_activation(act).title}: {what}", fontsize=8)
-    axes[0][1].legend(fontsize=6, loc="upper right")
-    fig.tight_layout()
+        shown = [trace.activations[l - 1] for l in layers]
+        lo, hi = _symmetric_range(shown)
+        edges = np.linspace(lo, hi, _BINS + 1)
+        for l, v in zip(layers, shown):
+            counts, _ = np.histogram(np.clip(v, lo, hi), bins=edges)
+            ax.stairs(counts / v.size, edges, color=cmap(0.9 * norm(l)), lw=1.8)
+        rms = [float(np.sqrt(np.mean(v ** 2))) for v in (shown[0], shown[-1])]
+        ax.set(title=f"{get_initializer(init).label} + {get_activation(act).title}\n"
+                     f"RMS {rms[0]:.1e} → {rms[1]:.1e}",
+               xlabel="activation h")
+        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.grid(alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("fraction of values")
+    for ax in axes.ravel()[len(pairs):]:
+        ax.set_visible(False)
+    fig.tight_layout(rect=(0, 0, 0.92, 1))
+    cax = fig.add_axes((0.93, 0.15, 0.015, 0.7))
+    # a discrete bar: one block per layer shown, in the colour its curve has
+    blocks = mpl.colors.ListedColormap([cmap(0.9 * norm(l)) for l in layers])
+    bar = fig.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.BoundaryNorm(np.arange(len(layers) + 1), len(layers)),
+                                             cmap=blocks), cax=cax)
+    bar.set_ticks(np.arange(len(layers)) + 0.5, labels=[str(l) for l in layers])
+    bar.set_label("layer")
+    return fig
+
+
+def scale_profiles_figure(pairs: list[tuple[str, str]], depth: int = 30, width: int = 64,
+                          seed: int = 0) -> Figure:
+    """The RMS size of the activations :math:`h_l` (left) and of the gradients
+    :math:`\\partial\\mathcal{L}/\\partial h_l` (right) at every layer, one line per
+    ``(init, activation)`` pair (colour, line style and marker each tell the pairs apart)."""
+    check_range(depth, "depth", 2, 200, integer=True)
+    if not pairs:
+        raise ValueError("pairs must list at least one (init, activation) pair, got none")
+    fig = new_figure(9.5, 3.6)
+    ax_h, ax_g = fig.subplots(1, 2, sharey=True)
+    layers = np.arange(1, depth + 1)
+    for i, (init, act) in enumerate(pairs):
+        stats = layer_stats(deep_stack_trace(act, init, depth=depth, width=width, n=256, seed=seed))
+        style = dict(color=PALETTE[i % len(PALETTE)], ls=LINESTYLES[i % len(LINESTYLES)],
+                     marker=MARKERS[i % len(MARKERS)], markevery=(i, 6), ms=5,
+                     label=f"{get_initializer(init).label} + {get_activation(act).title}")
+        for ax, key in ((ax_h, "act_rms"), (ax_g, "grad_act_rms")):
+            ax.semilogy(layers, np.where(stats[key] > 0, stats[key], np.nan), **style)
+    ax_h.set(xlabel="layer", ylabel="RMS size", title="activations h: forward, layer 1 → top")
+    ax_g.set(xlabel="layer", title="gradients ∂ℒ/∂h: backward, top → layer 1")
+    for ax in (ax_h, ax_g):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(LogLocator(numticks=8))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.grid(alpha=0.3)
+    fig.legend(*ax_h.get_legend_handles_labels(), loc="lower center", ncol=min(4, len(pairs)), fontsize=9,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     return fig
 
 
@@ -210,10 +260,12 @@ def hidden_weights_figure(weights: dict[str, np.ndarray], title: str = "") -> Fi
     for ax, (label, Wm) in zip(axes, weights.items()):
         Wm = check_array(Wm, f"weights[{label!r}]", ndim=2)
         lim = max(float(np.abs(Wm).max()), 1e-12)
-        ax.imshow(Wm, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
+        im = ax.imshow(Wm, cmap=DIVERGING_CMAP, vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
         ax.set(title=label, xlabel="hidden unit", ylabel="input pixel")
-        ax.tick_params(labelsize=7)
+        bar = fig.colorbar(im, ax=ax, fraction=0.08, pad=0.03)
+        bar.set_ticks([-lim, 0, lim] if lim > 1e-12 else [0])
+        bar.ax.yaxis.set_major_formatter("{x:.2g}")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig

@@ -13,12 +13,19 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.autograd.tensor import Tensor
+from matplotlib.colors import to_rgba
+
 from helpers.core.checks import check_type
-from helpers.core.figures import new_figure
+from helpers.core.figures import OKABE_ITO, new_figure
 
 __all__ = ["trace", "layout", "node_label", "GraphDrawing", "draw_graph"]
 
-_COLOURS = {"param": "#d6e9f8", "const": "#eeeeee", "op": "#fde9d3", "root": "#d8f0d2"}
+# Light tints of the course palette for the box faces; the edge style tells the kinds apart
+# without colour too: parameters solid, constants dashed, the output thick.
+_COLOURS = {"param": to_rgba(OKABE_ITO["sky"], 0.35), "const": to_rgba("grey", 0.18),
+            "op": to_rgba(OKABE_ITO["orange"], 0.3), "root": to_rgba(OKABE_ITO["green"], 0.3)}
+_EDGES = {"param": dict(ls="-", lw=1.0), "const": dict(ls="--", lw=1.0), "op": dict(ls="-", lw=1.0),
+          "root": dict(ls="-", lw=2.2)}
 
 
 def trace(root: Tensor) -> tuple[list[Tensor], list[tuple[int, int]]]:
@@ -113,21 +120,23 @@ class GraphDrawing:
         self.show_grad = show_grad
         self.nodes, self.edges = trace(root)
         pos = layout(self.nodes, self.edges)
-        self.fig: Figure = new_figure(width, height)
+        # about 1.3 in per column and 0.62 in per row keep 9-pt boxes of three lines apart
+        n_cols, n_rows = np.ptp(pos[:, 0]) + 1, np.ptp(pos[:, 1]) + 1
+        self.fig: Figure = new_figure(max(width, 1.3 * n_cols + 0.4), max(height, 0.62 * n_rows + 0.5))
         self.ax = self.fig.add_axes((0.01, 0.01, 0.98, 0.98))
         self.ax.set_axis_off()
         self.ax.set(xlim=(pos[:, 0].min() - 0.6, pos[:, 0].max() + 0.6),
-                    ylim=(pos[:, 1].min() - 0.7, pos[:, 1].max() + 0.7))
-        for p, c in self.edges:  # from the right side of a box to the left side of the next
-            self.ax.annotate("", xy=pos[c] - (0.3, 0), xytext=pos[p] + (0.3, 0),
-                             arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=0, shrinkB=0))
+                    ylim=(pos[:, 1].min() - 0.6, pos[:, 1].max() + 0.6))
         self.texts = []
         for i, node in enumerate(self.nodes):
             kind = "root" if node is root else ("op" if node._parents else
                                                 ("param" if node.requires_grad else "const"))
             self.texts.append(self.ax.text(*pos[i], node_label(node, show_grad), ha="center", va="center",
-                                           fontsize=7.5, bbox=dict(boxstyle="round,pad=0.3",
-                                                                   fc=_COLOURS[kind], ec="#555555")))
+                                           fontsize=9, bbox=dict(boxstyle="round,pad=0.3",
+                                                                 fc=_COLOURS[kind], ec="#555555", **_EDGES[kind])))
+        for p, c in self.edges:  # from the right edge of a box to the left edge of the next, wherever they are
+            self.ax.annotate("", xy=(0, 0.5), xycoords=self.texts[c], xytext=(1, 0.5), textcoords=self.texts[p],
+                             arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=5, shrinkB=5))
 
     def update(self, root: Tensor) -> None:
         """Show the values and gradients of a new graph with the same structure (in place)."""

@@ -23,12 +23,18 @@ HAND_VALUES = dict(w=0.5, x=2.0, b=-0.5, t=1.0)  # the numbers exercise 1 uses
 
 # ----------------------------------------------------------------------------- exercise 1
 def hand_gradients_solution(w: float = 0.5, x: float = 2.0, b: float = -0.5, t: float = 1.0) -> tuple[float, float]:
-    r"""Forward: :math:`\hat y = wx + b`, :math:`L = (\hat y - t)^2`. Backward:
-    :math:`\partial L/\partial\hat y = 2(\hat y - t)`, then :math:`\partial L/\partial w =
-    \partial L/\partial\hat y \cdot x` and :math:`\partial L/\partial b = \partial L/\partial\hat y \cdot 1`."""
-    y_hat = w * x + b
-    dL_dyhat = 2.0 * (y_hat - t)
-    return dL_dyhat * x, dL_dyhat
+    r"""Gradients of :math:`\mathcal{L} = (wx + b - t)^2` with respect to :math:`w` and :math:`b`.
+
+    Forward first, keeping the intermediate value: :math:`\hat y = wx + b = 0.5`, so
+    :math:`\hat y - t = -0.5` (the prediction is too small). Backward, one local derivative per step:
+    :math:`\partial\mathcal{L}/\partial\hat y = 2(\hat y - t) = -1`, and since
+    :math:`\partial\hat y/\partial w = x` and :math:`\partial\hat y/\partial b = 1`, the chain rule gives
+    :math:`\partial\mathcal{L}/\partial w = -1 \cdot 2 = -2` and :math:`\partial\mathcal{L}/\partial b = -1`.
+    Both are negative: increasing :math:`w` or :math:`b` would lower the loss.
+    """
+    y_hat = w * x + b                # forward: the prediction
+    dL_dyhat = 2.0 * (y_hat - t)     # d(u^2)/du = 2u, with u = y_hat - t
+    return dL_dyhat * x, dL_dyhat    # times dy_hat/dw = x and dy_hat/db = 1
 
 
 def check_hand_gradients(grads: tuple[float, float]) -> Feedback:
@@ -43,16 +49,25 @@ def check_hand_gradients(grads: tuple[float, float]) -> Feedback:
         if np.isclose(got[1], want[1]) and np.isclose(got[0], want[1]):
             return "dL/dw needs one more factor: ∂ŷ/∂w = x."
         return close_enough(got, want, "(dL/dw, dL/db)")
-    return run_check("gradients by hand", check, hint="forward first: ŷ = w·x + b, then dL/dŷ = 2(ŷ - t).")
+    return run_check("gradients by hand", check, hints=("do the forward pass first and write down ŷ = w·x + b; the backward pass starts from "
+                            "dL/dŷ and multiplies by one local derivative per step.",
+                            "ŷ = 0.5·2 - 0.5 = 0.5, so dL/dŷ = 2(ŷ - t) = -1; then dL/dw = dL/dŷ · x and "
+                            "dL/db = dL/dŷ · 1."))
 
 
 # ----------------------------------------------------------------------------- exercise 2
 def unbroadcast_solution(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum over the leading axes broadcasting added, then over axes where ``shape`` has size 1."""
+    """Sum ``grad`` back to ``shape``, the shape of an input that broadcasting stretched.
+
+    An input that broadcasting copied k times was *used* k times, so its gradient is the sum of
+    the k copies' gradients (the fan-out rule). Broadcasting does two things, undone in turn:
+    it prepends axes (a (D,) bias added to an (N, D) batch), summed away entirely; and it
+    stretches axes of size 1 (an (N, 1) column), summed with ``keepdims`` so the 1 stays.
+    """
     extra = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(extra)))  # (*shape-sized axes)
+    grad = grad.sum(axis=tuple(range(extra)))  # drop the prepended axes: now grad.ndim == len(shape)
     axes = tuple(i for i, s in enumerate(shape) if s == 1)
-    return grad.sum(axis=axes, keepdims=True)  # shape
+    return grad.sum(axis=axes, keepdims=True)  # sum the stretched size-1 axes, keep them: shape
 
 
 _UNBROADCAST_CASES = [((4, 3), (3,)), ((4, 3), (4, 1)), ((4, 3), (1, 3)), ((2, 4, 3), (4, 3)),
@@ -71,16 +86,25 @@ def check_unbroadcast(fn: Callable[[np.ndarray, tuple[int, ...]], np.ndarray]) -
                 return problem
         return None
     return run_check("unbroadcast", check,
-                     hint="an input used many times gets the SUM of the gradients of its copies: "
-                          "sum over the leading extra axes, then over the axes where shape has a 1 "
-                          "(keepdims=True).")
+                     hints=("an input that broadcasting copied is used once per copy, so its gradient is "
+                            "the SUM over those copies. Which axes of grad are copies?",
+                            "first grad.sum(axis=tuple(range(grad.ndim - len(shape)))) for the axes "
+                            "broadcasting prepended, then .sum(axis=<the i where shape[i] == 1>, "
+                            "keepdims=True)."))
 
 
 # ----------------------------------------------------------------------------- exercise 3
 def softplus_backward_solution(x: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
-    r"""Softplus :math:`s(x) = \log(1 + e^x)` has :math:`s'(x) = e^x/(1+e^x) = \sigma(x)`, so the
-    chain rule gives ``grad_out * sigmoid(x)`` (written in the overflow-free form)."""
-    return grad_out * np.exp(-np.logaddexp(0.0, -x))
+    r"""The backward rule of softplus :math:`s(x) = \log(1 + e^x)`: upstream gradient times local slope.
+
+    The local derivative is :math:`s'(x) = e^x/(1+e^x) = 1/(1 + e^{-x}) = \sigma(x)`, the sigmoid.
+    The chain rule multiplies it, entry by entry, with the gradient that arrives from above:
+    :math:`\partial\mathcal{L}/\partial x = \partial\mathcal{L}/\partial s \cdot \sigma(x)`.
+    :math:`\sigma(x) = e^{-\log(1 + e^{-x})}` is written with ``logaddexp`` so that no ``exp``
+    overflows at large :math:`|x|`.
+    """
+    sigmoid = np.exp(-np.logaddexp(0.0, -x))  # sigma(x) = 1 / (1 + e^-x), overflow-free
+    return grad_out * sigmoid                  # chain rule: upstream gradient times local slope
 
 
 def check_softplus_backward(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Feedback:
@@ -95,4 +119,7 @@ def check_softplus_backward(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) 
             return "you returned the local derivative s'(x) only: multiply by the upstream gradient grad_out."
         return close_enough(got, want, "the gradient", atol=1e-6, rtol=1e-5)
     return run_check("softplus backward", check,
-                     hint="d/dx log(1 + e^x) = e^x / (1 + e^x), which is the sigmoid; then chain rule.")
+                     hints=("a backward rule is (upstream gradient) × (local derivative of the operation); "
+                            "what is d/dx log(1 + e^x)?",
+                            "d/dx log(1 + e^x) = e^x / (1 + e^x) = 1 / (1 + e^-x), the sigmoid: return "
+                            "grad_out * (1 / (1 + np.exp(-x)))."))

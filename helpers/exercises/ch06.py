@@ -18,8 +18,14 @@ _FANS = [(1, 1), (64, 64), (784, 256), (10, 500), (3, 7)]
 
 # ----------------------------------------------------------------------------- 1. Xavier bound
 def solution_xavier_bound(n_in: int, n_out: int) -> float:
-    r"""The Glorot uniform bound :math:`a` with :math:`\operatorname{Var}(U(-a, a)) = a^2/3 = 2/(n_\text{in} + n_\text{out})`."""
-    return math.sqrt(6.0 / (n_in + n_out))
+    r"""The Glorot uniform bound :math:`a` such that :math:`U(-a, a)` has variance :math:`2/(n_\text{in} + n_\text{out})`.
+
+    A uniform distribution on :math:`(-a, a)` has variance :math:`a^2/3` (the integral of
+    :math:`x^2/(2a)` from :math:`-a` to :math:`a`). Xavier wants variance :math:`2/(n_\text{in} + n_\text{out})`,
+    the compromise between the forward pass (:math:`1/n_\text{in}`) and the backward pass
+    (:math:`1/n_\text{out}`). Solve :math:`a^2/3 = 2/(n_\text{in} + n_\text{out})` for :math:`a`.
+    """
+    return math.sqrt(6.0 / (n_in + n_out))  # a = sqrt(3 * 2 / (n_in + n_out))
 
 
 def check_xavier_bound(fn: Callable[[int, int], float]) -> Feedback:
@@ -34,13 +40,24 @@ def check_xavier_bound(fn: Callable[[int, int], float]) -> Feedback:
             if problem:
                 return problem
         return None
-    return run_check("Xavier uniform bound", check, hint="solve a**2 / 3 = 2 / (n_in + n_out) for a.")
+    return run_check("Xavier uniform bound", check, hints=("the bound a is not the standard deviation: what is the "
+                                                          "variance of a uniform U(-a, a)?",
+                                                          "Var(U(-a, a)) = a**2 / 3; solve a**2 / 3 = 2 / (n_in + n_out): "
+                                                          "a = math.sqrt(6 / (n_in + n_out))."))
 
 
 # ----------------------------------------------------------------------------- 2. He std
 def solution_he_std(n_in: int) -> float:
-    r"""He/Kaiming for ReLU: :math:`\operatorname{Var}(W) = 2/n_\text{in}`, so std :math:`\sqrt{2/n_\text{in}}`."""
-    return math.sqrt(2.0 / n_in)
+    r"""The He/Kaiming standard deviation for a ReLU layer with ``n_in`` inputs.
+
+    A unit sums :math:`n_\text{in}` terms :math:`w_i h_i`, so :math:`\operatorname{Var}(z) =
+    n_\text{in}\operatorname{Var}(w)\,\mathbb{E}[h^2]`. ReLU zeroes the negative half of a symmetric
+    input, so :math:`\mathbb{E}[h^2] = \operatorname{Var}(z_\text{prev})/2`. Keeping
+    :math:`\operatorname{Var}(z)` equal to :math:`\operatorname{Var}(z_\text{prev})` needs
+    :math:`n_\text{in}\operatorname{Var}(w)/2 = 1`: variance :math:`2/n_\text{in}`, and the standard
+    deviation is its square root.
+    """
+    return math.sqrt(2.0 / n_in)  # std = sqrt(variance)
 
 
 def check_he_std(fn: Callable[[int], float]) -> Feedback:
@@ -54,7 +71,10 @@ def check_he_std(fn: Callable[[int], float]) -> Feedback:
             if problem:
                 return problem
         return None
-    return run_check("He normal std", check, hint="ReLU zeroes half of a symmetric input, halving E[h^2].")
+    return run_check("He normal std", check, hints=("write Var(z) = n_in Var(w) E[h^2]; what does ReLU do to "
+                                                   "E[h^2] when its input is symmetric around 0?",
+                                                   "ReLU halves E[h^2], so Var(w) = 2 / n_in keeps the variance; "
+                                                   "the std is math.sqrt(2 / n_in)."))
 
 
 # ----------------------------------------------------------------------------- 3. variance in a ReLU stack
@@ -66,9 +86,12 @@ def solution_relu_variance(std: float, n: int, depth: int) -> float:
     :math:`\mathbb{E}[h^2] = \operatorname{Var}(z)/2` (ReLU keeps the positive half), so it
     multiplies the variance by :math:`n\,\text{std}^2/2`:
     :math:`\operatorname{Var}(z_L) = n\,\text{std}^2\,(n\,\text{std}^2/2)^{L-1}`.
+    The first layer sees the raw inputs (no ReLU before it), the later ``depth - 1`` layers see
+    ReLU outputs: that is why the first factor has no 1/2. With He's :math:`\text{std}^2 = 2/n`
+    every later factor is exactly 1.
     """
-    gain = n * std ** 2
-    return gain * (gain / 2.0) ** (depth - 1)
+    gain = n * std ** 2                         # layer 1: Var(z_1) = n std^2 * E[x^2], E[x^2] = 1
+    return gain * (gain / 2.0) ** (depth - 1)   # each later layer: times n std^2 * 1/2
 
 
 def check_relu_variance(fn: Callable[[float, int, int], float]) -> Feedback:
@@ -85,4 +108,7 @@ def check_relu_variance(fn: Callable[[float, int, int], float]) -> Feedback:
                 return problem
         return None
     return run_check("variance through a ReLU stack", check,
-                     hint="Var(z_1) = n std^2; each later layer multiplies it by n std^2 / 2.")
+                     hints=("start with one layer: Var(z_1) = n std^2 E[x^2] with E[x^2] = 1. What does "
+                            "the ReLU between layers do to E[h^2], and so to the factor per layer?",
+                            "Var(z_1) = n std^2; each later layer multiplies it by n std^2 / 2: "
+                            "return n * std**2 * (n * std**2 / 2) ** (depth - 1)."))

@@ -34,7 +34,7 @@ from helpers.core.loop import check_class_labels
 
 __all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
            "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
-           "silent_units", "silent_fraction"]
+           "silent_units", "silent_fraction", "validation_recorder", "train_val_figure"]
 
 # Our activation names -> the torch.nn.functional function with the same definition and defaults.
 TORCH_ACTIVATION_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu",
@@ -300,3 +300,73 @@ def silent_units(model, X: np.ndarray) -> list[np.ndarray]:
 def silent_fraction(model, X: np.ndarray) -> np.ndarray:
     """The fraction of :func:`silent_units` in each hidden layer, shape (L_hidden,)."""
     return np.array([float(m.mean()) for m in silent_units(model, X)])
+
+
+def validation_recorder(models: dict, X_val: np.ndarray, y_val: np.ndarray,
+                        every: int = 10) -> tuple[Callable[[int, dict], None], dict[str, list[float]]]:
+    """An ``on_step`` callback for :func:`train_full_batch` that records every model's
+    cross-entropy on held-out data every ``every`` steps, and the dict it fills.
+
+    The validation loss is measured *after* steps ``every, 2·every, ...`` (no gradient, the
+    model unchanged); a model whose loss has become non-finite is recorded as ``nan``.
+
+    Returns:
+        ``(on_step, {name: [loss after step every, after step 2·every, ...]})``.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    X_val = check_array(X_val, "X_val", ndim=2)
+    y_val = check_array(y_val, "y_val", ndim=1, shape=(X_val.shape[0],), dtype="int")
+    check_range(every, "every", 1, None, integer=True)
+    xv, yv = torch.tensor(X_val, dtype=torch.float32), torch.tensor(y_val)
+    record: dict[str, list[float]] = {name: [] for name in models}
+
+    def on_step(step: int, losses: dict) -> None:
+        if step % every:
+            return
+        with torch.no_grad():
+            for name, model in models.items():
+                record[name].append(F.cross_entropy(model(xv), yv).item())
+
+    return on_step, record
+
+
+def train_val_figure(history: dict[str, list[float]], val_history: dict[str, list[float]], every: int,
+                     labels: dict[str, str] | None = None, title: str = ""):
+    """Training loss (left) and validation loss (right) per model, on a log scale, with one colour,
+    line style and marker per model in the order of ``history`` (the order a ``LivePlot`` of the
+    same names uses, so the colours match it).
+
+    Args:
+        history: ``{name: training loss per step}`` from :func:`train_full_batch`.
+        val_history: ``{name: validation loss every ``every`` steps}`` from :func:`validation_recorder`.
+        labels: display names (defaults to the keys).
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
+
+    check_range(every, "every", 1, None, integer=True)
+    labels = labels or {}
+    fig = new_figure(9.5, 3.4)
+    ax_t, ax_v = fig.subplots(1, 2, sharey=True)
+    for i, name in enumerate(history):
+        style = dict(color=PALETTE[i % len(PALETTE)], ls=LINESTYLES[i % len(LINESTYLES)], lw=1.6,
+                     marker=MARKERS[i % len(MARKERS)], ms=5, mec="k", mew=0.4, label=labels.get(name, name))
+        train = np.asarray(history[name], dtype=float)
+        ax_t.plot(np.arange(1, len(train) + 1), np.where(np.isfinite(train), train, np.nan),
+                  markevery=(3 * i, 50), **style)
+        val = np.asarray(val_history.get(name, []), dtype=float)
+        ax_v.plot(every * np.arange(1, len(val) + 1), np.where(np.isfinite(val), val, np.nan),
+                  markevery=(i % 5, 5), **style)
+    ax_t.set(xlabel="step", ylabel="cross-entropy loss", yscale="log", title="training loss")
+    ax_v.set(xlabel="step", title="validation loss (held-out images)")
+    for ax in (ax_t, ax_v):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    ax_v.legend(loc="best", fontsize=9, ncol=2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
