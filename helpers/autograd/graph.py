@@ -10,11 +10,10 @@ place, which is what the chapter's slider app does on every move.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from helpers.autograd.tensor import Tensor
-from matplotlib.colors import to_rgba
-
 from helpers.core.checks import check_type
 from helpers.core.figures import OKABE_ITO, new_figure
 
