@@ -170,7 +170,7 @@ class GeneratorLossExplorer(App):
             ax.set_xlim(1e-4, 1 - 1e-4)
             ax.set_xticks([1e-4, 1e-2, 0.5, 0.99, 0.9999], ["0.0001", "0.01", "0.5", "0.99", "0.9999"])
             ax.grid(alpha=0.3)
-        ax_loss.legend(fontsize=9)
+        ax_loss.legend(fontsize=9, loc="lower left")
         self.markers = [ax.axvline(0.5, color="k", lw=1, ls="--") for ax in (ax_loss, ax_grad)]
         self.fig.tight_layout()
 

@@ -21,8 +21,8 @@ __all__ = ["plot_ring_runs", "plot_digit_grid"]
 def plot_ring_runs(samples: dict[str, np.ndarray], ring: RingMixture, n_show: int = 600) -> Figure:
     """One row per method, one panel per run (seed): generated points over the modes' 3-sigma circles.
 
-    Covered modes are drawn as solid blue circles, missed ones as dashed vermillion circles (line
-    style and colour both carry the meaning); each title gives the count.
+    Covered modes are drawn as solid blue circles, missed ones as dashed vermillion circles with a
+    cross (shape and colour both carry the meaning); each title gives the count.
 
     Shape: ``samples[name]`` (S, N, 2): ``S`` seeds of ``N`` points each.
     """
@@ -44,12 +44,15 @@ def plot_ring_runs(samples: dict[str, np.ndarray], ring: RingMixture, n_show: in
                 ax.add_patch(Circle((cx, cy), 3 * ring.std, fill=False, lw=1.4 if ok else 1.8,
                                     linestyle="-" if ok else "--",
                                     color=OKABE_ITO["blue"] if ok else OKABE_ITO["vermillion"]))
+                if not ok:  # a cross as well, so a missed mode reads without colour at this size
+                    ax.plot(cx, cy, "x", color=OKABE_ITO["vermillion"], ms=7, mew=1.8, zorder=3)
             pts = runs[s][:n_show]
             ax.scatter(pts[:, 0], pts[:, 1], s=1.5, c="0.35", alpha=0.5)
             ax.set_title(f"run {s + 1}: {cov.covered}/{cov.modes}", fontsize=9)
         row[0].set_ylabel(name, fontsize=10)
     handles = [Line2D([], [], color=OKABE_ITO["blue"], lw=1.4, label="mode covered (≥ 2% of samples)"),
-               Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.8, ls="--", label="mode missed"),
+               Line2D([], [], color=OKABE_ITO["vermillion"], lw=1.8, ls="--", marker="x", mew=1.8,
+                      label="mode missed"),
                Line2D([], [], color="0.35", marker="o", ls="", ms=3, label="generated samples")]
     fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))

@@ -100,7 +100,11 @@ def plot_transfer(results: dict[str, np.ndarray]) -> Figure:
         ax.bar(x, acc.mean(), 0.6, color="0.6" if name == "scratch" else f"C{x}", alpha=0.8)
         ax.plot(np.full(len(acc), x) + np.linspace(-0.15, 0.15, len(acc)), acc, "k.", ms=4)
     lo = min(float(np.min(v)) for v in results.values())
-    ax.set(xticks=range(len(names)), ylabel="test accuracy, digits 5-9", ylim=(max(0.0, lo - 0.1), 1.0))
+    if "scratch" in results:
+        ax.axhline(float(np.mean(results["scratch"])), color="0.3", ls="--", lw=1, label="scratch, mean")
+        ax.legend(loc="upper left", fontsize=9)
+    ax.set(xticks=range(len(names)), ylabel="test accuracy, digits 5-9", ylim=(max(0.0, lo - 0.1), 1.1),
+           title="Target task with 25 labels: mean of the seeds (bars), each seed (dots)")
     ax.set_xticklabels(["\n".join(n.rsplit(" ", 1)) for n in names], fontsize=9)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
