@@ -40,7 +40,7 @@ class ShardingExplorer(App):
                                                color=self.colours[p])[0] for p in range(_MAX_P)]
         self.bars = self.ax_grad.bar(x, np.zeros(_D), width=0.6, color=OKABE_ITO["sky"], label="average of workers")
         (self.full,) = self.ax_grad.plot(x, np.zeros(_D), "k_", ms=28, mew=2.5, label="full batch, 1 process")
-        self.ax_grad.set(xticks=x, xticklabels=[f"∂L/∂w{i + 1}" for i in x], ylim=self._ylim(),
+        self.ax_grad.set(xticks=x, xticklabels=[f"∂ℒ/∂w{i + 1}" for i in x], ylim=self._ylim(),
                          title="gradient at w = 0")
         self.ax_grad.axhline(0, color="0.6", lw=0.8)
         self.ax_grad.legend(loc="lower right", fontsize=9)
