@@ -154,3 +154,15 @@ def test_free_port():
 ])
 def test_exercise_checks(check, solution, wrong, capsys):
     assert_grades(check, solution, wrong, capsys)
+
+
+@pytest.mark.parametrize("check, solution, wrong", [
+    (ch14.check_shard, ch14.solution_shard, lambda n, p, r: np.arange(n)),
+    (ch14.check_allreduce_mean, ch14.solution_allreduce_mean, lambda g: g),
+    (ch14.check_scaled_lr, ch14.solution_scaled_lr, lambda lr, b, n, p: lr),
+])
+def test_ch14_hints_come_gentle_then_stronger(check, solution, wrong):
+    assert check(solution)  # a correct answer resets the count of wrong attempts
+    first, second = check(wrong), check(wrong)
+    assert "\n   hint:" in first.message and "stronger hint:" in second.message
+    assert first.message.split("hint:")[1] != second.message.split("hint:")[1]

@@ -133,3 +133,14 @@ def test_training_helpers_small_run():
     assert len(rows) == 1 and 0 <= rows[0].alone <= 1 and 0 <= rows[0].distilled <= 1
     with pytest.raises(ValueError, match="one row per example"):
         dt.train_classifier(teacher, data.X_train[:5], data.y_train[:5], 1, teacher_logits=torch.zeros(4, 10))
+
+
+@pytest.mark.parametrize("check, solution, wrong", [
+    (ch13.check_soft_targets, ch13.solution_soft_targets, lambda z, T: np.ones_like(z) / z.shape[-1]),
+    (ch13.check_quantize_int8, ch13.solution_quantize_int8, lambda x: np.zeros(x.shape, dtype=np.int8)),
+])
+def test_ch13_hints_come_gentle_then_stronger(check, solution, wrong):
+    assert check(solution)  # a correct answer resets the count of wrong attempts
+    first, second = check(wrong), check(wrong)
+    assert "\n   hint:" in first.message and "stronger hint:" in second.message
+    assert first.message.split("hint:")[1] != second.message.split("hint:")[1]

@@ -283,3 +283,24 @@ def test_checks_accept_solutions_and_reject_wrong_answers(capsys, check, solutio
     assert not feedback and message in feedback.message
     stub = check(_stub)
     assert not stub and "not attempted yet" in stub.message
+
+
+def test_sample_view_alt_text_says_what_and_when():
+    trainer = GANTrainer(digit_gan_config(hidden=16, seed=0), ArraySampler(np.random.default_rng(0).random((32, 64))))
+    view = SampleView(trainer, rows=1, cols=2)
+    assert "2 images" in view.alt_text() and "0 generator steps" in view.alt_text()
+    ring = GANTrainer(GANConfig(hidden=8, seed=0), RingMixture().sample)
+    assert "generated points" in SampleView(ring, n=10).alt_text()
+
+
+@pytest.mark.parametrize("check, solution, wrong", [
+    (ch12.check_optimal_discriminator, ch12.solution_optimal_discriminator, lambda p, q: p * 0 + 0.5),
+    (ch12.check_generator_loss, ch12.solution_generator_loss, lambda f: float(np.mean(f))),
+    (ch12.check_linear_penalty, ch12.solution_linear_penalty, lambda w, lam: 0.0),
+])
+def test_ch12_hints_come_gentle_then_stronger(check, solution, wrong):
+    assert check(solution)  # a correct answer resets the count of wrong attempts
+    first, second = check(wrong), check(wrong)
+    assert "\n   hint:" in first.message and "stronger hint:" in second.message
+    assert first.message.split("hint:")[1] != second.message.split("hint:")[1]
+    assert "hint" not in check(lambda *args: ...).message.split("not attempted yet")[1]

@@ -334,3 +334,15 @@ def test_projector_exercise():
     fb = ch15.check_projector(lambda A: A @ A.T)
     assert not fb and "orthonormal" in fb.message
     assert not ch15.check_projector(lambda A: np.eye(A.shape[0]))
+
+
+@pytest.mark.parametrize("check, solution, wrong", [
+    (ch15.check_embedding_backward, ch15.solution_embedding_backward, lambda idx, g, V: np.zeros((V, g.shape[1]))),
+    (ch15.check_top_components, ch15.solution_top_components, lambda X, k: np.eye(X.shape[1])[:k]),
+    (ch15.check_projector, ch15.solution_projector, lambda A: np.eye(A.shape[0])),
+])
+def test_ch15_hints_come_gentle_then_stronger(check, solution, wrong):
+    assert check(solution)  # a correct answer resets the count of wrong attempts
+    first, second = check(wrong), check(wrong)
+    assert "\n   hint:" in first.message and "stronger hint:" in second.message
+    assert first.message.split("hint:")[1] != second.message.split("hint:")[1]

@@ -24,15 +24,15 @@ from helpers.gan.train import GANTrainer, ring_gan_config, tiny_digit_generator
 from helpers.core.plotting import grid_2d
 from helpers.core.checks import check_choice, check_range
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import DIVERGING_CMAP, OKABE_ITO, new_figure
 
 __all__ = ["GANTrainingSession", "GeneratorLossExplorer", "LatentInterpolation"]
 
 
 class GANTrainingSession:
     """A GAN learning the ring of Gaussians, drawn like GAN Lab: the discriminator's opinion of the
-    plane as a background (red: "real", blue: "fake"), the real data in grey, a fixed set of
-    generated points in orange (the same noise vectors every frame, so you see them move), and
+    plane as a background (red: "real", blue: "fake", with a colour bar), the real data in grey, a
+    fixed set of generated points in orange (the same noise vectors every frame, so you see them move), and
     the two losses (one point per round, or per manual move of that player).
 
     The player's "step" is one round (``n_critic`` D updates, then one G update); its "step D" and
@@ -54,14 +54,16 @@ class GANTrainingSession:
         self.n_show = n_show
         real = self.ring.sample_numpy(n_show, seed=seed + 1)
         self.xx, self.yy, self.grid = grid_2d((-3, 3), (-3, 3), 60)
-        self.fig = new_figure(7.0, 3.2)
+        self.fig = new_figure(7.6, 3.3)
         ax, self.ax_loss = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
-        self.image = ax.imshow(np.zeros((60, 60)), origin="lower", extent=(-3, 3, -3, 3), cmap="RdBu_r",
+        self.image = ax.imshow(np.zeros((60, 60)), origin="lower", extent=(-3, 3, -3, 3), cmap=DIVERGING_CMAP,
                                vmin=0, vmax=1, alpha=0.45)
+        bar = self.fig.colorbar(self.image, ax=ax, fraction=0.046, pad=0.02, ticks=[0, 0.5, 1])
+        bar.set_label("D's opinion: fake → real", fontsize=9)
         real_dots = ax.scatter(real[:, 0], real[:, 1], s=3, c="0.35", label="real")
-        self.points = ax.scatter(np.zeros(n_show), np.zeros(n_show), s=4, c="#ff7f0e", label="generated")
+        self.points = ax.scatter(np.zeros(n_show), np.zeros(n_show), s=4, c=OKABE_ITO["orange"], marker="^", label="generated")
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
-        legend = ax.legend(loc="upper right", fontsize=7, markerscale=3)
+        legend = ax.legend(loc="upper right", fontsize=9, markerscale=3)
         # a text, not ax.set_title: an Axes title repositions itself against hidden artists (Backdrop)
         self.ax_title = ax.text(0.5, 1.03, "vanilla, 0 G updates: 0/8 modes", transform=ax.transAxes,
                                 ha="center", va="bottom", fontsize=9)
@@ -69,7 +71,7 @@ class GANTrainingSession:
         (self.g_line,) = self.ax_loss.plot([], [], label="generator")
         self.ax_loss.set(xlabel="update", ylabel="loss", xlim=(0, 50), ylim=(0, 2))
         self.ax_loss.grid(alpha=0.3)
-        self.ax_loss.legend(fontsize=7, loc="upper right")
+        self.ax_loss.legend(fontsize=9, loc="upper right")
         self.fig.tight_layout()
         # axes, ticks and the loss legend drawn once; the background image covers the left panel,
         # so everything drawn over it (real points, legend, title) is redrawn with it
@@ -168,7 +170,7 @@ class GeneratorLossExplorer(App):
             ax.set_xlim(1e-4, 1 - 1e-4)
             ax.set_xticks([1e-4, 1e-2, 0.5, 0.99, 0.9999], ["0.0001", "0.01", "0.5", "0.99", "0.9999"])
             ax.grid(alpha=0.3)
-        ax_loss.legend(fontsize=7)
+        ax_loss.legend(fontsize=9, loc="lower left")
         self.markers = [ax.axvline(0.5, color="k", lw=1, ls="--") for ax in (ax_loss, ax_grad)]
         self.fig.tight_layout()
 
@@ -221,7 +223,7 @@ class LatentInterpolation(App):
             self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"t = {i / (self.n_path - 1):.3g}", fontsize=7, pad=2)
+            ax.set_title(f"t = {i / (self.n_path - 1):.3g}", fontsize=9, pad=2)
             self.frames.append(ax)
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -247,7 +249,7 @@ class LatentInterpolation(App):
         nearest = int(round(t * (self.n_path - 1)))
         for i, ax in enumerate(self.frames):
             for spine in ax.spines.values():
-                spine.set_color("#d62728" if i == nearest else "0.7")
+                spine.set_color(OKABE_ITO["vermillion"] if i == nearest else "0.7")
                 spine.set_linewidth(2.5 if i == nearest else 0.8)
         reading = ""
         if self.classifier is not None:

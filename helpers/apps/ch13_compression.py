@@ -7,7 +7,7 @@ import numpy as np
 from helpers.compression.distill import distillation_terms, soft_targets
 from helpers.core.checks import check_array
 from helpers.ui.widgets import App, dropdown, float_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import OKABE_ITO, new_figure
 
 # Illustrative logits for three digits (a teacher that is sure but sees a resemblance, and a
 # less trained student). Rows: a 3 that looks a bit like an 8 / 5, a 7 like a 1, a 4 like a 9.
@@ -34,13 +34,14 @@ class DistillExplorer(App):
         self.fig = new_figure(6.4, 2.6)
         self.ax = self.fig.add_subplot()
         x = np.arange(K)
-        self.t_bars = self.ax.bar(x - 0.2, np.zeros(K), 0.4, label="teacher  σ(z_t / T)", color="tab:blue")
-        self.s_bars = self.ax.bar(x + 0.2, np.zeros(K), 0.4, label="student  σ(z_s / T)", color="tab:orange")
+        self.t_bars = self.ax.bar(x - 0.2, np.zeros(K), 0.4, label="teacher  softmax(z_t / T)", color=OKABE_ITO["blue"])
+        self.s_bars = self.ax.bar(x + 0.2, np.zeros(K), 0.4, label="student  softmax(z_s / T)",
+                                  color=OKABE_ITO["orange"], hatch="//", edgecolor="white")
         self.ax.set(xticks=x, xlabel="class k", ylabel="probability", ylim=(0, 1.05))
-        self.ax.legend(loc="upper left", fontsize=8)
+        self.ax.legend(loc="upper left", fontsize=9)
         self.ax.grid(alpha=0.3, axis="y")
-        self.title = self.ax.set_title("")
-        self.fig.tight_layout()
+        self.title = self.ax.set_title("true label 0: the teacher's runner-up, class 0, gets p = 0.000")
+        self.fig.tight_layout()  # laid out with a title in place, so the one update() writes fits
 
     def controls(self) -> dict[str, W.ValueWidget]:
         options = {f"example {i} (label {int(c)})": i for i, c in enumerate(self.y)}
@@ -58,7 +59,7 @@ class DistillExplorer(App):
         ce, kl = distillation_terms(zs, zt, y, T)
         loss = alpha * ce + (1 - alpha) * T ** 2 * kl
         runner_up = int(np.argsort(pt)[-2])
-        self.title.set_text(f"true label {int(y[0])}: teacher gives class {runner_up} p = {pt[runner_up]:.3f}")
+        self.title.set_text(f"true label {int(y[0])}: the teacher's runner-up, class {runner_up}, gets p = {pt[runner_up]:.3f}")
         note = " (α = 1: the teacher is ignored)" if alpha == 1 else ""
         return (f"T = {T:.1f}, α = {alpha:.2f}: CE = {ce:.3f}, T²·KL = {T ** 2 * kl:.3f}, "
-                f"L = {loss:.3f}; teacher's runner-up: class {runner_up} ({pt[runner_up]:.1%}){note}")
+                f"ℒ = {loss:.3f}; teacher's runner-up: class {runner_up} ({pt[runner_up]:.1%}){note}")

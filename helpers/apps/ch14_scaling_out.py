@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipywidgets as W
 import numpy as np
-from matplotlib import colormaps
+from matplotlib.colors import to_rgb
 
 from helpers.distributed.allreduce import (data_parallel_gradient, linear_mse_grad,
                                            ring_traffic_per_worker)
 from helpers.ui.widgets import App, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import CLASS_COLOURS, OKABE_ITO, new_figure
 
 _MAX_P, _MAX_B, _D = 8, 16, 4
 
@@ -30,7 +30,7 @@ class ShardingExplorer(App):
         self.w = np.zeros(_D)
         self.fig = new_figure(7.5, 3.0)
         self.ax_grid, self.ax_grad = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
-        self.colours = colormaps["tab10"](np.arange(_MAX_P))[:, :3]  # (P_max, 3)
+        self.colours = np.array([to_rgb(c) for c in CLASS_COLOURS[:_MAX_P]])  # (P_max, 3): one per worker
         self.image = self.ax_grid.imshow(np.ones((_MAX_P, _MAX_B, 3)), aspect="auto",
                                          interpolation="nearest")
         self.ax_grid.set(xlabel="the global batch, 16 examples per row",
@@ -38,12 +38,12 @@ class ShardingExplorer(App):
         x = np.arange(_D)
         self.worker_marks = [self.ax_grad.plot(x, np.zeros(_D), "o", ms=4, alpha=0.35,
                                                color=self.colours[p])[0] for p in range(_MAX_P)]
-        self.bars = self.ax_grad.bar(x, np.zeros(_D), width=0.6, color="#9ecae1", label="average of workers")
+        self.bars = self.ax_grad.bar(x, np.zeros(_D), width=0.6, color=OKABE_ITO["sky"], label="average of workers")
         (self.full,) = self.ax_grad.plot(x, np.zeros(_D), "k_", ms=28, mew=2.5, label="full batch, 1 process")
-        self.ax_grad.set(xticks=x, xticklabels=[f"∂L/∂w{i + 1}" for i in x], ylim=self._ylim(),
+        self.ax_grad.set(xticks=x, xticklabels=[f"∂ℒ/∂w{i + 1}" for i in x], ylim=self._ylim(),
                          title="gradient at w = 0")
         self.ax_grad.axhline(0, color="0.6", lw=0.8)
-        self.ax_grad.legend(loc="lower right", fontsize=7)
+        self.ax_grad.legend(loc="lower right", fontsize=9)
         self.fig.tight_layout()
 
     def _ylim(self) -> tuple[float, float]:

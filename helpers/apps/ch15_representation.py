@@ -12,7 +12,7 @@ from helpers.core.data import load_digits
 from helpers.representation.pca import fit_pca
 from helpers.core.checks import check_array, check_choice, check_range
 from helpers.ui.widgets import App, dropdown, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import OKABE_ITO, new_figure
 
 __all__ = ["ComponentsExplorer"]
 
@@ -55,18 +55,19 @@ class ComponentsExplorer(App):
         self._build_figure()
 
     def _build_figure(self) -> None:
-        self.fig = new_figure(7.6, 2.3)
+        self.fig = new_figure(7.6, 2.6)
         self.images, self.titles = [], []
         for i in range(3):  # three 8x8 pictures on the left, the error curves on the right
-            ax = self.fig.add_axes((0.01 + 0.165 * i, 0.12, 0.15, 0.72))
+            ax = self.fig.add_axes((0.01 + 0.165 * i, 0.08, 0.15, 0.66))
             self.images.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
-            self.titles.append(ax.set_title("", fontsize=7.5))
+            self.titles.append(ax.set_title("", fontsize=9))
             ax.set_xticks([])
             ax.set_yticks([])
         ax = self.ax = self.fig.add_axes((0.6, 0.2, 0.38, 0.7))
         k = np.arange(65)
-        ax.plot(k, self.curves["pca"] / self.total, color="tab:blue", label="principal components")
-        (self.other_line,) = ax.plot(k, self.curves["random"] / self.total, color="tab:orange", label="other basis")
+        ax.plot(k, self.curves["pca"] / self.total, color=OKABE_ITO["blue"], ls="-", label="principal components")
+        (self.other_line,) = ax.plot(k, self.curves["random"] / self.total, color=OKABE_ITO["orange"], ls="--",
+                                     label="other basis")
         self.marker = ax.axvline(10, color="0.4", lw=1, ls="--")
         (self.dots,) = ax.plot([10, 10], [0, 0], "o", color="k", ms=4)
         ax.set(xlabel="k (dimensions kept)", ylabel="error / variance", xlim=(0, 64), ylim=(0, 1.02))
@@ -89,14 +90,15 @@ class ComponentsExplorer(App):
         pictures = [self.shown[image], self.reconstruct("pca", k, image), self.reconstruct(other, k, image)]
         label = "" if self.labels is None else f" (a {int(self.labels[image])})"
         other_name = "random directions" if other == "random" else "most variable pixels"
-        names = [f"original{label}", f"top {k} principal comp.", f"{k} {other_name}"]
+        names = [f"original{label}", f"top {k}\nprincipal comp.", f"{k} {other_name}".replace(" most", "\nmost")
+                 .replace(" random", "\nrandom")]
         for artist, title, picture, name in zip(self.images, self.titles, pictures, names):
             artist.set_data(picture.reshape(8, 8))                           # (64,) -> (8, 8)
             title.set_text(name)
         kept = {name: 1 - self.curves[name][k] / self.total for name in ("pca", other)}
         self.other_line.set_ydata(self.curves[other] / self.total)
         self.other_line.set_label(other_name)
-        self.ax.legend(fontsize=7, loc="upper right")
+        self.ax.legend(fontsize=9, loc="upper right")
         self.marker.set_xdata([k, k])
         self.dots.set_data([k, k], [1 - kept["pca"], 1 - kept[other]])
         return (f"k = {k} of 64 dimensions: the top principal components keep {kept['pca']:.1%} of the "

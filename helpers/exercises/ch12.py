@@ -24,7 +24,13 @@ __all__ = ["solution_optimal_discriminator", "check_optimal_discriminator", "sol
 
 # ----------------------------------------------------------------------------- 1. optimal D
 def solution_optimal_discriminator(p_data: np.ndarray, p_g: np.ndarray) -> np.ndarray:
-    """D*(x) = p_data(x) / (p_data(x) + p_g(x)), given both densities at the same points."""
+    """The best discriminator for a fixed generator: D*(x) = p_data(x) / (p_data(x) + p_G(x)).
+
+    At each point ``x`` the discriminator maximises ``p_data log D + p_g log(1 - D)``; setting the
+    derivative ``p_data / D - p_g / (1 - D)`` to zero gives the share of the density at ``x`` that
+    comes from the data. Where the two densities are equal it is 1/2: a perfect generator leaves the
+    discriminator guessing. Works elementwise on arrays of any shape.
+    """
     return p_data / (p_data + p_g)
 
 
@@ -45,13 +51,21 @@ def check_optimal_discriminator(fn: Callable[[np.ndarray, np.ndarray], np.ndarra
         return problem
 
     return run_check("optimal discriminator", check,
-                     hint="at each x, D* is the share of the density there that comes from the data.")
+                     hints=("maximise p_data·log D + p_G·log(1 - D) at one point x: where is its derivative zero?",
+                            "at each x, D* is the share of the density there that comes from the data: "
+                            "p_data / (p_data + p_G), elementwise."))
 
 
 # ----------------------------------------------------------------------------- 2. generator loss
 def solution_generator_loss(fake_logits: np.ndarray) -> np.ndarray:
-    """-mean(log sigmoid(f)) = mean(softplus(-f)), with softplus(u) = max(u, 0) + log1p(exp(-|u|))."""
-    u = -fake_logits
+    """The non-saturating generator loss -mean_j log σ(f_j), from the fakes' logits f.
+
+    ``-log sigmoid(f) = log(1 + e^{-f}) = softplus(-f)``. Written that way, ``exp(800)`` overflows;
+    the stable form splits off the large part: ``softplus(u) = max(u, 0) + log1p(exp(-|u|))``,
+    where the exponent is never positive (so ``exp`` stays in (0, 1]) and ``log1p`` keeps precision
+    when ``exp(-|u|)`` is tiny.
+    """
+    u = -fake_logits  # softplus(-f), one entry per fake
     return np.mean(np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u))))
 
 
@@ -75,12 +89,21 @@ def check_generator_loss(fn: Callable[[np.ndarray], float]) -> Feedback:
         return None
 
     return run_check("non-saturating generator loss", check,
-                     hint="-log sigmoid(f) = softplus(-f); compute softplus(u) as max(u, 0) + log1p(exp(-|u|)).")
+                     hints=("-log σ(f) = log(1 + e^(-f)): which part of that overflows for f = -800, and can "
+                            "you take the large part out of the exponential?",
+                            "-log σ(f) = softplus(-f); compute softplus(u) as max(u, 0) + log1p(exp(-|u|)), "
+                            "then take the mean."))
 
 
 # ----------------------------------------------------------------------------- 3. linear critic
 def solution_linear_penalty(w: np.ndarray, weight: float) -> float:
-    """The gradient of f(x) = w·x + c is w everywhere, so the penalty is weight * (||w|| - 1)^2."""
+    """The WGAN-GP penalty of a linear critic f(x) = w·x + c, in closed form.
+
+    The gradient of ``f`` with respect to ``x`` is ``w`` at every point, so the expectation over the
+    interpolated points is over a constant: the penalty is ``weight * (||w|| - 1)^2``. It is zero
+    exactly when the critic's slope has norm 1 (a 1-Lipschitz linear function that is as steep as
+    allowed). Note the norm, not the squared norm.
+    """
     return weight * (np.linalg.norm(w) - 1.0) ** 2
 
 
@@ -101,4 +124,6 @@ def check_linear_penalty(fn: Callable[[np.ndarray, float], float]) -> Feedback:
         return None
 
     return run_check("gradient penalty of a linear critic", check,
-                     hint="what is the gradient of w·x + c with respect to x? Its norm does not depend on x.")
+                     hints=("what is the gradient of w·x + c with respect to x? Does it depend on x?",
+                            "the gradient is w everywhere, so the penalty is weight * (||w|| - 1)²; "
+                            "||w|| is np.linalg.norm(w)."))

@@ -21,7 +21,12 @@ __all__ = ["solution_soft_targets", "check_soft_targets", "solution_quantize_int
 
 # ----------------------------------------------------------------------------- 1. soft targets
 def solution_soft_targets(z: np.ndarray, T: float) -> np.ndarray:
-    """softmax(z / T) along the last axis, shifting by the maximum first so exp never overflows."""
+    """The softmax at temperature T along the last axis: p_k = exp(z_k / T) / sum_j exp(z_j / T).
+
+    Dividing by T > 1 shrinks the gaps between logits, so the runner-up classes get a visible share.
+    Subtracting each row's maximum changes nothing mathematically (it cancels between numerator and
+    denominator) but keeps every exponent <= 0, so exp(4000) never overflows to inf.
+    """
     u = z / T
     e = np.exp(u - u.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -42,12 +47,21 @@ def check_soft_targets(fn: Callable[[np.ndarray, float], np.ndarray]) -> Feedbac
         return close_enough(answer(fn(z, 4.0)), soft_targets(z, 4.0), "soft targets for logits of ±4000")
 
     return run_check("soft targets", check,
-                     hint="divide by T, subtract the row maximum, exponentiate, divide by the row sum.")
+                     hints=("two steps: scale the logits by the temperature, then an ordinary softmax; what keeps "
+                            "exp from overflowing at 4000?",
+                            "u = z / T; e = np.exp(u - u.max(axis=-1, keepdims=True)); "
+                            "return e / e.sum(axis=-1, keepdims=True)."))
 
 
 # ----------------------------------------------------------------------------- 2. int8 quantization
 def solution_quantize_int8(x: np.ndarray) -> np.ndarray:
-    """Per-tensor affine int8: s = (max - min)/255 over a range containing 0; z = -128 - round(min/s)."""
+    """Per-tensor affine int8 codes q = clamp(round(x / s) + z, -128, 127).
+
+    The range [lo, hi] is widened to contain 0 (so a weight of exactly 0 gets an exact code); the
+    scale s spreads it over the 255 steps between -128 and 127, and the zero point z is the code that
+    0 maps to, chosen so that lo lands on -128. A constant-zero input would give s = 0, so it gets
+    s = 1. Rounding moves each value by at most s / 2.
+    """
     lo, hi = min(x.min(), 0.0), max(x.max(), 0.0)
     s = (hi - lo) / 255 if hi > lo else 1.0
     z = -128 - np.round(lo / s)
@@ -72,4 +86,7 @@ def check_quantize_int8(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
         return None
 
     return run_check("int8 quantization", check,
-                     hint="include 0 in the range; s = (max - min)/255; z = -128 - round(min/s); clamp.")
+                     hints=("the smallest value (or 0, whichever is lower) must map to -128 and the largest (or 0) "
+                            "to 127: what scale and zero point do that?",
+                            "lo, hi = min(x.min(), 0), max(x.max(), 0); s = (hi - lo) / 255; z = -128 - round(lo / s); "
+                            "q = clip(round(x / s) + z, -128, 127) as int8."))

@@ -23,7 +23,12 @@ __all__ = ["solution_shard", "check_shard", "solution_allreduce_mean", "check_al
 
 # ----------------------------------------------------------------------------- 1. sharding
 def solution_shard(n: int, world_size: int, rank: int) -> np.ndarray:
-    """Indices rank, rank + P, rank + 2P, ... of a global batch of n examples."""
+    """Indices rank, rank + P, rank + 2P, ... of a global batch of n examples (P = world_size).
+
+    Dealing the examples out like cards, as ``DistributedSampler`` does, gives every worker an
+    equal share (when P divides n) and no example to two workers; together the P shards are the
+    whole batch exactly once.
+    """
     return np.arange(rank, n, world_size)
 
 
@@ -44,12 +49,19 @@ def check_shard(fn: Callable[[int, int, int], np.ndarray]) -> Feedback:
                 return problem
         return None
 
-    return run_check("shard indices", check, hint="np.arange(start, stop, step) with step = world_size.")
+    return run_check("shard indices", check,
+                     hints=("worker `rank` starts at its own index and then skips the other P - 1 workers' examples.",
+                            "np.arange(start, stop, step) with start = rank, stop = n, step = world_size."))
 
 
 # ----------------------------------------------------------------------------- 2. all-reduce mean
 def solution_allreduce_mean(grads: np.ndarray) -> np.ndarray:
-    """Sum the P workers' gradients (the all-reduce), then divide by P; every worker gets a copy."""
+    """What every worker holds after all_reduce(SUM) and the division by P: the mean gradient.
+
+    The sum over the P rows is what the all-reduce leaves on *every* worker; dividing by P turns the
+    mean of the shard means into the mean over the whole global batch. Each worker keeps its own
+    copy, so the result has one (identical) row per worker.
+    """
     total = grads.sum(axis=0)  # (D,): what all_reduce(SUM) leaves on every worker
     return np.tile(total / grads.shape[0], (grads.shape[0], 1))  # (P, D)
 
@@ -70,12 +82,19 @@ def check_allreduce_mean(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
         return None
 
     return run_check("all-reduce mean", check,
-                     hint="sum over axis 0, divide by the number of workers, give every worker (row) a copy.")
+                     hints=("two steps: the all-reduce (what is summed, over which axis?), then the division; and "
+                            "every worker ends with its own copy.",
+                            "total = grads.sum(axis=0); return np.tile(total / P, (P, 1)) with P = grads.shape[0]."))
 
 
 # ----------------------------------------------------------------------------- 3. learning rate
 def solution_scaled_lr(base_lr: float, base_batch: int, per_worker: int, world_size: int) -> float:
-    """Linear scaling (Goyal et al., 2017): lr grows with the global batch P * n."""
+    """The linear scaling rule (Goyal et al., 2017): the learning rate grows with the global batch.
+
+    One step on a global batch of P * n examples averages P * n gradients; with k times the base
+    batch, one big step should do the work of k small ones, so the learning rate is multiplied by
+    k = P * n / base_batch. (In practice it is reached with a warm-up.)
+    """
     return base_lr * per_worker * world_size / base_batch
 
 
@@ -94,4 +113,5 @@ def check_scaled_lr(fn: Callable[[float, int, int, int], float]) -> Feedback:
         return None
 
     return run_check("scaled learning rate", check,
-                     hint="global batch = per_worker * world_size; lr = base_lr * global / base_batch.")
+                     hints=("which batch does the optimizer step see: one worker's, or all of them averaged?",
+                            "global batch = per_worker * world_size; lr = base_lr * global / base_batch."))

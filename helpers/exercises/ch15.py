@@ -24,7 +24,12 @@ __all__ = ["solution_embedding_backward", "check_embedding_backward", "solution_
 
 # ----------------------------------------------------------------------------- 1. embedding gradient
 def solution_embedding_backward(indices: np.ndarray, grad_out: np.ndarray, num_embeddings: int) -> np.ndarray:
-    """Add every upstream row into the table row it was looked up from (np.add.at accumulates repeats)."""
+    """The gradient of an embedding lookup with respect to its (V, D) table: a scatter-add.
+
+    The lookup is onehot(x) @ W, so row v of the gradient is the sum of the upstream rows of every
+    lookup of id v; ids never looked up get zeros. ``grad[indices] += grad_out`` would be wrong for
+    a repeated id (NumPy applies only one of the updates); ``np.add.at`` accumulates them all.
+    """
     grad = np.zeros((num_embeddings, grad_out.shape[-1]))
     np.add.at(grad, indices, grad_out)
     return grad
@@ -53,12 +58,20 @@ def check_embedding_backward(fn: Callable[[np.ndarray, np.ndarray, int], np.ndar
         return None
 
     return run_check("embedding backward", check,
-                     hint="start from zeros (V, D); np.add.at(grad, indices, grad_out) adds row n into row indices[n].")
+                     hints=("the result has one row per table entry; where does upstream row n go, and what if an "
+                            "id was looked up twice?",
+                            "start from zeros (V, D); np.add.at(grad, indices, grad_out) adds row n into row indices[n]."))
 
 
 # ----------------------------------------------------------------------------- 2. top-k components
 def solution_top_components(X: np.ndarray, k: int) -> np.ndarray:
-    """Centre, covariance, eigh (ascending!), the last k eigenvectors reversed, as rows."""
+    """The top-k principal directions of X (N, D), as the rows of a (k, D) array.
+
+    Centre the data, form the covariance C = Xc^T Xc / (N - 1), and diagonalise it with ``eigh``
+    (C is symmetric). ``eigh`` returns the eigenvalues in *ascending* order with the eigenvectors
+    as *columns*, so the directions of largest variance are the last columns: reverse, keep k,
+    transpose to rows. Each is a unit vector; its sign is arbitrary.
+    """
     Xc = X - X.mean(axis=0)
     C = Xc.T @ Xc / (len(X) - 1)
     _, vecs = np.linalg.eigh(C)
@@ -97,12 +110,21 @@ def check_top_components(fn: Callable[[np.ndarray, int], np.ndarray]) -> Feedbac
         return None
 
     return run_check("top-k components", check,
-                     hint="Xc = X - mean; C = Xc.T @ Xc / (N - 1); vals, vecs = np.linalg.eigh(C); the *last* k columns.")
+                     hints=("the components are eigenvectors of the covariance of the centred data; mind the order "
+                            "in which np.linalg.eigh returns them, and whether they are rows or columns.",
+                            "Xc = X - X.mean(0); C = Xc.T @ Xc / (N - 1); vals, vecs = np.linalg.eigh(C); "
+                            "return vecs[:, ::-1][:, :k].T."))
 
 
 # ----------------------------------------------------------------------------- 3. projector
 def solution_projector(A: np.ndarray) -> np.ndarray:
-    """P = A (AᵀA)⁻¹ Aᵀ, solving the small k×k system instead of inverting."""
+    """The orthogonal projector onto the span of A's columns: P = A (AᵀA)⁻¹ Aᵀ.
+
+    Projecting x means finding the combination A c closest to x; the normal equations
+    AᵀA c = Aᵀx give c, hence P x = A (AᵀA)⁻¹ Aᵀ x. When the columns are orthonormal AᵀA = I and
+    this is A Aᵀ; a decoder's columns are not. Solving the small k×k system is more accurate than
+    forming the inverse.
+    """
     return A @ np.linalg.solve(A.T @ A, A.T)
 
 
@@ -123,4 +145,7 @@ def check_projector(fn: Callable[[np.ndarray], np.ndarray]) -> Feedback:
                 return problem
         return None
 
-    return run_check("projector", check, hint="P = A (AᵀA)⁻¹ Aᵀ: then P @ P == P and P @ A == A.")
+    return run_check("projector", check,
+                     hints=("the closest point A c to x solves the normal equations AᵀA c = Aᵀx; the projector maps "
+                            "x to A c.",
+                            "P = A (AᵀA)⁻¹ Aᵀ, e.g. A @ np.linalg.solve(A.T @ A, A.T); then P @ P == P and P @ A == A."))

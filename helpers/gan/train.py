@@ -31,7 +31,7 @@ from helpers.gan.penalty import gradient_penalty
 from helpers.core.plotting import LivePlot
 from helpers.core.loop import check_loop_args
 from helpers.core.checks import check_array, check_choice, check_instance, check_range
-from helpers.core.figures import new_figure
+from helpers.core.figures import PALETTE, new_figure, show_figure
 
 __all__ = ["GANConfig", "GANTrainer", "ArraySampler", "SampleView", "train_gan", "ring_gan_config",
            "digit_gan_config", "tiny_digit_generator"]
@@ -259,9 +259,9 @@ class SampleView:
             ax = self.fig.add_subplot()
             if real is not None:
                 ax.scatter(real[:, 0], real[:, 1], s=4, c="0.6", label="real")
-            self.artists = [ax.scatter(np.zeros(n), np.zeros(n), s=4, c="#ff7f0e", alpha=0.6, label="generated")]
+            self.artists = [ax.scatter(np.zeros(n), np.zeros(n), s=4, c=PALETTE[1], alpha=0.6, label="generated")]
             ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal")
-            ax.legend(loc="upper right", fontsize=7, markerscale=3)
+            ax.legend(loc="upper right", fontsize=9, markerscale=3)
             self.fig.tight_layout()
         self.title = self.fig.suptitle("", fontsize=9)
         self.refresh()
@@ -277,6 +277,14 @@ class SampleView:
         else:
             self.artists[0].set_offsets(x)
         self.title.set_text(f"samples after {self.trainer.steps} steps")
+
+    def alt_text(self) -> str:
+        """One sentence for the stored figure: what it shows and after how many steps."""
+        if self.images:
+            return (f"A grid of {self.n} images drawn by the generator from fixed noise after "
+                    f"{self.trainer.steps} generator steps (dark = ink).")
+        return (f"{self.n} generated points (orange) over real samples (grey) after {self.trainer.steps} "
+                f"generator steps.")
 
 
 def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 100,
@@ -306,7 +314,7 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
         from IPython.display import display
 
         view = SampleView(trainer, real)
-        handle = display(view.fig, display_id=True)
+        handle = display(show_figure(view.fig, view.alt_text()), display_id=True)
     iterator = range(steps)
     if progress:
         from helpers.core.progress import Progress
@@ -321,9 +329,9 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
             on_step(trainer.steps, losses)
         if view is not None and trainer.steps % every == 0:
             view.refresh()
-            handle.update(view.fig)
+            handle.update(show_figure(view.fig, view.alt_text()))
     plot.close()
     if view is not None:
         view.refresh()
-        handle.update(view.fig)
+        handle.update(show_figure(view.fig, view.alt_text()))
     return {"step": rounds, **{k: list(v) for k, v in plot.history.items()}}

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.core.checks import check_array, check_range, check_type
-from helpers.core.figures import new_figure
+from helpers.core.figures import CLASS_COLOURS, DIVERGING_CMAP, MARKERS, new_figure
 
 __all__ = ["plot_rmse_vs_dim", "plot_item_map", "plot_component_rows", "plot_codes", "plot_transfer"]
 
@@ -27,7 +27,7 @@ def plot_rmse_vs_dim(dims: list[int], train_rmse: list[float], test_rmse: list[f
         ax.axhline(value, color="0.4", ls=style, lw=1, label=f"{name} (held-out)")
     ax.set(xscale="log", xticks=dims, xticklabels=[str(d) for d in dims], xlabel="embedding size (dim)",
            ylabel="RMSE", ylim=(0, None))
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=9, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -41,18 +41,21 @@ def plot_item_map(coords: np.ndarray, labels: np.ndarray, names: tuple[str, ...]
     ax = fig.add_subplot()
     for g, name in enumerate(names):
         pts = coords[labels == g]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, label=name)
-    ax.set(xlabel="PC 1 of the film vectors", ylabel="PC 2", xticks=[], yticks=[])
-    ax.legend(fontsize=7, loc="best")
+        ax.scatter(pts[:, 0], pts[:, 1], s=16, label=name, color=CLASS_COLOURS[g % len(CLASS_COLOURS)],
+                   marker=MARKERS[g % len(MARKERS)])
+    ax.set(xlabel="PC 1 of the film vectors", ylabel="PC 2", xticks=[], yticks=[],
+           title="Film vectors, coloured by the genre the model never saw")
+    ax.legend(fontsize=9, loc="best")
     fig.tight_layout()
     return fig
 
 
 def plot_component_rows(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
-    """Each entry (k, 64) as a row of 8×8 images, one per direction (blue negative, red positive)."""
+    """Each entry (k, 64) as a row of 8×8 images, one per direction (blue negative, red positive,
+    each image scaled to its own largest |value|; the colour bar shows that relative scale)."""
     check_type(rows, "rows", dict, "a dict name -> (k, 64) array")
     check_range(n, "n", 1, 64, integer=True)
-    fig = new_figure(0.65 * n + 1.6, 0.8 * len(rows) + 0.2)
+    fig = new_figure(0.65 * n + 2.2, 0.8 * len(rows) + 0.5)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, vectors) in enumerate(rows.items()):
         V = check_array(vectors, name, shape=(None, 64))
@@ -62,24 +65,35 @@ def plot_component_rows(rows: dict[str, np.ndarray], n: int = 10) -> Figure:
             ax.set_yticks([])
             if c < len(V):
                 lim = np.abs(V[c]).max() or 1.0
-                ax.imshow(V[c].reshape(8, 8), cmap="RdBu_r", vmin=-lim, vmax=lim)  # (64,) -> (8, 8)
+                image = ax.imshow(V[c].reshape(8, 8) / lim, cmap=DIVERGING_CMAP, vmin=-1, vmax=1)  # (64,) -> (8, 8)
             else:
                 ax.set_axis_off()
-        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    fig.subplots_adjust(left=0.2, right=0.99, top=0.97, bottom=0.03, wspace=0.08, hspace=0.12)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=10)
+    fig.subplots_adjust(left=0.16, right=0.88, top=0.88, bottom=0.03, wspace=0.08, hspace=0.12)
+    bar = fig.colorbar(image, ax=list(axes.ravel()), fraction=0.03, pad=0.02, ticks=[-1, 0, 1])
+    bar.set_label("pixel weight / max |weight|", fontsize=9)
+    fig.suptitle("Components as 8×8 images, one column per direction", fontsize=10)
     return fig
 
 
 def plot_codes(codes: dict[str, np.ndarray], labels: np.ndarray) -> Figure:
-    """Side-by-side scatter plots of 2-D codes, coloured by digit. Shape: each code (N, 2); labels (N,)."""
+    """Side-by-side scatter plots of 2-D codes, one colour and marker per digit, each digit's
+    label written at the median of its codes. Shape: each code (N, 2); labels (N,)."""
     check_type(codes, "codes", dict, "a dict name -> (N, 2) array")
-    fig = new_figure(3.3 * len(codes), 3.0)
+    fig = new_figure(3.3 * len(codes), 3.2)
     axes = fig.subplots(1, len(codes), squeeze=False)[0]
+    labels = np.asarray(labels)
     for ax, (name, Z) in zip(axes, codes.items()):
         Z = check_array(Z, name, shape=(len(labels), 2))
-        points = ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", s=5, vmin=-0.5, vmax=9.5)
-        ax.set(title=name, xticks=[], yticks=[])
-    fig.colorbar(points, ax=list(axes), ticks=range(10), label="digit")
+        for d in np.unique(labels):
+            pts = Z[labels == d]
+            colour = CLASS_COLOURS[int(d) % len(CLASS_COLOURS)]
+            ax.scatter(pts[:, 0], pts[:, 1], s=6, color=colour, marker=MARKERS[int(d) % len(MARKERS)], alpha=0.6)
+            cx, cy = np.median(pts, axis=0)
+            ax.text(cx, cy, str(int(d)), fontsize=11, fontweight="bold", ha="center", va="center", color="black",
+                    bbox=dict(boxstyle="circle,pad=0.15", fc="white", ec=colour, alpha=0.85))
+        ax.set(title=name, xticks=[], yticks=[], xlabel="code 1", ylabel="code 2")
+    fig.tight_layout()
     return fig
 
 
@@ -94,8 +108,12 @@ def plot_transfer(results: dict[str, np.ndarray]) -> Figure:
         ax.bar(x, acc.mean(), 0.6, color="0.6" if name == "scratch" else f"C{x}", alpha=0.8)
         ax.plot(np.full(len(acc), x) + np.linspace(-0.15, 0.15, len(acc)), acc, "k.", ms=4)
     lo = min(float(np.min(v)) for v in results.values())
-    ax.set(xticks=range(len(names)), ylabel="test accuracy, digits 5-9", ylim=(max(0.0, lo - 0.1), 1.0))
-    ax.set_xticklabels(["\n".join(n.rsplit(" ", 1)) for n in names], fontsize=8)
+    if "scratch" in results:
+        ax.axhline(float(np.mean(results["scratch"])), color="0.3", ls="--", lw=1, label="scratch, mean")
+        ax.legend(loc="upper left", fontsize=9)
+    ax.set(xticks=range(len(names)), ylabel="test accuracy, digits 5-9", ylim=(max(0.0, lo - 0.1), 1.1),
+           title="Target task with 25 labels: mean of the seeds (bars), each seed (dots)")
+    ax.set_xticklabels(["\n".join(n.rsplit(" ", 1)) for n in names], fontsize=9)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     return fig
