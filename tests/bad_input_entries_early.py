@@ -13,6 +13,16 @@ from typing import Any, Callable
 import numpy as np
 
 
+def _tensor(a: np.ndarray):
+    from helpers.autograd.tensor import Tensor
+    return Tensor(a)
+
+
+def _long_tensor(ids):
+    import torch
+    return torch.tensor(ids, dtype=torch.int64)
+
+
 def _rng() -> np.random.Generator:
     return np.random.default_rng(0)
 
@@ -314,7 +324,64 @@ def _feature_mlp():
     return FeatureMLP()
 
 
+def _gpt():
+    import torch
+    from helpers.transformer.gpt import GPT
+    torch.manual_seed(0)
+    return GPT(_gpt_config())
+
+
+def _reversal_pairs():
+    from helpers.transformer.tasks import make_reversal_data
+    x, y = make_reversal_data(3, length=4, vocab=10, seed=1)
+    return {"model": _gpt(), "x": x, "y": y}
+
+
+def _transfer_train():
+    import torch
+    from helpers.representation.transfer import make_classifier
+    return {"model": make_classifier(), "X": torch.rand(6, 64, generator=torch.Generator().manual_seed(0)),
+            "y": torch.arange(6) % 5, "steps": 2, "batch_size": 4}
+
+
 ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
+    # entries the name table serves with values their call rejects: a call that works
+    "helpers.autograd.graph.node_label": lambda: {"node": _root()},
+    "helpers.autograd.modules.MLP": lambda: {"sizes": [3, 4, 2], "activation": "tanh"},
+    "helpers.autograd.modules.SGD": lambda: {"params": _autograd_mlp().parameters(), "lr": 0.1},
+    "helpers.autograd.modules.cross_entropy": lambda: {"logits": _tensor(_x(4, 3)), "y": np.array([0, 1, 2, 1])},
+    "helpers.basics.losses.binary_cross_entropy_with_logits": lambda: {
+        "logits": _x(4), "targets": np.array([0.0, 1.0, 1.0, 0.0])},
+    "helpers.basics.losses.binary_cross_entropy_with_logits_grad": lambda: {
+        "logits": _x(4), "targets": np.array([0.0, 1.0, 1.0, 0.0])},
+    "helpers.basics.mlp.fit_relu_network": lambda: {"x": _x(8), "y": _x(8) ** 2, "n_units": 3},
+    "helpers.basics.neuron.best_linear_accuracy": lambda: {"X": _x(4, 2), "y": np.array([0, 1, 0, 1]), "n_angles": 8},
+    "helpers.basics.neuron.neuron_forward": lambda: {"X": _x(4, 2), "w": np.array([0.5, -0.5]), "b": 0.1},
+    "helpers.basics.neuron.perceptron_predict": lambda: {"X": _x(4, 2), "w": np.array([0.5, -0.5]), "b": 0.1},
+    "helpers.basics.neuron.perceptron_update": lambda: {"x": np.array([1.0, 0.0]), "y": 1, "w": np.array([0.5, -0.5]),
+                                                        "b": 0.1},
+    "helpers.basics.neuron.weighted_sum": lambda: {"X": _x(4, 2), "w": np.array([0.5, -0.5]), "b": 0.1},
+    "helpers.cnn.conv.avgpool2d_forward": lambda: {"x": _x(1, 2, 4, 4), "kernel_size": 2},
+    "helpers.cnn.conv.conv2d": lambda: {"x": _x(1, 1, 4, 4), "w": _x(2, 1, 3, 3), "b": np.zeros(2)},
+    "helpers.cnn.conv.conv2d_forward": lambda: {"x": _x(1, 1, 4, 4), "w": _x(2, 1, 3, 3), "b": np.zeros(2)},
+    "helpers.cnn.conv.conv2d_naive": lambda: {"x": _x(1, 1, 4, 4), "w": _x(2, 1, 3, 3), "b": np.zeros(2)},
+    "helpers.cnn.conv.conv2d_naive_forward": lambda: {"x": _x(1, 1, 4, 4), "w": _x(2, 1, 3, 3), "b": np.zeros(2)},
+    "helpers.cnn.conv.im2col": lambda: {"x": _x(1, 1, 4, 4), "kernel_size": 3},
+    "helpers.cnn.conv.maxpool2d_forward": lambda: {"x": _x(1, 2, 4, 4), "kernel_size": 2},
+    "helpers.core.data.train_val_test_split": lambda: {"X": _x(20, 3), "y": np.arange(20) % 2, "val": 0.2, "test": 0.2},
+    "helpers.representation.pca.orthonormal_basis": lambda: {"A": _x(4, 2) ** 2 + np.eye(4, 2)},
+    "helpers.representation.pca.projector": lambda: {"A": _x(4, 2) ** 2 + np.eye(4, 2)},
+    "helpers.representation.transfer.train": _transfer_train,
+    "helpers.rnn.bptt.sequence_forward": lambda: {"cell": "gru", "x": _x(3, 2, 3), "params": _cell("gru")},
+    "helpers.rnn.charlm.bits_per_char": lambda: {"model": _char_lstm(), "ids": _char_corpus().val, "seq_len": 16},
+    "helpers.rnn.charlm.check_ids": lambda: {"ids": _long_tensor([[1, 2, 3]]), "vocab_size": 5, "max_len": 8},
+    "helpers.training.regularization.dropout_forward": lambda: {"x": _x(4, 3), "p": 0.5, "rng": _rng()},
+    "helpers.training.regularization.mixup": lambda: {"x": _x(4, 3), "targets": np.eye(3)[[0, 1, 2, 0]], "rng": _rng()},
+    "helpers.transformer.attention.layer_norm_forward": lambda: {"x": _x(2, 4), "gamma": np.ones(4), "beta": np.zeros(4)},
+    "helpers.transformer.tasks.exact_match": _reversal_pairs,
+    "helpers.transformer.tasks.permutation_equivariance_gap": lambda: {"model": _gpt(), "x": _reversal_pairs()["x"]},
+    "helpers.transformer.tasks.predict": lambda: {"model": _gpt(), "x": _reversal_pairs()["x"]},
+    "helpers.transformer.tasks.token_accuracy": _reversal_pairs,
     # core
     "helpers.core.checks.check_array": lambda: {"x": _x(4, 3), "name": "x"},
     "helpers.core.checks.check_choice": lambda: {"value": "a", "name": "kind", "choices": ["a", "b"]},
@@ -509,6 +576,9 @@ SKIPS: dict[str, str] = {
     "helpers.core.mnist.read_idx": "reads a file" + _FILES + " (tests/test_mnist.py)",
     "helpers.core.mnist.write_idx": "writes a file: a probe of its path would create one named after the probe",
     "helpers.core.data.load_corpus": "reads data/corpus.txt" + _FILES,
+    "helpers.autograd.modules.Module": "takes no arguments: nothing to probe",
+    "helpers.basics.mlp.xor_network": "takes no arguments: nothing to probe",
+    "helpers.core.loop.new_history": "takes only *metrics (names), which a keyword call cannot pass",
     "helpers.autograd.gradcheck.gradcheck": _VARARGS,
     "helpers.autograd.gradcheck.numerical_gradient": _VARARGS,
 }

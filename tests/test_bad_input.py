@@ -127,8 +127,8 @@ def _tiny_model():
 
 # Per-entry plausible calls, for entries the name-keyed table cannot serve (a model with the right
 # sizes, a cache from a forward pass, a config): entry name -> factory of keyword arguments. Every
-# argument the factory gives is probed: like a table value, or else by _bad_given. Split in two files by chapter
-# (early: core and 01-11; late: 12-20) so that each can grow on its own.
+# argument the factory gives is probed: like a table value, or else by _bad_given. Split in two
+# files by chapter (early: core, 01-11 and representation; late: 12-20) so each can grow on its own.
 ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {**_EARLY, **_LATE}
 
 # Parameters that exist to make an entry run long; small values even where a default exists.
@@ -215,7 +215,7 @@ def _bad_given(p: inspect.Parameter, value: Any) -> list[tuple[str, Any]]:
     NaN for a number and an empty list for a list."""
     if isinstance(value, np.ndarray):
         return _bad_arrays(p, value)
-    if type(value).__name__ == "Tensor":
+    if type(value).__module__ == "torch" and type(value).__name__ == "Tensor":  # not the autograd Tensor
         import torch
         dtype = value.dtype if value.is_floating_point() else torch.float32
         return [(what, torch.as_tensor(v, dtype=dtype) if isinstance(v, (np.ndarray, torch.Tensor)) else v)

@@ -149,6 +149,23 @@ def test_bad_input_names_expected_and_received(call, words):
     assert all(w in str(info.value) for w in words), str(info.value)
 
 
+@pytest.mark.parametrize("call, words", [
+    (lambda: D.train_full_batch({"a": D.torch_mlp([3, 2])}, np.ones((2, 3)), np.array([0, 1]), plot="live",
+                                steps=1, progress=False), ["plot must be a LivePlot", "str"]),
+    (lambda: D.train_full_batch([D.torch_mlp([3, 2])], np.ones((2, 3)), np.array([0, 1])), ["models must be", "list"]),
+    (lambda: D.layer_stats("trace"), ["trace must be the DeepTrace", "str"]),
+])
+def test_wrong_objects_are_type_errors_naming_what_arrived(call, words):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_labels_beyond_the_outputs_are_named_before_training():
+    with pytest.raises(ValueError, match=r"y must hold class labels in \[0, 2\) for a model with 2 outputs, got range \[0, 2\]"):
+        D.train_full_batch({"a": D.torch_mlp([3, 2])}, np.ones((2, 3)), np.array([0, 2]), steps=1, progress=False)
+
+
 # ----------------------------------------------------------------------------- PyTorch helpers
 def test_torch_mlp_copies_our_init():
     model = D.torch_mlp([5, 7, 3], "gelu", "xavier", seed=4)

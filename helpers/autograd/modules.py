@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from helpers.autograd.tensor import Tensor
-from helpers.core.checks import check_array, check_choice, check_range, check_type
+from helpers.core.checks import check_array, check_choice, check_range, check_seed, check_type
 
 __all__ = ["Module", "Linear", "MLP", "SGD", "cross_entropy", "to_torch"]
 
@@ -75,7 +75,7 @@ class MLP(Module):
         if len(sizes) < 2:
             raise ValueError(f"sizes needs at least an input and an output width, got {list(sizes)}")
         check_choice(activation, "activation", ACTIVATIONS)
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed(seed))
         self.sizes = list(sizes)
         self.activation = activation
         self.layers = [Linear(a, b, rng) for a, b in zip(sizes[:-1], sizes[1:])]

@@ -200,6 +200,8 @@ def train_perceptron(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: 
     X = check_array(X, "X", ndim=2)
     y = _check_labels(y, X.shape[0])
     check_range(max_epochs, "max_epochs", 1, None, integer=True)
+    if rng is not None:
+        check_type(rng, "rng", np.random.Generator, "a numpy Generator (np.random.default_rng(seed)) or None")
     w, b = np.zeros(X.shape[1]), 0.0
     result = PerceptronResult(w, b)
     for _ in range(max_epochs):

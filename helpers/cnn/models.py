@@ -133,6 +133,7 @@ class DigitsMLP(nn.Sequential):
     def __init__(self, hidden: int = 96, classes: int = 10, pixels: int = 64) -> None:
         check_range(hidden, "hidden", 1, None, integer=True)
         check_range(classes, "classes", 1, None, integer=True)
+        check_range(pixels, "pixels", 1, None, integer=True)
         super().__init__(nn.Flatten(),                  # (N, 1, 8, 8) -> (N, 64)
                          nn.Linear(pixels, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
                          nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),

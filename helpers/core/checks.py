@@ -156,9 +156,18 @@ def check_type(value: Any, name: str, types: type | tuple[type, ...], what: str 
 
     ``what`` describes the expected value in the message (e.g. ``"the cache from softmax_forward"``);
     by default the type names are used.
+
+    Example:
+        >>> check_type(3, "n", int)
+        3
+        >>> check_type("3", "n", (int, float))
+        Traceback (most recent call last):
+        ...
+        TypeError: n must be an instance of int or float, got str
     """
     if not isinstance(value, types):
         if what is None:
-            what = "a " + " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+            names = types if isinstance(types, tuple) else (types,)
+            what = "an instance of " + " or ".join(t.__name__ for t in names)
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
     return value

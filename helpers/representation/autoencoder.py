@@ -66,6 +66,7 @@ class DeepAutoencoder(nn.Module):
     def __init__(self, D: int = 64, k: int = 2, hidden: int = 64, seed: int = 0) -> None:
         check_seed(seed)
         super().__init__()
+        check_range(D, "D", 1, None, integer=True)
         check_range(k, "k", 1, D, integer=True)
         check_range(hidden, "hidden", 1, None, integer=True)
         torch.manual_seed(seed)

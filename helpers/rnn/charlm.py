@@ -65,6 +65,7 @@ def bits_per_char(model, ids: np.ndarray, seq_len: int = 128, max_chars: int = 2
     import torch
     import torch.nn.functional as F
 
+    check_type(model, "model", torch.nn.Module, "a torch model (CharLSTM or GPT)")
     n = min(len(ids) - 1, max_chars) // seq_len * seq_len
     if n == 0:
         raise ValueError(f"need more than seq_len={seq_len} characters, got {len(ids)}")

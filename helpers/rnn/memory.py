@@ -141,6 +141,7 @@ def clipping_run(clip: float | None, steps: int = 150, seq_len: int = 10, hidden
     if clip is not None:
         check_range(clip, "clip", 0.0, None, low_inclusive=False)
     check_range(lr, "lr", 0.0, None, low_inclusive=False)
+    check_range(recurrent_gain, "recurrent_gain", 0.0, None)
     check_seed(seed)
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

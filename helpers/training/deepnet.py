@@ -248,6 +248,8 @@ def train_full_batch(models: dict, X: np.ndarray, y: np.ndarray, lr: float = 0.1
     from helpers.core.progress import Progress
 
     check_type(models, "models", dict, "a dict name -> torch model")
+    if plot is not None and not callable(getattr(plot, "update", None)):
+        raise TypeError(f"plot must be a LivePlot (or None), got {type(plot).__name__}")
     if not models:
         raise ValueError("models must hold at least one model, got an empty dict")
     X = check_array(X, "X", ndim=2)

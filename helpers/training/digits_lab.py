@@ -58,6 +58,7 @@ def make_mlp(hidden: tuple[int, ...] = (128,), dropout: float = 0.0, batchnorm: 
     if activation not in acts:
         raise ValueError(f"activation must be one of {list(acts)}, got {activation!r}")
     check_range(dropout, "dropout", 0.0, 0.95)
+    check_range(d_in, "d_in", 1, None, integer=True)
     layers, width = [], d_in
     for h in hidden:
         layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batchnorm else []) + [acts[activation]()]

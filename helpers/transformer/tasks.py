@@ -47,6 +47,7 @@ def _as_ids(x: np.ndarray, name: str) -> torch.Tensor:
 @torch.no_grad()
 def predict(model: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     """The model's most likely output digit at every position. Shape: (N, T) -> (N, T) int64."""
+    check_type(model, "model", torch.nn.Module, "a torch model (GPT)")
     was_training = model.training
     model.eval()
     out = model(_as_ids(x, "x")).argmax(dim=-1).numpy()  # (N, T, K) -> (N, T)
@@ -135,8 +136,9 @@ def permutation_equivariance_gap(model: torch.nn.Module, x: np.ndarray, seed: in
     its output with it and changes nothing else, so the model cannot know *where* a token is.
     Attention without a position signal (and without a causal mask) has this property exactly.
     """
+    check_type(model, "model", torch.nn.Module, "a torch model (GPT)")
     ids = _as_ids(x, "x")
-    perm = torch.from_numpy(np.random.default_rng(seed).permutation(ids.shape[1]))
+    perm = torch.from_numpy(np.random.default_rng(check_seed(seed)).permutation(ids.shape[1]))
     was_training = model.training
     model.eval()
     gap = (model(ids[:, perm]) - model(ids)[:, perm]).abs().max().item()  # (N, T, K) both
