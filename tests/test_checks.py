@@ -1,19 +1,19 @@
-"""helpers.core.checks: check_instance and check_tensor say what was expected and what arrived."""
+"""helpers.core.checks: check_type and check_tensor say what was expected and what arrived."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from helpers.core.checks import check_instance, check_tensor
+from helpers.core.checks import check_tensor, check_type
 
 
-def test_check_instance_names_the_expected_and_received_types():
-    assert check_instance(3, "n", int) == 3
-    with pytest.raises(ValueError, match=r"config must be a DDPConfig, got str"):
-        check_instance("x", "config", int, "DDPConfig")
-    with pytest.raises(ValueError, match=r"model must be a int or float, got NoneType"):
-        check_instance(None, "model", (int, float))
+def test_check_type_names_the_expected_and_received_types():
+    assert check_type(3, "n", int) == 3
+    with pytest.raises(TypeError, match=r"config must be a DDPConfig, got str"):
+        check_type("x", "config", int, "a DDPConfig")
+    with pytest.raises(TypeError, match=r"model must be an instance of int or float, got NoneType"):
+        check_type(None, "model", (int, float))
 
 
 def test_check_tensor_returns_the_same_tensor_and_keeps_its_graph():

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_choice, check_instance, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 
 __all__ = ["QMIN", "QMAX", "affine_params", "quantize", "dequantize", "fake_quantize",
            "QuantizedTensor", "quantize_tensor", "quantize_model", "model_size_bytes",
@@ -201,7 +201,7 @@ def quantize_model(model, mode: str = "per_channel"):
 
     import torch
 
-    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+    check_type(model, "model", torch.nn.Module, "a torch.nn.Module")
     check_choice(mode, "mode", ["per_tensor", "per_channel"])
     qmodel = copy.deepcopy(model)
     sizes: dict[str, int] = {}
@@ -219,7 +219,7 @@ def quantize_model(model, mode: str = "per_channel"):
 def _check_module(model) -> None:
     import torch
 
-    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+    check_type(model, "model", torch.nn.Module, "a torch.nn.Module")
 
 
 def model_size_bytes(model) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 from helpers.compression.distill import distillation_loss_torch
 from helpers.core.progress import Progress
 from helpers.core.loop import History, OnStep, check_loop_args, new_history, record_step, steps_range
-from helpers.core.checks import check_instance, check_range, check_seed
+from helpers.core.checks import check_range, check_seed, check_type
 from helpers.core.metrics import accuracy
 
 __all__ = ["DigitsTensors", "digits_tensors", "make_mlp", "train_classifier",
@@ -79,7 +79,7 @@ def _check_labels(model, X, y) -> None:
     batch-norm update)."""
     import torch
 
-    check_instance(model, "model", torch.nn.Module, "torch.nn.Module")
+    check_type(model, "model", torch.nn.Module, "a torch.nn.Module")
     was_training = model.training
     with torch.no_grad():
         K = model.eval()(X[:1]).shape[-1]
@@ -142,9 +142,9 @@ class StudentRow:
 def _check_comparison(teacher, data, seeds, n_student: int) -> None:
     import torch
 
-    check_instance(teacher, "teacher", torch.nn.Module, "torch.nn.Module")
-    check_instance(data, "data", DigitsTensors, "DigitsTensors (see digits_tensors)")
-    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    check_type(teacher, "teacher", torch.nn.Module, "a torch.nn.Module")
+    check_type(data, "data", DigitsTensors, "a DigitsTensors (see digits_tensors)")
+    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
     for s in seeds:
@@ -180,7 +180,7 @@ def plot_students(rows: list[StudentRow]):
     if not rows:
         raise ValueError("rows must hold at least one StudentRow, got an empty list")
     for row in rows:
-        check_instance(row, "each of rows", StudentRow)
+        check_type(row, "each of rows", StudentRow)
     fig = new_figure(6, 2.6)
     ax = fig.add_subplot()
     x = np.arange(len(rows))

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_instance", "check_range", "check_seed", "check_tensor",
+__all__ = ["check_array", "check_choice", "check_range", "check_seed", "check_tensor",
            "check_type"]
 
 
@@ -109,16 +109,6 @@ def check_seed(seed: Any, name: str = "seed") -> int:
     if not 0 <= seed <= 2**32 - 1:
         raise ValueError(f"{name} must be in [0, 2**32 - 1], got {seed!r}")
     return int(seed)
-
-
-def check_instance(value: Any, name: str, types: type | tuple[type, ...], what: str | None = None) -> Any:
-    """Raise a ``ValueError`` unless ``value`` is an instance of ``types`` (a model, a config, a cache);
-    ``what`` names the expectation in the message (default: the type names). Returns ``value``."""
-    if not isinstance(value, types):
-        if what is None:
-            what = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise ValueError(f"{name} must be a {what}, got {type(value).__name__}")
-    return value
 
 
 def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,

@@ -37,7 +37,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from helpers.distributed.allreduce import shard_indices
-from helpers.core.checks import check_instance, check_range
+from helpers.core.checks import check_range, check_type
 
 __all__ = ["DDPConfig", "DDPResult", "free_port", "make_mlp", "global_batch", "full_batch_gradient",
            "train_single_process",
@@ -99,7 +99,7 @@ def free_port() -> int:
 
 def make_mlp(config: DDPConfig) -> nn.Module:
     """The float64 MLP ``D -> hidden -> 1`` (tanh), initialised from ``config.seed``."""
-    check_instance(config, "config", DDPConfig)
+    check_type(config, "config", DDPConfig)
     torch.manual_seed(config.seed)
     return nn.Sequential(nn.Linear(config.features, config.hidden), nn.Tanh(),
                          nn.Linear(config.hidden, 1)).double()
@@ -107,7 +107,7 @@ def make_mlp(config: DDPConfig) -> nn.Module:
 
 def global_batch(config: DDPConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """The fixed global batch ``(X, y)``, shapes ``(N, D)`` and ``(N, 1)``, float64."""
-    check_instance(config, "config", DDPConfig)
+    check_type(config, "config", DDPConfig)
     g = torch.Generator().manual_seed(config.seed + 1)
     X = torch.randn(config.global_batch, config.features, generator=g, dtype=torch.float64)
     y = torch.sin(X.sum(dim=1, keepdim=True))  # (N, 1): a smooth target the MLP can fit
@@ -132,7 +132,7 @@ def train_single_process(config: DDPConfig | None = None) -> tuple[np.ndarray, f
     Returns:
         ``(params, ms_per_step)``: the flattened final parameters and the median step time.
     """
-    config = DDPConfig() if config is None else check_instance(config, "config", DDPConfig)
+    config = DDPConfig() if config is None else check_type(config, "config", DDPConfig)
     model = make_mlp(config)
     X, y = global_batch(config)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr)

@@ -12,7 +12,7 @@ from matplotlib.patches import Circle
 
 from helpers.core.data import RingMixture
 from helpers.gan.metrics import mode_coverage
-from helpers.core.checks import check_array, check_instance
+from helpers.core.checks import check_array, check_type
 from helpers.core.figures import OKABE_ITO, new_figure
 
 __all__ = ["plot_ring_runs", "plot_digit_grid"]
@@ -26,8 +26,8 @@ def plot_ring_runs(samples: dict[str, np.ndarray], ring: RingMixture, n_show: in
 
     Shape: ``samples[name]`` (S, N, 2): ``S`` seeds of ``N`` points each.
     """
-    check_instance(samples, "samples", dict, "dict of method name -> array (S, N, 2)")
-    check_instance(ring, "ring", RingMixture)
+    check_type(samples, "samples", dict, "a dict of method name -> array (S, N, 2)")
+    check_type(ring, "ring", RingMixture)
     if not samples:
         raise ValueError("samples must map at least one method name to an array (S, N, 2), got {}")
     arrays = {name: check_array(x, f"samples[{name!r}]", ndim=3, shape=(None, None, 2)) for name, x in samples.items()}

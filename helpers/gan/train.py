@@ -30,7 +30,7 @@ from helpers.gan.models import Discriminator, Generator
 from helpers.gan.penalty import gradient_penalty
 from helpers.core.plotting import LivePlot
 from helpers.core.loop import check_loop_args
-from helpers.core.checks import check_array, check_choice, check_instance, check_range
+from helpers.core.checks import check_array, check_choice, check_range, check_type
 from helpers.core.figures import PALETTE, new_figure, show_figure
 
 __all__ = ["GANConfig", "GANTrainer", "ArraySampler", "SampleView", "train_gan", "ring_gan_config",
@@ -238,7 +238,7 @@ class SampleView:
 
     def __init__(self, trainer: GANTrainer, real: np.ndarray | None = None, n: int = 500,
                  image_shape: tuple[int, int] = (8, 8), rows: int = 3, cols: int = 8) -> None:
-        check_instance(trainer, "trainer", GANTrainer)
+        check_type(trainer, "trainer", GANTrainer)
         for value, name in ((n, "n"), (rows, "rows"), (cols, "cols")):
             check_range(value, name, 1, None, integer=True)
         if real is not None:
@@ -302,7 +302,7 @@ def train_gan(trainer: GANTrainer, steps: int, live: bool = True, every: int = 1
     ``{"step": [...], "d_loss": [...], "g_loss": [...]}`` (one value per round). The seed lives
     in the trainer's config.
     """
-    check_instance(trainer, "trainer", GANTrainer)
+    check_type(trainer, "trainer", GANTrainer)
     check_range(steps, "steps", 0, None, integer=True)
     check_range(every, "every", 1, None, integer=True)
     check_loop_args(on_step=on_step)

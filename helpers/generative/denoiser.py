@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed, check_tensor
+from helpers.core.checks import check_array, check_range, check_seed, check_tensor, check_type
 from helpers.representation.pca import PCA, fit_pca
 from helpers.gan.models import MLP
 from helpers.generative.schedules import NoiseSchedule, add_noise, reverse_step
@@ -120,8 +120,8 @@ class Denoiser(nn.Module):
 
 
 def _check_model_schedule(model, schedule) -> None:
-    check_instance(model, "model", Denoiser)
-    check_instance(schedule, "schedule", NoiseSchedule, "NoiseSchedule (see make_schedule)")
+    check_type(model, "model", Denoiser)
+    check_type(schedule, "schedule", NoiseSchedule, "a NoiseSchedule (see make_schedule)")
 
 
 def _check_loss_inputs(model, schedule, x0) -> None:

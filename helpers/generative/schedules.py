@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from helpers.core.checks import check_choice, check_instance, check_range
+from helpers.core.checks import check_choice, check_range, check_type
 
 __all__ = ["NoiseSchedule", "linear_betas", "cosine_betas", "make_schedule", "add_noise", "predict_x0",
            "posterior_mean_variance", "reverse_step"]
@@ -173,7 +173,7 @@ def _coef(values: torch.Tensor, t, x: torch.Tensor, name: str = "t") -> torch.Te
 
 
 def _check_schedule(schedule) -> None:
-    check_instance(schedule, "schedule", NoiseSchedule, "NoiseSchedule (see make_schedule)")
+    check_type(schedule, "schedule", NoiseSchedule, "a NoiseSchedule (see make_schedule)")
 
 
 def _same_shape(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.basics.activations import leaky_relu, leaky_relu_grad
-from helpers.core.checks import check_array, check_instance, check_range
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.graphs.message_passing import (AggregateCache, aggregate_backward, aggregate_forward, scatter_sum,
                                             segment_softmax, segment_softmax_backward)
 from helpers.graphs.structure import add_self_loops
@@ -120,7 +120,7 @@ def gat_forward(x, edge_index, W, att_src, att_dst, b, concat: bool = True,
 
 def gat_backward(dy, cache: GATCache) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gat_forward`: ``(dx, dW, d_att_src, d_att_dst, db)``, shaped like the inputs."""
-    check_instance(cache, "cache", GATCache, "GATCache (from gat_forward)")
+    check_type(cache, "cache", GATCache, "a GATCache (from gat_forward)")
     N, H, C = cache.z.shape
     src, dst = cache.aggregate.edge_index
     d_out = _heads_grad(dy, N, H, C, cache.concat)                       # (N, H, C)
@@ -180,7 +180,7 @@ def gat_dense_forward(x, A, W, att_src, att_dst, b, concat: bool = True,
 
 def gat_dense_backward(dy, cache: GATDenseCache) -> tuple[np.ndarray, ...]:
     """Gradients of :func:`gat_dense_forward`: ``(dx, dW, d_att_src, d_att_dst, db)``."""
-    check_instance(cache, "cache", GATDenseCache, "GATDenseCache (from gat_dense_forward)")
+    check_type(cache, "cache", GATDenseCache, "a GATDenseCache (from gat_dense_forward)")
     N, H, C = cache.z.shape
     d_out = _heads_grad(dy, N, H, C, cache.concat)                       # (N, H, C)
     db = np.asarray(dy).sum(axis=0)
@@ -201,7 +201,7 @@ def gat_dense_backward(dy, cache: GATDenseCache) -> tuple[np.ndarray, ...]:
 
 def attention_matrix(cache: GATCache) -> np.ndarray:
     """The edge-list attention weights as a dense (N, N, H) array (receiver i, sender j): zero off the graph."""
-    check_instance(cache, "cache", GATCache, "GATCache (from gat_forward)")
+    check_type(cache, "cache", GATCache, "a GATCache (from gat_forward)")
     N, H, _ = cache.z.shape
     src, dst = cache.aggregate.edge_index
     dense = np.zeros((N, N, H))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance
+from helpers.core.checks import check_array, check_type
 from helpers.graphs.message_passing import AggregateCache, aggregate_backward, aggregate_forward
 from helpers.graphs.structure import gcn_edge_weights, normalized_adjacency
 
@@ -85,7 +85,7 @@ def gcn_dense_forward(x, A, W, b) -> tuple[np.ndarray, GCNDenseCache]:
 
 def gcn_dense_backward(dy, cache: GCNDenseCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of :func:`gcn_dense_forward`: ``(dx (N, D_in), dW (D_in, D_out), db (D_out,))``."""
-    check_instance(cache, "cache", GCNDenseCache, "GCNDenseCache (from gcn_dense_forward)")
+    check_type(cache, "cache", GCNDenseCache, "a GCNDenseCache (from gcn_dense_forward)")
     dy = check_array(dy, "dy", shape=(len(cache.x), cache.W.shape[1]))
     d_xw = cache.A_hat.T @ dy                                            # (N, D_out): back through Â
     return d_xw @ cache.W.T, cache.x.T @ d_xw, dy.sum(axis=0)
@@ -128,7 +128,7 @@ def gcn_backward(dy, cache: GCNCache) -> tuple[np.ndarray, np.ndarray, np.ndarra
     The aggregation's backward sends each receiver's gradient back along its edges (a
     scatter-add into the senders); the edge weights are constants here, so their gradient is unused.
     """
-    check_instance(cache, "cache", GCNCache, "GCNCache (from gcn_forward)")
+    check_type(cache, "cache", GCNCache, "a GCNCache (from gcn_forward)")
     dy = check_array(dy, "dy", shape=(len(cache.x), cache.W.shape[1]))
     d_xw, _ = aggregate_backward(dy, cache.aggregate)                    # (N, D_out)
     return d_xw @ cache.W.T, cache.x.T @ d_xw, dy.sum(axis=0)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance, check_range
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.graphs.structure import check_edge_index
 from helpers.representation.embeddings import EmbeddingCache, embedding_backward
 
@@ -136,7 +136,7 @@ def aggregate_backward(dy, cache: AggregateCache) -> tuple[np.ndarray, np.ndarra
     Returns:
         ``(dx, dweights)``, shapes (N, *L, C) and (E, *L).
     """
-    check_instance(cache, "cache", AggregateCache, "AggregateCache (from aggregate_forward)")
+    check_type(cache, "cache", AggregateCache, "an AggregateCache (from aggregate_forward)")
     dy = check_array(dy, "dy", shape=cache.x.shape)
     src, dst = cache.edge_index
     d_msg = dy[dst]                                                      # (E, *L, C): what each message owes

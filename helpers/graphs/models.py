@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from helpers.core.metrics import logits_accuracy
-from helpers.core.checks import check_array, check_instance, check_range
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.graphs.structure import gcn_edge_weights
 
 __all__ = ["TorchGraph", "to_torch_graph", "GCNLayer", "GATLayer", "GCN", "NodeMLP", "GAT",
@@ -217,8 +217,8 @@ class GraphClassifier(nn.Module):
 
 def _check_training(model, graph, x, y, train_idx, n_labels: int):
     """x, y, train_idx as tensors; labels in [0, K) for the model's K outputs, ids in [0, n_labels)."""
-    check_instance(model, "model", nn.Module, "torch.nn.Module")
-    check_instance(graph, "graph", TorchGraph, "TorchGraph (see to_torch_graph)")
+    check_type(model, "model", nn.Module, "a torch.nn.Module")
+    check_type(graph, "graph", TorchGraph, "a TorchGraph (see to_torch_graph)")
     X = torch.as_tensor(check_array(x, "x", shape=(graph.num_nodes, None)), dtype=torch.float32)
     Y = torch.as_tensor(check_array(y, "y", shape=(n_labels,), dtype="int"))
     idx = torch.as_tensor(check_array(train_idx, "train_idx", ndim=1, dtype="int"))

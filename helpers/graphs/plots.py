@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.graphs.structure import check_edge_index
 
@@ -64,7 +64,7 @@ def _check_curves(curves, name: str, length: int | None = None) -> None:
 def draw_edges(ax: Axes, pos, edge_index, **style) -> LineCollection:
     """Every undirected edge once, as one ``LineCollection`` (update it with ``set_linewidths`` /
     ``set_array``). Its segments follow :func:`undirected_pairs` order."""
-    check_instance(ax, "ax", Axes, "matplotlib Axes")
+    check_type(ax, "ax", Axes, "a matplotlib Axes")
     pos = _check_pos(pos)
     pairs = undirected_pairs(edge_index, len(pos))
     lines = LineCollection(np.asarray(pos)[pairs], **{"colors": "0.6", "linewidths": 0.8, "zorder": 1, **style})
@@ -82,7 +82,7 @@ def undirected_pairs(edge_index, num_nodes: int) -> np.ndarray:
 def draw_nodes(ax: Axes, pos, labels, class_names, colours=None, size: float = 60, **style) -> list[PathCollection]:
     """One scatter per class (its own marker); ``colours`` (N,) values for a colour map, or None for
     the class colours. Returns the collections, class by class."""
-    check_instance(ax, "ax", Axes, "matplotlib Axes")
+    check_type(ax, "ax", Axes, "a matplotlib Axes")
     pos = _check_pos(pos)
     labels = _check_classes(labels, class_names, len(pos))
     out = []

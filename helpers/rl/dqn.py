@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.rl.cartpole import FEATURE_SCALE, SOLVED_MEAN, evaluate, make_cartpole
 from helpers.rl.networks import (_backward, _forward, copy_params, init_tanh_mlp, mlp_output, tanh_mlp_backward,
                                  tanh_mlp_forward)
@@ -137,7 +137,7 @@ def td_loss_backward(dy: float, cache: TDLossCache) -> np.ndarray:
     r"""Gradient of :func:`td_loss_forward` with respect to ``q``: :math:`\mathrm{clip}(d, -1, 1) / B` in
     the taken action's column, 0 elsewhere (no gradient flows into the target). Shape: -> (B, A)."""
     check_range(dy, "dy")
-    check_instance(cache, "cache", TDLossCache, "TDLossCache (from td_loss_forward)")
+    check_type(cache, "cache", TDLossCache, "a TDLossCache (from td_loss_forward)")
     B = len(cache.diff)
     dq = np.zeros((B, cache.n_actions))
     dq[np.arange(B), cache.actions] = float(dy) * np.clip(cache.diff, -1.0, 1.0) / B
@@ -210,7 +210,7 @@ class DQNTrainer:
                  gamma: float = 0.99, capacity: int = 50_000, learning_starts: int = 1000,
                  target_every: int = 500, epsilon_steps: int = 15_000, epsilon_end: float = 0.05,
                  seed: int = 0) -> None:
-        check_instance(agent, "agent", QAgent)
+        check_type(agent, "agent", QAgent)
         check_range(batch_size, "batch_size", 1, None, integer=True)
         check_range(gamma, "gamma", 0.0, 1.0)
         check_range(epsilon_end, "epsilon_end", 0.0, 1.0)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance, check_range
+from helpers.core.checks import check_array, check_range, check_type
 
 __all__ = ["MLPCache", "init_tanh_mlp", "tanh_mlp_forward", "tanh_mlp_backward", "copy_params", "mlp_output"]
 
@@ -104,7 +104,7 @@ def tanh_mlp_backward(dy: np.ndarray, cache: MLPCache) -> tuple[np.ndarray, ...]
         >>> [g.shape for g in tanh_mlp_backward(np.ones((3, 2)), cache)]
         [(3, 4), (4, 8), (8,), (8, 2), (2,)]
     """
-    check_instance(cache, "cache", MLPCache, "MLPCache (from tanh_mlp_forward)")
+    check_type(cache, "cache", MLPCache, "a MLPCache (from tanh_mlp_forward)")
     dy = check_array(dy, "dy", shape=(cache.x.shape[0], cache.params[2].shape[1]))
     return _backward(dy, cache)
 

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from helpers.core.checks import check_array, check_instance, check_range
+from helpers.core.checks import check_array, check_range, check_type
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.rl.cartpole import SOLVED_MEAN
 from helpers.rl.gridworld import ARROWS, GridWorld
@@ -24,9 +24,9 @@ class GridWorldView:
     non-terminal cell, walls in dark grey, G and T labelled. :meth:`show` updates it in place."""
 
     def __init__(self, fig: Figure, ax: Axes, world: GridWorld, vmax: float = 1.0) -> None:
-        check_instance(fig, "fig", Figure, "matplotlib Figure")
-        check_instance(ax, "ax", Axes, "matplotlib Axes")
-        check_instance(world, "world", GridWorld, "GridWorld (see make_gridworld)")
+        check_type(fig, "fig", Figure, "a matplotlib Figure")
+        check_type(ax, "ax", Axes, "a matplotlib Axes")
+        check_type(world, "world", GridWorld, "a GridWorld (see make_gridworld)")
         check_range(vmax, "vmax", 0.0, None, low_inclusive=False)
         self.world, self.ax = world, ax
         ax.set_facecolor("0.92")
@@ -155,7 +155,7 @@ class CartPoleView:
     as a thick line leaning by :math:`\\theta` (positive: to the right)."""
 
     def __init__(self, ax: Axes) -> None:
-        check_instance(ax, "ax", Axes, "matplotlib Axes")
+        check_type(ax, "ax", Axes, "a matplotlib Axes")
         self.ax = ax
         ax.plot([-2.4, 2.4], [0, 0], color="0.3", lw=2)
         for end in (-2.4, 2.4):

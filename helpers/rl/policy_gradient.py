@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from helpers.basics.losses import log_softmax
-from helpers.core.checks import check_array, check_instance, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.rl.cartpole import SOLVED_MEAN, EpisodeBatch, evaluate, run_episodes
 from helpers.rl.networks import init_tanh_mlp, mlp_output, tanh_mlp_backward, tanh_mlp_forward
 from helpers.training.optim import Adam
@@ -103,7 +103,7 @@ def policy_loss_backward(dy: float, cache: PolicyLossCache) -> np.ndarray:
     :math:`-\frac{A_n}{N}(\mathbb 1[k = a_n] - \pi_{n,k})`, times the incoming scalar ``dy``.
     Shape: -> (N, K)."""
     check_range(dy, "dy")
-    check_instance(cache, "cache", PolicyLossCache, "PolicyLossCache (from policy_loss_forward)")
+    check_type(cache, "cache", PolicyLossCache, "a PolicyLossCache (from policy_loss_forward)")
     N = len(cache.actions)
     d = cache.probs.copy()                                                      # pi_{n,k}
     d[np.arange(N), cache.actions] -= 1.0                                      # pi - onehot
@@ -166,8 +166,8 @@ def reinforce_inputs(agent: PolicyAgent, batch: EpisodeBatch,
     The advantages are then standardised (mean 0, std 1 over the batch): a second, batch-level
     baseline plus a step size that does not depend on how long the episodes have become.
     """
-    check_instance(agent, "agent", PolicyAgent)
-    check_instance(batch, "batch", EpisodeBatch, "EpisodeBatch (see run_episodes)")
+    check_type(agent, "agent", PolicyAgent)
+    check_type(batch, "batch", EpisodeBatch, "an EpisodeBatch (see run_episodes)")
     check_range(gamma, "gamma", 0.0, 1.0)
     G = discounted_returns(batch.rewards, gamma) * (1.0 - gamma)                # (T, N)
     live = batch.alive
@@ -189,7 +189,7 @@ class ReinforceTrainer:
 
     def __init__(self, agent: PolicyAgent, batch_size: int = 16, gamma: float = 0.99, lr: float = 0.01,
                  value_lr: float = 0.01, seed: int = 0) -> None:
-        check_instance(agent, "agent", PolicyAgent)
+        check_type(agent, "agent", PolicyAgent)
         check_range(batch_size, "batch_size", 1, None, integer=True)
         check_range(lr, "lr", 0.0, None, low_inclusive=False)
         check_range(value_lr, "value_lr", 0.0, None, low_inclusive=False)

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.rl.gridworld import GridWorld
 
 __all__ = ["epsilon_greedy", "q_learning"]
@@ -70,7 +70,7 @@ def q_learning(world: GridWorld, gamma: float = 0.9, steps: int = 4000, epsilon:
     check_range(steps, "steps", 1, None, integer=True)
     check_range(epsilon, "epsilon", 0.0, 1.0)
     check_range(max_moves, "max_moves", 1, None, integer=True)
-    check_instance(world, "world", GridWorld, "GridWorld (see make_gridworld)")
+    check_type(world, "world", GridWorld, "a GridWorld (see make_gridworld)")
     rng = np.random.default_rng(check_seed(seed))
     S, A = world.R.shape
     Q = np.zeros((S, A))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.core.checks import check_array, check_instance, check_range, check_tensor
+from helpers.core.checks import check_array, check_range, check_tensor, check_type
 
 __all__ = ["similarity_logits", "NTXentCache", "nt_xent_forward", "nt_xent_backward", "nt_xent_torch",
            "nt_xent_anchor", "positive_index", "negative_weights"]
@@ -132,7 +132,7 @@ def nt_xent_backward(dy: float, cache: NTXentCache) -> tuple[np.ndarray, np.ndar
         dy: scalar (the incoming gradient); returns dz1, dz2: (N, D) each.
     """
     check_range(dy, "dy")
-    check_instance(cache, "cache", NTXentCache, "NTXentCache (from nt_xent_forward)")
+    check_type(cache, "cache", NTXentCache, "a NTXentCache (from nt_xent_forward)")
     u, P, tau = cache.u, cache.probs, cache.temperature
     N2 = u.shape[0]
     G = P.copy()

@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed, check_tensor
+from helpers.core.checks import check_array, check_range, check_seed, check_tensor, check_type
 from helpers.core.data import load_corpus
 from helpers.core.metrics import accuracy
 from helpers.representation.transfer import few_shot_subset, train
@@ -199,7 +199,7 @@ class TextEncoder(nn.Module):
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
-        check_instance(config, "config", GPTConfig)
+        check_type(config, "config", GPTConfig)
         if config.causal:
             raise ValueError("a masked language model reads both directions: the config needs causal=False")
         self.gpt = GPT(config)
@@ -232,7 +232,7 @@ def mlm_loss(encoder: TextEncoder, inputs: torch.Tensor, targets: torch.Tensor) 
     Shape:
         inputs, targets: (N, T) int64 -> a scalar.
     """
-    check_instance(encoder, "encoder", TextEncoder)
+    check_type(encoder, "encoder", TextEncoder)
     check_tensor(inputs, "inputs", ndim=2, dtype="int")
     check_tensor(targets, "targets", dtype="int")
     if targets.shape != inputs.shape:
@@ -259,7 +259,7 @@ def pretrain_mlm(corpus: ModuleCorpus, *, steps: int = 800, batch_size: int = 32
     Returns:
         (encoder, {"step": [...], "loss": [...], "masked_accuracy": [...]}).
     """
-    check_instance(corpus, "corpus", ModuleCorpus, "ModuleCorpus (see load_module_corpus)")
+    check_type(corpus, "corpus", ModuleCorpus, "a ModuleCorpus (see load_module_corpus)")
     check_range(steps, "steps", 1, None, integer=True)
     check_range(batch_size, "batch_size", 1, None, integer=True)
     check_range(seq_len, "seq_len", 2, len(corpus.pretrain) - 1, integer=True)
@@ -321,7 +321,7 @@ def make_snippet_task(corpus: ModuleCorpus, modules=TASK_MODULES, seq_len: int =
         >>> tuple(task.X_pool.shape), tuple(task.X_test.shape)
         ((800, 32), (600, 32))
     """
-    check_instance(corpus, "corpus", ModuleCorpus, "ModuleCorpus (see load_module_corpus)")
+    check_type(corpus, "corpus", ModuleCorpus, "a ModuleCorpus (see load_module_corpus)")
     check_range(seq_len, "seq_len", 1, None, integer=True)
     check_range(pool_per_module, "pool_per_module", 1, None, integer=True)
     check_range(test_per_module, "test_per_module", 1, None, integer=True)
@@ -354,9 +354,9 @@ def compare_finetuning(encoder: TextEncoder, task: SnippetTask, seeds=(0, 1, 2, 
     Returns:
         ``{"pre-trained": (S,), "from scratch": (S,)}``.
     """
-    check_instance(encoder, "encoder", TextEncoder)
-    check_instance(task, "task", SnippetTask, "SnippetTask (see make_snippet_task)")
-    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    check_type(encoder, "encoder", TextEncoder)
+    check_type(task, "task", SnippetTask, "a SnippetTask (see make_snippet_task)")
+    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
     for s in seeds:
         check_seed(s, "each of seeds")
     check_range(n_per_class, "n_per_class", 1, None, integer=True)

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.core.checks import check_array, check_instance, check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.core.data import load_digits
 from helpers.representation.transfer import few_shot_subset
 from helpers.selfsupervised.contrastive import nt_xent_torch
@@ -159,7 +159,7 @@ def encode(encoder: nn.Module, images: np.ndarray) -> np.ndarray:
     Shape:
         images: (N, 8, 8) -> (N, D).
     """
-    check_instance(encoder, "encoder", nn.Module, "torch.nn.Module")
+    check_type(encoder, "encoder", nn.Module, "a torch.nn.Module")
     images = check_array(images, "images", ndim=3)
     was_training = encoder.training
     encoder.eval()
@@ -216,7 +216,7 @@ def compare_probes(seeds=(0, 1, 2, 3, 4), label_fraction: float = 0.05, **simclr
     Returns:
         ``{"contrastive": (S,), "pixels": (S,), "random encoder": (S,)}`` test accuracies, S = len(seeds).
     """
-    check_instance(seeds, "seeds", (list, tuple), "list or tuple of seeds")
+    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
     for s in seeds:
