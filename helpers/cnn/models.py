@@ -57,8 +57,19 @@ def gradient_footprint(kernel_sizes: list[int], strides: list[int] | None = None
     """Receptive field *measured*: the width of the set of input pixels whose gradient is non-zero
     for one central output pixel of a stack of all-ones convolutions (compare with
     :func:`helpers.cnn.conv.receptive_field`)."""
+    if not isinstance(kernel_sizes, (list, tuple)) or not kernel_sizes:
+        raise ValueError(f"kernel_sizes must be a non-empty list of kernel widths, got {kernel_sizes!r}")
     n = len(kernel_sizes)
     strides, dilations = strides or [1] * n, dilations or [1] * n
+    if len(strides) != n or len(dilations) != n:
+        raise ValueError(f"strides and dilations need one entry per layer ({n}), got {len(strides)} and {len(dilations)}")
+    for name, values in (("kernel_sizes", kernel_sizes), ("strides", strides), ("dilations", dilations)):
+        for v in values:
+            check_range(v, name, 1, None, integer=True)
+    check_range(size, "size", 1, None, integer=True)
+    span = 1 + sum((k - 1) * d * int(np.prod(strides[:i])) for i, (k, d) in enumerate(zip(kernel_sizes, dilations)))
+    if span > size:
+        raise ValueError(f"size must be at least the stack's receptive field ({span} pixels) to measure it, got {size}")
     x = torch.zeros(1, 1, size, size, dtype=torch.float64, requires_grad=True)
     h = x
     for k, s, d in zip(kernel_sizes, strides, dilations):

@@ -66,6 +66,8 @@ def bits_per_char(model, ids: np.ndarray, seq_len: int = 128, max_chars: int = 2
     import torch.nn.functional as F
 
     check_type(model, "model", torch.nn.Module, "a torch model (CharLSTM or GPT)")
+    check_range(seq_len, "seq_len", 1, None, integer=True)
+    check_range(max_chars, "max_chars", 1, None, integer=True)
     n = min(len(ids) - 1, max_chars) // seq_len * seq_len
     if n == 0:
         raise ValueError(f"need more than seq_len={seq_len} characters, got {len(ids)}")
