@@ -53,7 +53,7 @@ def gradient_flow_figure(gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0), forget
         ax.set(title=f"{title}{bias}", xlabel="time step t", ylim=(_FLOOR, _CEIL))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("‖∂L/∂h_t‖ / ‖∂L/∂h_T‖")
-    axes[-1].legend(fontsize=8, loc="lower right")
+    axes[-1].legend(loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -71,7 +71,7 @@ def clipping_figure(runs: dict[str, dict[str, list[float]]], clip: float = 1.0) 
     ax_norm.set(xlabel="SGD step", ylabel="‖g‖ before clipping", title="gradient norm")
     for ax in (ax_loss, ax_norm):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
     return fig
 
