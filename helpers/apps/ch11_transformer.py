@@ -11,7 +11,6 @@ import ipywidgets as W
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 from torch.nn import functional as F
 
 from helpers.ui.backdrop import Backdrop, grown
@@ -196,8 +195,8 @@ def plot_attention_grid(model: GPT, x: np.ndarray) -> Figure:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set(xlabel="input position", ylabel="output position")
-    fig.tight_layout()
-    fig.colorbar(im, ax=axes, fraction=0.04, label="attention weight")
+    fig.tight_layout(rect=(0, 0, 0.86, 1))                                   # room for the colour bar
+    fig.colorbar(im, cax=fig.add_axes((0.89, 0.12, 0.025, 0.76)), label="attention weight")
     return fig
 
 
@@ -215,7 +214,7 @@ def bpc_comparison_figure(histories: dict[str, dict[str, list[float]]], baseline
         ax.axhline(value, color="gray", ls=LINESTYLES[2 + j], lw=1, label=f"{name} counts ({value:.2f})")
     ax.set(xlabel="training step", ylabel="held-out bits per character",
            title="held-out bits per character (lower is better)")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xticks(steps)                     # the steps where held-out text was scored
     ax.grid(alpha=0.3)
     ax.legend(loc="upper right")
     fig.tight_layout()
