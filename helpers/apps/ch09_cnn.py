@@ -193,17 +193,19 @@ def _rgb(hex_colour: str) -> tuple[float, float, float]:
 
 
 _VERMILLION, _BLUE = _rgb(OKABE_ITO["vermillion"]), _rgb(OKABE_ITO["blue"])  # first and second output
+_PURPLE = _rgb(OKABE_ITO["purple"])                                           # read by both
 class ConvGeometry(App):
     """Input size, kernel, stride, padding and dilation: which input pixels the first two outputs
-    read (vermillion, then blue), and the output size from the formula."""
+    read (vermillion, then blue; purple where their windows overlap), and the output size from the
+    formula."""
 
     def __init__(self) -> None:
         self.fig = new_figure(7.5, 3.3)
         self.ax_in, self.ax_out = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
         self.in_img = self.ax_in.imshow(np.ones((3, 3, 3)), interpolation="nearest")
         self.out_img = self.ax_out.imshow(np.ones((3, 3, 3)), interpolation="nearest")
-        _bare(self.ax_in)
-        _bare(self.ax_out)
+        _bare(self.ax_in, "padded input")   # placeholder titles: tight_layout keeps room for them
+        _bare(self.ax_out, "output")
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -238,9 +240,14 @@ class ConvGeometry(App):
                     f"{n_pad}; shrink the kernel or dilation, or pad more")
         n_out = conv.conv_output_size(size, kernel, stride, padding, dilation)
         taps = np.arange(kernel) * dilation
-        for col0, colour in ((stride if n_out > 1 else None, _BLUE), (0, _VERMILLION)):
-            if col0 is not None:
-                grid[np.ix_(taps, col0 + taps)] = colour
+        first = np.zeros((n_pad, n_pad), dtype=bool)
+        first[np.ix_(taps, taps)] = True
+        second = np.zeros_like(first)
+        if n_out > 1:
+            second[np.ix_(taps, stride + taps)] = True
+        grid[first] = _VERMILLION
+        grid[second] = _BLUE
+        grid[first & second] = _PURPLE                          # pixels both outputs read
         out = self._grid(n_out)
         out[0, 0] = _VERMILLION
         if n_out > 1:
