@@ -167,7 +167,7 @@ class ReversalSession:
 def plot_positional_encoding(T: int = 64, D: int = 32) -> Figure:
     """The sinusoidal table as an image, and a few of its columns as curves over position."""
     pe = positional_encoding(T, D)                                            # (T, D)
-    fig = new_figure(7.5, 3.0)
+    fig = new_figure(8.6, 3.0)
     ax_img, ax_curves = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     im = ax_img.imshow(pe.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, origin="lower")
     fig.colorbar(im, ax=ax_img, label="PE value")
@@ -176,7 +176,7 @@ def plot_positional_encoding(T: int = 64, D: int = 32) -> Figure:
         if j < D:
             ax_curves.plot(pe[:, j], label=f"j = {j}")
     ax_curves.set(xlabel="position pos", ylabel="PE(pos, j)", title="sin columns: slower with j")
-    ax_curves.legend(loc="lower left")
+    ax_curves.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="dimension")  # beside the curves, not on them
     fig.tight_layout()
     return fig
 
