@@ -236,7 +236,7 @@ def test_static_figures():
     assert isinstance(app11.plot_positional_encoding(32, 16), Figure)
     model = app11.reversal_model(length=5)
     fig = app11.plot_attention_grid(model, np.arange(5))
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert isinstance(fig, Figure) and len(fig.axes) == 4 + 1  # four panels and their shared colour bar
 
 
 # ----------------------------------------------------------------------------- exercises
@@ -263,3 +263,14 @@ def test_exercise_checks_accept_solutions_and_reject_mistakes(capsys):
     fb = ch11.check_mha_parameter_count(4 * 64 * 64)
     assert not fb and "biases" in fb.message
     assert not ch11.check_mha_parameter_count(...)
+
+
+def test_bpc_comparison_figure_puts_both_models_and_baselines_on_one_chart():
+    hists = {"LSTM": {"step": list(range(1, 201)), "val_bpc": [3.5, 3.1]},
+             "GPT": {"step": list(range(1, 201)), "val_bpc": [3.7, 3.4]}}
+    fig = app11.bpc_comparison_figure(hists, {"unigram": 4.6, "bigram": 3.8}, eval_every=100)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "held-out bits per character"
+    model_lines = [ln for ln in ax.get_lines() if ln.get_label().startswith(("LSTM", "GPT"))]
+    assert [list(ln.get_xdata()) for ln in model_lines] == [[100, 200], [100, 200]]
+    assert len(ax.get_lines()) == 4  # two models, two baselines

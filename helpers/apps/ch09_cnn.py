@@ -13,12 +13,13 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from helpers.cnn import conv
 from helpers.core.data import load_digits, load_sample_photo
 from helpers.core.checks import check_array, check_choice
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
 
 __all__ = ["KERNELS", "SlidingDotProduct", "KernelEditor", "ConvGeometry", "FeatureMapExplorer",
            "filter_gallery", "mosaic", "filters_figure", "confusion_figure", "gradient_flow_figure"]
@@ -51,7 +52,7 @@ def _display_limits(y: np.ndarray, kernel_sum: float) -> tuple[float, float]:
     return (lo, hi) if hi - lo > 1e-12 else (lo - 1.0, hi + 1.0)
 
 
-def _matrix_texts(ax: Any, shape: tuple[int, int], fontsize: int = 8) -> list:
+def _matrix_texts(ax: Any, shape: tuple[int, int], fontsize: int = 9) -> list:
     return [ax.text(j, i, "", ha="center", va="center", fontsize=fontsize)
             for i in range(shape[0]) for j in range(shape[1])]
 
@@ -71,17 +72,17 @@ class SlidingDotProduct(App):
     def __init__(self, digit_index: int = 3) -> None:
         images, _ = load_digits()
         self.image = images[digit_index]                 # (8, 8) in [0, 1]
-        self.fig = new_figure(8.8, 2.5)
+        self.fig = new_figure(9.6, 2.8)
         self.ax_in, self.ax_k, self.ax_prod, self.ax_out = self.fig.subplots(1, 4)
         self.ax_in.imshow(self.image, cmap="gray_r", vmin=0, vmax=1)
-        self.window = Rectangle((-0.5, -0.5), 3, 3, fill=False, ec="#d62728", lw=2.5)
+        self.window = Rectangle((-0.5, -0.5), 3, 3, fill=False, ec=OKABE_ITO["vermillion"], lw=2.5)
         self.ax_in.add_patch(self.window)
         self.k_img = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4)
         self.p_img = self.ax_prod.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4)
         self.o_img = self.ax_out.imshow(np.full((6, 6), np.nan), cmap="RdBu_r", vmin=-3, vmax=3)
-        self.cursor = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec="#d62728", lw=2.5)
+        self.cursor = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=2.5)
         self.ax_out.add_patch(self.cursor)
-        self.k_txt, self.p_txt = _matrix_texts(self.ax_k, (3, 3)), _matrix_texts(self.ax_prod, (3, 3), 7)
+        self.k_txt, self.p_txt = _matrix_texts(self.ax_k, (3, 3)), _matrix_texts(self.ax_prod, (3, 3))
         for ax, title in ((self.ax_in, "input x (8×8 digit)"), (self.ax_k, "kernel w"),
                           (self.ax_prod, "window ⊙ kernel"), (self.ax_out, "output y (6×6)")):
             _bare(ax, title)
@@ -187,17 +188,24 @@ def filter_gallery(photo: np.ndarray | None = None,
 
 
 # ----------------------------------------------------------------------------- 3. geometry
+def _rgb(hex_colour: str) -> tuple[float, float, float]:
+    return tuple(int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+_VERMILLION, _BLUE = _rgb(OKABE_ITO["vermillion"]), _rgb(OKABE_ITO["blue"])  # first and second output
+_PURPLE = _rgb(OKABE_ITO["purple"])                                           # read by both
 class ConvGeometry(App):
     """Input size, kernel, stride, padding and dilation: which input pixels the first two outputs
-    read (red, then blue), and the output size from the formula."""
+    read (vermillion, then blue; purple where their windows overlap), and the output size from the
+    formula."""
 
     def __init__(self) -> None:
         self.fig = new_figure(7.5, 3.3)
         self.ax_in, self.ax_out = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
         self.in_img = self.ax_in.imshow(np.ones((3, 3, 3)), interpolation="nearest")
         self.out_img = self.ax_out.imshow(np.ones((3, 3, 3)), interpolation="nearest")
-        _bare(self.ax_in)
-        _bare(self.ax_out)
+        _bare(self.ax_in, "padded input")   # placeholder titles: tight_layout keeps room for them
+        _bare(self.ax_out, "output")
         self.fig.tight_layout()
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -232,13 +240,18 @@ class ConvGeometry(App):
                     f"{n_pad}; shrink the kernel or dilation, or pad more")
         n_out = conv.conv_output_size(size, kernel, stride, padding, dilation)
         taps = np.arange(kernel) * dilation
-        for col0, colour in ((stride if n_out > 1 else None, (0.35, 0.55, 0.95)), (0, (0.9, 0.3, 0.3))):
-            if col0 is not None:
-                grid[np.ix_(taps, col0 + taps)] = colour
-        out = self._grid(n_out)
-        out[0, 0] = (0.9, 0.3, 0.3)
+        first = np.zeros((n_pad, n_pad), dtype=bool)
+        first[np.ix_(taps, taps)] = True
+        second = np.zeros_like(first)
         if n_out > 1:
-            out[0, 1] = (0.35, 0.55, 0.95)
+            second[np.ix_(taps, stride + taps)] = True
+        grid[first] = _VERMILLION
+        grid[second] = _BLUE
+        grid[first & second] = _PURPLE                          # pixels both outputs read
+        out = self._grid(n_out)
+        out[0, 0] = _VERMILLION
+        if n_out > 1:
+            out[0, 1] = _BLUE
         for img, data, m in ((self.in_img, grid, n_pad), (self.out_img, out, n_out)):
             img.set_data(data)
             img.set_extent((-0.5, m - 0.5, m - 0.5, -0.5))
@@ -294,10 +307,9 @@ class FeatureMapExplorer(App):
         self.ax_in, self.ax_maps, self.ax_p = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 3.2, 1.6]})
         self.in_img = self.ax_in.imshow(self.images[0, 0], cmap="gray_r")
         self.map_img = self.ax_maps.imshow(mosaic(self.maps[0][0]), cmap="magma", vmin=0, vmax=1)
-        self.bars = self.ax_p.barh(np.arange(10), np.zeros(10), color="#9bb7d4")
+        self.bars = self.ax_p.barh(np.arange(10), np.zeros(10), color="lightgray", edgecolor="black", lw=0.5)
         self.ax_p.set(xlim=(0, 1), yticks=range(10), xlabel="probability")
         self.ax_p.invert_yaxis()
-        self.ax_p.tick_params(labelsize=7)
         _bare(self.ax_in, "input")
         _bare(self.ax_maps)
         self.fig.tight_layout()
@@ -326,7 +338,9 @@ class FeatureMapExplorer(App):
         pred, true = int(p.argmax()), int(self.labels[index])
         for k, bar in enumerate(self.bars):
             bar.set_width(p[k])
-            bar.set_color("#2ca02c" if k == true else ("#d62728" if k == pred else "#9bb7d4"))
+            # the true class in blue, a wrong prediction in vermillion with hatching (not colour alone)
+            bar.set_facecolor(OKABE_ITO["blue"] if k == true else (OKABE_ITO["vermillion"] if k == pred else "lightgray"))
+            bar.set_hatch("//" if k == pred and k != true else "")
         strongest = int(maps.mean(axis=(1, 2)).argmax())
         verdict = "correct" if pred == true else "WRONG"
         return (f"test image {index}: true {true}, predicted {pred} (p = {p[pred]:.2f}, {verdict}); "
@@ -349,18 +363,28 @@ def filters_figure(weight: np.ndarray, columns: int = 8) -> Figure:
 
 
 def confusion_figure(matrix: np.ndarray, title: str = "confusion matrix (test set)") -> Figure:
-    """Counts M[true, predicted] with the numbers written in; the diagonal holds the correct ones."""
+    """Counts M[true, predicted] with the numbers written in; the diagonal holds the correct ones.
+
+    The colour (a sequential map on a log scale, with its colour bar) shows the size of each count;
+    the numbers carry it exactly, and a mistake (off the diagonal) is framed.
+    """
+    from matplotlib.colors import SymLogNorm
+
     matrix = check_array(matrix, "matrix", ndim=2, dtype="int")
     K = matrix.shape[0]
-    fig = new_figure(4.2, 3.8)
+    fig = new_figure(4.8, 4.0)
     ax = fig.add_subplot()
-    ax.imshow(np.log1p(matrix), cmap="Blues")
+    norm = SymLogNorm(linthresh=1, vmin=0, vmax=max(int(matrix.max()), 2))
+    im = ax.imshow(matrix, cmap=SEQUENTIAL_CMAP, norm=norm)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="test digits (log scale)")
     for (t, p), v in np.ndenumerate(matrix):
         if v:
-            ax.text(p, t, str(v), ha="center", va="center", fontsize=7,
-                    color="white" if t == p else "#b42318")
-    ax.set(xticks=range(K), yticks=range(K), xlabel="predicted", ylabel="true")
-    ax.set_title(title, fontsize=9)
+            bright = norm(v) > 0.6  # viridis is light at the top: dark text there
+            ax.text(p, t, str(v), ha="center", va="center", fontsize=9, color="black" if bright else "white")
+            if t != p:
+                ax.add_patch(Rectangle((p - 0.5, t - 0.5), 1, 1, fill=False, ec=OKABE_ITO["orange"], lw=2))
+    ax.set(xticks=range(K), yticks=range(K), xlabel="predicted class", ylabel="true class")
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -374,11 +398,12 @@ def gradient_flow_figure(norms: dict[str, np.ndarray], losses: dict[str, list[fl
         g = check_array(g, f"norms[{name!r}]", ndim=1)
         ax_g.semilogy(np.arange(1, len(g) + 1), np.maximum(g, 1e-30), marker=".", label=name)
         ax_l.plot(np.asarray(losses[name], dtype=float), lw=1, label=name)
-    ax_g.set(xlabel="convolution layer (1 = next to the input)", ylabel="‖∂L/∂W‖")
+    ax_g.set(xlabel="convolution layer (1 = next to the input)", ylabel="‖∂ℒ/∂W‖ at initialisation")
+    ax_g.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_l.axhline(np.log(10), color="gray", ls=":", lw=1, label="chance: ln 10")
     ax_l.set(xlabel="training step", ylabel="cross-entropy loss")
     for ax in (ax_g, ax_l):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
     return fig

@@ -52,8 +52,8 @@ def gradient_flow_figure(gains: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0), forget
         bias = "" if cell == "rnn" else f", gate bias {forget_bias:+g}"
         ax.set(title=f"{title}{bias}", xlabel="time step t", ylim=(_FLOOR, _CEIL))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("‖∂L/∂h_t‖ / ‖∂L/∂h_T‖")
-    axes[-1].legend(fontsize=8, loc="lower right")
+    axes[0].set_ylabel("‖∂ℒ/∂h_t‖ / ‖∂ℒ/∂h_T‖")
+    axes[-1].legend(loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -71,7 +71,7 @@ def clipping_figure(runs: dict[str, dict[str, list[float]]], clip: float = 1.0) 
     ax_norm.set(xlabel="SGD step", ylabel="‖g‖ before clipping", title="gradient norm")
     for ax in (ax_loss, ax_norm):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
     return fig
 
@@ -88,7 +88,7 @@ class GradientFlowExplorer(App):
         self.ax = self.fig.add_subplot()
         (self.line,) = self.ax.semilogy([1, 2], [1, 1], lw=2)
         self.ax.axhline(1.0, color="grey", lw=0.8)
-        self.ax.set(ylim=(_FLOOR, _CEIL), xlabel="time step t", ylabel="‖∂L/∂h_t‖ / ‖∂L/∂h_T‖",
+        self.ax.set(ylim=(_FLOOR, _CEIL), xlabel="time step t", ylabel="‖∂ℒ/∂h_t‖ / ‖∂ℒ/∂h_T‖",
                     title="gradient reaching step t from a loss at the last step")
         self.ax.grid(alpha=0.3)
         self.fig.tight_layout()

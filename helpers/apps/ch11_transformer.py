@@ -22,10 +22,10 @@ from helpers.transformer.gpt import GPT, GPTConfig
 from helpers.core.checks import check_array
 from helpers.ui.sampling import SamplingPanel
 from helpers.ui.widgets import App, int_slider
-from helpers.core.figures import new_figure
+from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 
 __all__ = ["reversal_model", "AttentionExplorer", "SamplingExplorer", "ReversalSession",
-           "plot_positional_encoding", "plot_attention_grid"]
+           "plot_positional_encoding", "plot_attention_grid", "bpc_comparison_figure"]
 
 
 
@@ -60,7 +60,7 @@ class AttentionExplorer(App):
         self.maps = model.attention_maps(torch.from_numpy(self.x)).numpy()     # (L, n, h, T, T)
         L, _, h, T, _ = self.maps.shape
         self.n_layer, self.n_head, self.T = L, h, T
-        self.fig = new_figure(4.6, 4.0)
+        self.fig = new_figure(5.4, 4.8)
         self.ax = self.fig.add_subplot()
         self.im = self.ax.imshow(self.maps[0, 0, 0], cmap="viridis", vmin=0, vmax=1)
         self.fig.colorbar(self.im, ax=self.ax, label="attention weight")
@@ -77,8 +77,8 @@ class AttentionExplorer(App):
         att = self.maps[layer, example, head]                                  # (T, T)
         self.im.set_data(att)
         x, p = self.x[example], self.pred[example]
-        self.ax.set_xticklabels([f"{t}:{d}" for t, d in enumerate(x)], fontsize=7, rotation=90)
-        self.ax.set_yticklabels([f"{t}:{d}" for t, d in enumerate(p)], fontsize=7)
+        self.ax.set_xticklabels([f"{t}:{d}" for t, d in enumerate(x)], rotation=90)
+        self.ax.set_yticklabels([f"{t}:{d}" for t, d in enumerate(p)])
         wrong = int(np.sum(p != x[::-1]))
         self.ax.set_title(f"layer {layer}, head {head}", fontsize=10)
         verdict = "reversed correctly" if wrong == 0 else f"{wrong} of {self.T} digits wrong"
@@ -128,6 +128,7 @@ class ReversalSession:
         self.ax_loss.set(xlabel="step", ylabel="train loss (nats)", yscale="log")
         self.ax_loss.grid(alpha=0.3)
         self.im = self.ax_att.imshow(np.zeros((length, length)), vmin=0, vmax=1, cmap="viridis")
+        self.fig.colorbar(self.im, ax=self.ax_att, label="attention weight")
         self.ax_att.set(xlabel="input position", ylabel="output position", title="layer 0, head 0")
         self.ax_loss.set(xlim=(0, 50), ylim=(1e-3, 5))
         self.fig.tight_layout()
@@ -166,32 +167,55 @@ class ReversalSession:
 def plot_positional_encoding(T: int = 64, D: int = 32) -> Figure:
     """The sinusoidal table as an image, and a few of its columns as curves over position."""
     pe = positional_encoding(T, D)                                            # (T, D)
-    fig = new_figure(7.5, 3.0)
+    fig = new_figure(8.6, 3.0)
     ax_img, ax_curves = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     im = ax_img.imshow(pe.T, aspect="auto", cmap="RdBu_r", vmin=-1, vmax=1, origin="lower")
-    fig.colorbar(im, ax=ax_img)
+    fig.colorbar(im, ax=ax_img, label="PE value")
     ax_img.set(xlabel="position pos", ylabel="dimension j", title=f"PE for T = {T}, D = {D}")
     for j in (0, 2, 8, 16):
         if j < D:
             ax_curves.plot(pe[:, j], label=f"j = {j}")
     ax_curves.set(xlabel="position pos", ylabel="PE(pos, j)", title="sin columns: slower with j")
-    ax_curves.legend(fontsize=7, loc="lower left")
+    ax_curves.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="dimension")  # beside the curves, not on them
     fig.tight_layout()
     return fig
 
 
 def plot_attention_grid(model: GPT, x: np.ndarray) -> Figure:
-    """Every layer's and head's attention for one input ``x`` of shape (T,), one panel each."""
+    """Every layer's and head's attention for one input ``x`` of shape (T,), one panel each, on one
+    shared 0-to-1 colour scale (its colour bar on the right)."""
     x = check_array(x, "x", ndim=1, dtype="int")
     maps = model.attention_maps(torch.from_numpy(x)[None]).numpy()[:, 0]      # (L, h, T, T)
     L, h = maps.shape[:2]
-    fig = new_figure(2.2 * h + 0.6, 2.2 * L)
+    fig = new_figure(2.4 * h + 1.2, 2.4 * L + 0.3)
     axes = fig.subplots(L, h, squeeze=False)
     for (l_idx, h_idx), ax in np.ndenumerate(axes):
-        ax.imshow(maps[l_idx, h_idx], vmin=0, vmax=1, cmap="viridis")
-        ax.set_title(f"layer {l_idx}, head {h_idx}", fontsize=8)
+        im = ax.imshow(maps[l_idx, h_idx], vmin=0, vmax=1, cmap="viridis")
+        ax.set_title(f"layer {l_idx}, head {h_idx}")
         ax.set_xticks([])
         ax.set_yticks([])
-    axes[-1, 0].set(xlabel="input position", ylabel="output position")
+        ax.set(xlabel="input position", ylabel="output position")
+    fig.tight_layout(rect=(0, 0, 0.86, 1))                                   # room for the colour bar
+    fig.colorbar(im, cax=fig.add_axes((0.89, 0.12, 0.025, 0.76)), label="attention weight")
+    return fig
+
+
+def bpc_comparison_figure(histories: dict[str, dict[str, list[float]]], baselines: dict[str, float],
+                          eval_every: int) -> Figure:
+    """Held-out bits per character of each model (``histories[name]["val_bpc"]``, measured every
+    ``eval_every`` steps) on one chart, with the counting baselines as horizontal lines."""
+    fig = new_figure(6.4, 3.4)
+    ax = fig.add_subplot()
+    for i, (name, hist) in enumerate(histories.items()):
+        val = np.asarray(hist["val_bpc"], dtype=float)
+        steps = np.minimum(np.arange(1, len(val) + 1) * eval_every, len(hist["step"]))
+        ax.plot(steps, val, color=PALETTE[i], ls=LINESTYLES[i], marker=MARKERS[i], label=f"{name} (ends {val[-1]:.2f})")
+    for j, (name, value) in enumerate(baselines.items()):
+        ax.axhline(value, color="gray", ls=LINESTYLES[2 + j], lw=1, label=f"{name} counts ({value:.2f})")
+    ax.set(xlabel="training step", ylabel="held-out bits per character",
+           title="held-out bits per character (lower is better)")
+    ax.set_xticks(steps)                     # the steps where held-out text was scored
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
     fig.tight_layout()
     return fig

@@ -23,9 +23,18 @@ __all__ = ["check_output_size", "output_size_solution", "check_correlate2d", "co
 
 # ----------------------------------------------------------------------------- 1. output size
 def output_size_solution(n: int, k: int, s: int = 1, p: int = 0, d: int = 1) -> int:
-    r""":math:`\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1`: the dilated kernel spans :math:`d(k-1)+1`
-    pixels, fits at :math:`n + 2p - d(k-1)` positions, and every :math:`s`-th one is used."""
-    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+    r"""Output length of a convolution: :math:`\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1`.
+
+    Build it in three steps. Padding makes the input :math:`n + 2p` long. Dilation spreads the
+    :math:`k` taps :math:`d` apart, so the kernel spans :math:`d(k-1) + 1` pixels and fits at
+    :math:`n + 2p - d(k-1)` start positions. A stride :math:`s` keeps positions 0, s, 2s, ...:
+    counting the first one, that is :math:`\lfloor (\text{positions} - 1)/s \rfloor + 1`.
+    Integer division ``//`` is the floor: a window that would run off the edge is not used.
+    """
+    padded = n + 2 * p               # zeros on both sides
+    span = d * (k - 1) + 1           # pixels covered by the dilated kernel
+    positions = padded - span + 1    # start positions with stride 1
+    return (positions - 1) // s + 1  # every s-th of them, the first one included
 
 
 def check_output_size(fn: Callable[..., int]) -> Feedback:
@@ -49,14 +58,23 @@ def check_output_size(fn: Callable[..., int]) -> Feedback:
                 return f"{where}: one short; count the first position too (the + 1)."
             return f"{where}."
         return None
-    return run_check("output size", check, hint="the dilated kernel spans d(k-1)+1 pixels of the padded input n + 2p.")
+    return run_check("output size", check, hints=(
+        "draw it for s = 1 first: how many start positions does a kernel spanning `span` pixels have on "
+        "a row of n + 2p pixels? Then keep every s-th one.",
+        "span = d*(k-1) + 1; positions = n + 2*p - span + 1; answer = (positions - 1) // s + 1."))
 
 
 # ----------------------------------------------------------------------------- 2. correlate2d
 def correlate2d_solution(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    r"""Valid cross-correlation: :math:`y[i, j] = \sum_{u, v} w[u, v]\, x[i + u, j + v]`, the kernel
-    not flipped (what deep-learning libraries call convolution). Shape: (H, W), (kH, kW) ->
-    (H - kH + 1, W - kW + 1)."""
+    r"""Valid cross-correlation: :math:`y[i, j] = \sum_{u, v} w[u, v]\, x[i + u, j + v]`.
+
+    The output pixel (i, j) is the dot product of the kernel with the window of the image whose
+    top-left corner is (i, j). "Valid" means the window must fit entirely inside the image, so
+    there are H - kH + 1 rows and W - kW + 1 columns of windows. The kernel is used as it is, not
+    flipped: this is what deep-learning libraries call convolution.
+
+    Shape: image (H, W), kernel (kH, kW) -> (H - kH + 1, W - kW + 1).
+    """
     kh, kw = kernel.shape
     out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
     for i in range(out.shape[0]):
@@ -82,15 +100,25 @@ def check_correlate2d(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Fee
             if problem:
                 return problem
         return None
-    return run_check("2-D sliding dot product", check,
-                     hint="y[i, j] = np.sum(image[i:i+kH, j:j+kW] * kernel) for every valid (i, j).")
+    return run_check("2-D sliding dot product", check, hints=(
+        "make an output of shape (H - kH + 1, W - kW + 1), then fill each (i, j) with the dot product of "
+        "the kernel and the window whose top-left corner is (i, j).",
+        "two loops over i and j; inside: out[i, j] = np.sum(image[i:i + kH, j:j + kW] * kernel)."))
 
 
 # ----------------------------------------------------------------------------- 3. separable params
 def separable_params_solution(c_in: int, c_out: int, k: int) -> int:
-    r"""Depthwise: one :math:`k \times k` kernel and one bias per input channel,
-    :math:`C_\text{in}(k^2 + 1)`; pointwise: a 1×1 convolution, :math:`C_\text{out}(C_\text{in} + 1)`."""
-    return c_in * (k * k + 1) + c_out * (c_in + 1)
+    r"""Parameters of a depthwise-separable convolution, biases included.
+
+    It is two layers. The depthwise layer (``groups=c_in``) gives every input channel its own
+    :math:`k \times k` kernel and one bias, and never mixes channels: :math:`C_\text{in}(k^2 + 1)`.
+    The pointwise layer is a 1×1 convolution that mixes them: each of the :math:`C_\text{out}` outputs
+    has one weight per input channel and a bias, :math:`C_\text{out}(C_\text{in} + 1)`. A full
+    convolution would need :math:`C_\text{out} C_\text{in} k^2 + C_\text{out}`, about :math:`k^2` times more.
+    """
+    depthwise = c_in * (k * k + 1)     # one k×k kernel + one bias per input channel
+    pointwise = c_out * (c_in + 1)     # a 1×1 convolution: c_in weights + one bias per output
+    return depthwise + pointwise
 
 
 def check_separable_params(fn: Callable[[int, int, int], int]) -> Feedback:
@@ -107,5 +135,7 @@ def check_separable_params(fn: Callable[[int, int, int], int]) -> Feedback:
                 return f"{where}: add the biases, one per depthwise channel and one per output channel."
             return f"{where}."
         return None
-    return run_check("depthwise-separable parameters", check,
-                     hint="count the two layers apart: depthwise k×k (groups = c_in), then pointwise 1×1.")
+    return run_check("depthwise-separable parameters", check, hints=(
+        "count the two layers apart: a depthwise k×k layer that never mixes channels, then a pointwise "
+        "1×1 layer that does. Do not forget a bias per output channel of each.",
+        "depthwise: c_in * (k*k + 1); pointwise: c_out * (c_in + 1); add them."))

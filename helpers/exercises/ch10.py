@@ -18,19 +18,44 @@ __all__ = ["rnn_step_solution", "lstm_update_solution", "clip_by_global_norm_sol
 # ----------------------------------------------------------------------------- reference solutions
 def rnn_step_solution(x: np.ndarray, h: np.ndarray, W_ih: np.ndarray, W_hh: np.ndarray,
                       b: np.ndarray) -> np.ndarray:
-    """h' = tanh(x W_ih^T + h W_hh^T + b); x (N, D), h (N, H), W_ih (H, D), W_hh (H, H), b (H,)."""
-    return np.tanh(x @ W_ih.T + h @ W_hh.T + b)
+    r"""One vanilla RNN step: :math:`h' = \tanh(x W_{ih}^\top + h W_{hh}^\top + b)`.
+
+    The new state mixes what arrives now (x, through :math:`W_{ih}`) with what the network
+    remembers (h, through :math:`W_{hh}`), then squashes it into (-1, 1) with tanh. The batch is the
+    first axis and PyTorch stores weights as (out, in), so each product uses the transpose: (N, D)
+    @ (D, H) gives (N, H). The bias (H,) broadcasts over the batch.
+
+    Shape: x (N, D), h (N, H), W_ih (H, D), W_hh (H, H), b (H,) -> (N, H).
+    """
+    pre = x @ W_ih.T + h @ W_hh.T + b    # (N, H): input and memory, added
+    return np.tanh(pre)
 
 
 def lstm_update_solution(i: np.ndarray, f: np.ndarray, g: np.ndarray, o: np.ndarray,
                          c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(c', h') from the gate values: c' = f*c + i*g, h' = o*tanh(c'). All arrays (N, H)."""
-    c_new = f * c + i * g
-    return c_new, o * np.tanh(c_new)
+    r"""The LSTM's state update from its gate values: :math:`c' = f \odot c + i \odot g`,
+    :math:`h' = o \odot \tanh(c')`.
+
+    The forget gate f (in (0, 1)) decides how much of the old cell to keep, the input gate i how
+    much of the candidate g to write; the cell is changed only by these elementwise products,
+    never by a matrix, which is why its gradient can travel far back. The output gate o decides
+    how much of the squashed cell to show as the hidden state. All products are elementwise.
+
+    Shape: every array (N, H) -> (c', h'), both (N, H).
+    """
+    c_new = f * c + i * g            # keep part of the old cell, write part of the candidate
+    h_new = o * np.tanh(c_new)       # show part of the squashed cell
+    return c_new, h_new
 
 
 def clip_by_global_norm_solution(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    """Scale every gradient by min(1, max_norm / ||g||), ||g|| the norm of all of them together."""
+    r"""Clip by global norm: scale every gradient by :math:`\min(1, c / \|g\|)`, one factor for all.
+
+    :math:`\|g\|` is the norm of all the arrays together, as if they were one long vector: the
+    square root of the sum of squares of every entry of every array. Using one scale for all of
+    them keeps the direction of the whole update and caps only its length; a gradient already
+    short enough is returned unchanged (the scale is 1). The small ``1e-6`` avoids dividing by 0.
+    """
     total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
     scale = min(1.0, max_norm / (total + 1e-6))
     return [g * scale for g in grads]
@@ -48,8 +73,10 @@ def check_rnn_step(fn: Callable) -> object:
         if np.shape(got) == pre.shape and np.allclose(got, pre):
             return "that is the pre-activation; apply tanh to it."
         return close_enough(got, rnn_step_solution(x, h, W_ih, W_hh, b), "h'")
-    return run_check("one RNN step", check,
-                     hint="weights are stored (H, D) as in PyTorch, so multiply by the transpose: x @ W_ih.T")
+    return run_check("one RNN step", check, hints=(
+        "the new state mixes the input and the old state, each through its own weights, then squashes "
+        "the sum. Check the shapes: x is (N, D) but W_ih is (H, D).",
+        "np.tanh(x @ W_ih.T + h @ W_hh.T + b)"))
 
 
 def check_lstm_update(fn: Callable) -> object:
@@ -68,8 +95,10 @@ def check_lstm_update(fn: Callable) -> object:
         if np.allclose(np.asarray(got[1], dtype=float), o * got[0]):
             return "h_new = o * tanh(c_new): the cell state goes through tanh before the output gate."
         return close_enough(got[1], h_want, "h_new")
-    return run_check("LSTM state update", check,
-                     hint="the forget gate scales the old cell, the input gate scales the candidate g")
+    return run_check("LSTM state update", check, hints=(
+        "the forget gate scales the old cell, the input gate scales the candidate g; the output gate "
+        "scales a squashed copy of the new cell. All products are elementwise.",
+        "c_new = f * c + i * g; h_new = o * np.tanh(c_new); return c_new, h_new"))
 
 
 def check_clip_by_global_norm(fn: Callable) -> object:
@@ -91,5 +120,8 @@ def check_clip_by_global_norm(fn: Callable) -> object:
                         return "you clipped each array on its own; use one norm over all of them together."
                     return problem
         return None
-    return run_check("clip by global norm", check,
-                     hint="norm = sqrt(sum of squares of every entry of every array); leave small gradients unchanged")
+    return run_check("clip by global norm", check, hints=(
+        "compute ONE norm over all the arrays together, then multiply every array by the same factor, "
+        "which is never above 1 (small gradients stay as they are).",
+        "total = np.sqrt(sum(np.sum(g**2) for g in grads)); scale = min(1, max_norm / total); "
+        "return [g * scale for g in grads]"))

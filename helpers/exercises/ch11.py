@@ -19,8 +19,16 @@ __all__ = ["causal_mask_solution", "check_causal_mask", "attention_weights_solut
 
 # ----------------------------------------------------------------------------- exercise 1
 def causal_mask_solution(T: int) -> np.ndarray:
-    """``mask[t, s]`` is True when query t may attend to key s, i.e. when s <= t (the lower triangle)."""
-    return np.tril(np.ones((T, T), dtype=bool))
+    """The causal mask: ``mask[t, s]`` is True when query t may attend to key s, i.e. when s <= t.
+
+    Row t is the position being computed, column s a position it might read. A language model
+    predicting the character after position t must not read any later position, so row t keeps
+    columns 0..t: the lower triangle, diagonal included (a position may read itself).
+    ``np.tril`` keeps exactly that part of an all-True matrix.
+
+    Shape: T -> (T, T) booleans.
+    """
+    return np.tril(np.ones((T, T), dtype=bool))   # row t: True for s = 0..t
 
 
 def check_causal_mask(fn: Callable[[int], np.ndarray]) -> Feedback:
@@ -43,13 +51,24 @@ def check_causal_mask(fn: Callable[[int], np.ndarray]) -> Feedback:
             if not np.array_equal(got, want):
                 return f"for T = {T} expected\n{want.astype(int)}\n   got\n{got.astype(int)}"
         return None
-    return run_check("causal mask", check, hint="np.tril keeps the lower triangle, diagonal included.")
+    return run_check("causal mask", check, hints=(
+        "row t is the query. Which columns s are in its past or present? Draw the T = 3 case as a "
+        "grid of True/False first.",
+        "the lower triangle, diagonal included: np.tril(np.ones((T, T), dtype=bool))"))
 
 
 # ----------------------------------------------------------------------------- exercise 2
 def attention_weights_solution(q: np.ndarray, k: np.ndarray) -> np.ndarray:
-    r"""Scores :math:`QK^\top/\sqrt{d_k}`, then a softmax along each row (over the keys), shifted by
-    the row maximum so that ``exp`` cannot overflow."""
+    r"""Attention weights :math:`P = \mathrm{softmax}(QK^\top/\sqrt{d_k})`, one row per query.
+
+    ``q @ k.T`` compares every query with every key by a dot product, (T_q, d_k) @ (d_k, T_k). The
+    division by :math:`\sqrt{d_k}` keeps the scores' variance near 1, so the softmax does not
+    saturate. The softmax runs along each row (over the keys), so each query's weights sum to 1.
+    Subtracting the row maximum first changes nothing mathematically (it cancels in the ratio) but
+    keeps ``np.exp`` from overflowing when scores are in the thousands.
+
+    Shape: q (T_q, d_k), k (T_k, d_k) -> (T_q, T_k).
+    """
     scores = q @ k.T / np.sqrt(q.shape[-1])             # (T_q, T_k)
     e = np.exp(scores - scores.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
@@ -76,7 +95,11 @@ def check_attention_weights(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) 
         if not np.all(np.isfinite(big)):
             return "scores in the thousands give NaN: subtract each row's maximum before np.exp."
         return None
-    return run_check("attention weights", check, hint="scores = q @ k.T / sqrt(d_k); softmax over axis=1.")
+    return run_check("attention weights", check, hints=(
+        "first the scores: every query against every key, scaled by sqrt(d_k). Then a softmax in which "
+        "each query's row sums to 1, computed so that exp never sees a huge number.",
+        "scores = q @ k.T / np.sqrt(q.shape[1]); e = np.exp(scores - scores.max(axis=1, keepdims=True)); "
+        "return e / e.sum(axis=1, keepdims=True)"))
 
 
 # ----------------------------------------------------------------------------- exercise 3
@@ -84,9 +107,16 @@ MHA_SIZE = dict(D=64, h=4)  # the layer exercise 3 asks about
 
 
 def mha_parameter_count_solution(D: int = 64, h: int = 4) -> int:
-    r"""W_Q, W_K, W_V and W_O are each D x D with a bias of D: :math:`4D^2 + 4D`. The number of
-    heads does not change it: the heads split D into h slices of D/h."""
-    return 4 * D * D + 4 * D
+    r"""Parameters of multi-head attention with width D and h heads: :math:`4D^2 + 4D`.
+
+    The queries, keys and values each come from a D x D projection with a bias of length D
+    (PyTorch stacks them in one (3D, D) ``in_proj_weight``), and the output projection is one more
+    D x D matrix with a bias. The number of heads does not change the count: the heads split the
+    D columns of each projection into h slices of D/h, they do not add weights.
+    """
+    projections = 3 * (D * D + D)    # W_Q, W_K, W_V and their biases
+    output = D * D + D               # W_O and its bias
+    return projections + output
 
 
 def check_mha_parameter_count(count: int) -> Feedback:
@@ -106,5 +136,7 @@ def check_mha_parameter_count(count: int) -> Feedback:
         if got != want:
             return f"expected a different count than {got}: list the weight matrices and biases."
         return None
-    return run_check("parameters of multi-head attention", check,
-                     hint="four D x D matrices (Q, K, V and output) and four bias vectors of length D.")
+    return run_check("parameters of multi-head attention", check, hints=(
+        "list every matrix and bias the layer needs to turn x into queries, keys and values, and to mix "
+        "the heads' outputs. Does the number of heads change any of their shapes?",
+        "four D x D matrices (Q, K, V and output) and four bias vectors of length D: 4*64*64 + 4*64."))

@@ -110,6 +110,7 @@ def train_char_model(model, corpus: CharCorpus, steps: int = 500, lr: float = 3e
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     live = LivePlot(["train bpc", "val bpc"], every=eval_every, show=plot,
                     title="bits per character (lower is better)")
+    live.fig.axes[0].set_ylabel("bits per character")  # both series are bpc, not a loss in nats
     history: dict[str, list[float]] = {"step": [], "train_bpc": [], "val_bpc": []}
     model.train()
     for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):

@@ -73,6 +73,7 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
     import torch.nn.functional as F
     from helpers.core.progress import Progress
 
+    from helpers.core.figures import LINESTYLES, PALETTE
     from helpers.core.plotting import LivePlot
     from helpers.rnn.models import SequenceClassifier
 
@@ -96,6 +97,12 @@ def train_memory_models(cells: tuple[str, ...] = _CELLS, seq_len: int = 100, n_s
     x_val, y_val = (torch.from_numpy(a) for a in recall_batch(512, seq_len, n_symbols, val_rng))
     live = LivePlot([f"{c} loss" for c in cells] + [f"{c} acc" for c in cells], every=1, show=plot,
                     title=f"recall the first of {seq_len} symbols (chance = {1 / n_symbols:.2f})")
+    for ax in live.fig.axes:  # one colour and line style per cell, the same in the loss and accuracy panels
+        for line in ax.get_lines():
+            i = list(cells).index(line.get_label().split()[0])
+            line.set_color(PALETTE[i])
+            line.set_linestyle(LINESTYLES[i])
+        ax.legend(loc="best")
     history = {c: {"step": [], "loss": [], "acc": []} for c in cells}
     for step in Progress(range(1, steps + 1), show=progress, desc="training", min_interval=1.0):
         x, y = (torch.from_numpy(a) for a in recall_batch(batch_size, seq_len, n_symbols, rng))
