@@ -559,6 +559,14 @@ ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
         "steps": 2},
     "helpers.representation.transfer.few_shot_subset": lambda: {"y": _tasks().y_pool, "n_per_class": 1},
     "helpers.representation.transfer.pretrain_supervised": lambda: {"tasks": _tasks(), "steps": 2},
+    "helpers.core.progress.Progress": lambda: {"total": 3, "desc": "probe", "show": False},
+    "helpers.core.checks.check_tensor": lambda: {"x": _tensor(_x(4, 3)), "name": "x"},
+    "helpers.training.deepnet.validation_recorder": lambda: {
+        "models": {"a": _tiny_torch_classifier()}, "X_val": _x(4, 3), "y_val": np.array([0, 1, 2, 0]), "every": 2},
+    "helpers.training.deepnet.train_val_figure": lambda: {
+        "history": {"a": [1.0, 0.8, 0.6, 0.5]}, "val_history": {"a": [0.9, 0.7]}, "every": 2},
+    "helpers.training.digits_lab.plot_curves": lambda: {"results": {"a": [_run_result()]}},
+    "helpers.training.digits_lab.plot_overfitting": lambda: {"result": _run_result()},
 }
 
 
@@ -578,6 +586,8 @@ SKIPS: dict[str, str] = {
     "helpers.core.data.load_corpus": "reads data/corpus.txt" + _FILES,
     "helpers.autograd.modules.Module": "takes no arguments: nothing to probe",
     "helpers.basics.mlp.xor_network": "takes no arguments: nothing to probe",
+    "helpers.core.data.load_digits": "takes only a flag (flatten): nothing to probe",
+    "helpers.core.figures.apply_style": "takes only a flag (force): nothing to probe",
     "helpers.core.loop.new_history": "takes only *metrics (names), which a keyword call cannot pass",
     "helpers.autograd.gradcheck.gradcheck": _VARARGS,
     "helpers.autograd.gradcheck.numerical_gradient": _VARARGS,

@@ -349,6 +349,8 @@ def train_val_figure(history: dict[str, list[float]], val_history: dict[str, lis
 
     from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 
+    check_type(history, "history", dict, "a dict name -> training losses (from train_full_batch)")
+    check_type(val_history, "val_history", dict, "a dict name -> validation losses (from validation_recorder)")
     check_range(every, "every", 1, None, integer=True)
     labels = labels or {}
     fig = new_figure(9.5, 3.4)

@@ -340,6 +340,7 @@ def plot_curves(results: dict[str, list[RunResult]], metrics: tuple[str, ...] = 
 
     from helpers.core.figures import CLASS_COLOURS, LINESTYLES, new_figure
 
+    check_type(results, "results", dict, "a dict run label -> list of RunResult")
     if not results:
         raise ValueError("plot_curves needs at least one run, got an empty dict")
     fig = new_figure(4.0 * len(metrics) + 1.6, 3.2)
@@ -375,6 +376,8 @@ def plot_overfitting(result: RunResult, ylim: float = 1.0) -> Any:
 
     from helpers.core.figures import new_figure
 
+    check_type(result, "result", RunResult, "a RunResult (from train_mlp)")
+    check_range(ylim, "ylim", 0.0, None, low_inclusive=False)
     if not result.val_loss:
         raise ValueError("plot_overfitting needs a run with at least one epoch of validation loss")
     epochs = np.arange(1, len(result.val_loss) + 1)
