@@ -100,6 +100,10 @@ class GradientFlowExplorer(App):
                 "forget_bias": float_slider(0.0, -2.0, 6.0, 0.5, "forget/update gate bias", unit="logit"),
                 "seq_len": int_slider(100, 10, 200, "sequence length T", unit="steps", step=10)}
 
+    def inactive(self, cell: str = "rnn", **_values) -> dict[str, str]:
+        """The vanilla RNN has no gates, so no gate bias."""
+        return {"forget_bias": "the vanilla RNN has no gates: choose the LSTM or the GRU"} if cell == "rnn" else {}
+
     def update(self, cell: str = "rnn", gain: float = 1.0, forget_bias: float = 0.0, seq_len: int = 100) -> str:
         norms = hidden_grad_norms(cell, seq_len, gain, forget_bias=forget_bias)
         self.line.set_data(np.arange(1, seq_len + 1), np.clip(norms, _FLOOR, _CEIL))
