@@ -43,7 +43,8 @@ def encode_png(rgba: np.ndarray, colours: int = 256) -> bytes:
                          f"and dtype {rgba.dtype}")
     if not 2 <= colours <= 256:
         raise ValueError(f"colours must lie in [2, 256], got {colours}")
-    rgb = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))          # (H, W, 3)
+    rgba = np.ascontiguousarray(rgba)   # a canvas buffer already is: no copy
+    rgb = Image.fromarray(rgba).convert("RGB")                          # (H, W, 3)
     palette = rgb.quantize(colours, method=Image.Quantize.FASTOCTREE)  # (H, W) indices + palette
     buf = io.BytesIO()
     palette.save(buf, format="png", compress_level=1)

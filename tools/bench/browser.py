@@ -402,7 +402,8 @@ def check_notebook(browser, base: str, token: str, name: str, screenshot: Path |
     try:
         open_notebook(page, base, token, name)
         retried = run_all(page, base, token, name)
-        result = {"controls": measure_controls(page, moves), "players": measure_players(page, seconds)}
+        result = {"controls": measure_controls(page, moves), "players": measure_players(page, seconds),
+                  "statuses": page.locator(CURRENT).locator(".course-status").all_inner_texts()}
         if retried:
             result["kernel_reconnected"] = True
         ok = True
