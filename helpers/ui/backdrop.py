@@ -92,12 +92,18 @@ class Backdrop:
                    ylim: tuple[float, float] | None = None) -> bool:
         """Set ``ax``'s limits, re-capturing the static layer only if they change (returns whether
         they did). Pair it with :func:`grown` / :func:`decades` so limits change rarely."""
-        new_x = ax.get_xlim() if xlim is None else tuple(map(float, xlim))
-        new_y = ax.get_ylim() if ylim is None else tuple(map(float, ylim))
-        if np.allclose(new_x, ax.get_xlim()) and np.allclose(new_y, ax.get_ylim()):
+        return self.set_many_limits({ax: (xlim, ylim)})
+
+    def set_many_limits(self, limits: dict[Axes, tuple[tuple[float, float] | None, tuple[float, float] | None]]) -> bool:
+        """:meth:`set_limits` for several axes at once, ``{ax: (xlim, ylim)}`` (``None``: keep),
+        re-capturing at most once; returns whether any limit changed."""
+        wanted = {ax: (ax.get_xlim() if x is None else tuple(map(float, x)),
+                       ax.get_ylim() if y is None else tuple(map(float, y))) for ax, (x, y) in limits.items()}
+        if all(np.allclose(x, ax.get_xlim()) and np.allclose(y, ax.get_ylim()) for ax, (x, y) in wanted.items()):
             return False
         self.restore()
-        ax.set(xlim=new_x, ylim=new_y)
+        for ax, (x, y) in wanted.items():
+            ax.set(xlim=x, ylim=y)
         self.capture()
         return True
 

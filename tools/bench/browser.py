@@ -88,14 +88,16 @@ def _get_json(url: str):
 
 
 @contextlib.contextmanager
-def lab_server(root: Path, notebooks: list[Path]) -> Iterator[tuple[str, str]]:
-    """A JupyterLab server on copies of ``notebooks`` in the empty folder ``root``; yields (base_url, token)."""
+def lab_server(root: Path, notebooks: list[Path], code: Path = ROOT) -> Iterator[tuple[str, str]]:
+    """A JupyterLab server on copies of ``notebooks`` in the empty folder ``root``, its kernels
+    importing ``helpers`` from the checkout ``code`` (another one: an A/B comparison); yields
+    (base_url, token)."""
     for nb in notebooks:
         shutil.copy(nb, root / nb.name)
     port, token = _free_port(), "course-browser-test"
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(root / ".jupyter"), JUPYTER_RUNTIME_DIR=str(root / ".runtime"),
                IPYTHONDIR=str(root / ".ipython"), OMP_NUM_THREADS="1", MPLBACKEND="Agg",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(code), os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
            f"--LabApp.workspaces_dir={root / '.ws'}", "--LabApp.news_url=None",
