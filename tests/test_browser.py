@@ -92,6 +92,7 @@ def test_notebook_in_browser(lab, table, notebook):
     result = lab_tools.check_notebook(browser, base, token, notebook.name,
                                       screenshot=ARTIFACTS / f"{notebook.stem}.png")
     load = max(load_before, _load())
+    result["kernel_ms"] = lab_tools.kernel_ms(notebook.name)   # the kernel's share, for the breakdown
     strict = os.environ.get("BROWSER_STRICT") == "1" or load < 0.5
     table[notebook.name] = dict(result, load=round(load, 2), strict=strict)
 

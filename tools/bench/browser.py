@@ -421,6 +421,33 @@ def check_notebook(browser, base: str, token: str, name: str, screenshot: Path |
             shutdown_kernels(base, token)
 
 
+# ----------------------------------------------------------------------------- the kernel's share
+def kernel_ms(notebook: str) -> float | None:
+    """Median kernel time of one slider move (``update`` + frame render, ``Panel.last_latency_ms``)
+    over every slider of the notebook's apps (``helpers/apps/chNN_*``), swept across its range in
+    this process; None when the notebook has no app with a slider. The rest of a key→repaint time
+    is transport (comm, websocket) and the browser's decode and paint."""
+    import ipywidgets as W
+
+    from helpers.apps import all_apps
+    from tools.bench.ui import sweep_values
+
+    times = []
+    for name, cls in all_apps().items():
+        if not name.startswith(f"ch{notebook[:2]}_"):
+            continue
+        panel = cls().panel()
+        for control in panel.controls.values():
+            if not isinstance(control, (W.IntSlider, W.FloatSlider, W.FloatLogSlider)) or control.disabled:
+                continue
+            start = control.value
+            for value in sweep_values(control, 6):
+                control.value = value
+                times.append(panel.last_latency_ms)
+            control.value = start
+    return statistics.median(times) if times else None
+
+
 # ----------------------------------------------------------------------------- tables
 def summary_rows(name: str, result: dict) -> list[str]:
     """Printable lines: one per slider-bearing panel summary, one per player."""
@@ -431,6 +458,10 @@ def summary_rows(name: str, result: dict) -> list[str]:
         worst = max(sliders, key=lambda c: statistics.median(c["ms"]) if not c["player"] else -1)
         lines.append(f"{name:34s} controls: median {statistics.median(all_ms):5.0f} ms, max {max(all_ms):5.0f} ms; "
                      f"slowest {worst['label'][:28]!r} median {statistics.median(worst['ms']):.0f} ms")
+        if result.get("kernel_ms") is not None:
+            k = result["kernel_ms"]
+            lines.append(f"    breakdown of a slider move: kernel (update + render) {k:.0f} ms, transport + decode + "
+                         f"paint {statistics.median(all_ms) - k:.0f} ms (medians)")
     for c in result["controls"]:
         flag = "disabled: " + c["reason"] if c["disabled"] else ("NO CHANGE" if c["changed"] is False else "")
         ms = f"median {statistics.median(c['ms']):5.0f} max {max(c['ms']):5.0f} ms ({c['what']})" if c["ms"] else ""
@@ -460,6 +491,7 @@ def run(report, notebooks: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp, lab_server(Path(tmp), chosen) as (base, token), chromium() as browser:
         for nb in chosen:
             results[nb.name] = result = check_notebook(browser, base, token, nb.name)
+            result["kernel_ms"] = kernel_ms(nb.name)
             for line in summary_rows(nb.name, result):
                 print(line, flush=True)
             sliders = [ms for c in result["controls"] if c["ms"] and not c["player"] for ms in c["ms"]]
