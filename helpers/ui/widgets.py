@@ -203,8 +203,8 @@ class Panel(FigureBox):
     def refresh(self) -> None:
         """Update the app for the controls' values, repaint, and grey out the inactive controls.
 
-        The figure is blitted over the app's ``backdrop`` when it has one and sent as a palette
-        PNG (:func:`helpers.ui.frames.frame_png`); an unchanged frame sends nothing.
+        The figure is blitted over the app's ``backdrop`` when it has one and sent as a small PNG
+        (:func:`helpers.ui.frames.frame_png`); an unchanged frame sends nothing.
         """
         start = time.perf_counter()
         values = self.values()
