@@ -15,7 +15,8 @@ What is always asserted (the functional properties, whatever the machine's load)
 * every enabled control changes the page (the figure, or the status line) each time it moves; a
   disabled control gives its reason in a tooltip;
 * every player advances while playing, changes its figure, stops within 2 s of pause, and *step*
-  makes exactly one update; no panel shows an error;
+  makes exactly one update (or, at the run's step limit, is greyed out with the reason); no panel
+  shows an error;
 * nothing is grossly slow: no key→repaint above 2 s, every player at >= 1 frame per second.
 
 The latency targets (issue 17: per slider a median <= 60 ms and a worst move <= 120 ms; players
@@ -118,7 +119,10 @@ def test_notebook_in_browser(lab, table, notebook):
                             f"{p['image_changed']})")
         if p["pause_ms"] > GROSS_MS:
             problems.append(f"{where} went on painting for {p['pause_ms']} ms after pause (> {GROSS_MS} ms)")
-        if p["stepped"] != 1:
+        if "step_disabled" in p:
+            if not p["step_disabled"]:
+                problems.append(f"{where}: the step button is disabled without a reason in its tooltip")
+        elif p["stepped"] != 1:
             problems.append(f"{where}: the step button made {p['stepped']} updates, not one")
         if p["fps"] < (PLAYER_FPS if strict else GROSS_FPS):
             problems.append(f"{where} showed {p['fps']} frames per second (needs {PLAYER_FPS if strict else GROSS_FPS}"

@@ -293,3 +293,11 @@ def test_moving_a_slider_is_acknowledged_in_the_status_at_once():
     player.play.playing = True
     player.lr_slider.value = 0.02
     assert "applies from the next update" in player.box.status_text()
+
+
+def test_step_buttons_are_greyed_out_at_the_limit_and_back_after_reset():
+    player = make_player(max_steps=3)
+    player.run(3)
+    assert player.step_button.disabled and "3-step limit" in player.step_button.tooltip
+    player.reset()
+    assert not player.step_button.disabled and player.step_button.tooltip == "one update"

@@ -219,7 +219,19 @@ class TrainingPlayer:
         if start is not None:
             self.frame_ms.append((time.perf_counter() - start) * 1e3)
         self.box.set_status(f"step {self.step_count}: {text}", ok=not self.diverged)
+        self._grey_out_steps()
         return text
+
+    def _grey_out_steps(self) -> None:
+        """At the step limit or after divergence an update is impossible: grey out the one-update
+        buttons and say why (play still restarts, reset still resets)."""
+        reason = ("diverged: press reset" if self.diverged else
+                  f"the run reached its {self.max_steps}-step limit: press reset or play"
+                  if self.step_count >= self.max_steps else None)
+        for button, tip in [(self.step_button, "one update"),
+                            *[(b, f"one update: {label}") for label, b in self.action_buttons.items()]]:
+            button.disabled = reason is not None
+            button.tooltip = reason or tip
 
     def panel(self) -> FigureBox:
         """The player widget: buttons, speed and learning-rate sliders, status and the figure."""

@@ -357,7 +357,8 @@ def measure_players(page, seconds: float = 3.0) -> list[dict]:
     Each dict: ``panel`` (index among the page's panels), ``steps`` (updates while playing),
     ``restarted``, ``frames`` (painted while playing), ``fps``, ``spacing_ms`` (median and max
     time between painted frames), ``pause_ms`` (pause click to the last frame), ``stepped``
-    (updates made by one press of *step*) and ``image_changed``.
+    (updates made by one press of *step*; 0 with ``step_disabled``, its tooltip, when the run
+    is at its step limit) and ``image_changed``.
     """
     page.evaluate(_OBSERVER_JS)
     panels = page.locator(CURRENT).locator(PANELS)
@@ -387,10 +388,14 @@ def measure_players(page, seconds: float = 3.0) -> list[dict]:
                    spacing_ms=[round(statistics.median(gaps)), round(max(gaps))] if gaps else None,
                    pause_ms=round(max(after_pause) - t_pause) if after_pause else 0,
                    image_changed=image.get_attribute("src") != old_src)
-        player.get_by_role("button", name="step", exact=True).click()
-        page.wait_for_function("([el, s]) => { const m = el.innerText.match(/step (\\d+):/); return m && +m[1] !== s; }",
-                               arg=[status.element_handle(), paused], timeout=15_000)
-        row["stepped"] = _settled_step(status, quiet=1.0) - paused
+        step = player.get_by_role("button", name="step", exact=True)
+        if step.is_disabled():   # at the step limit: greyed out, with the reason as its tooltip
+            row["stepped"], row["step_disabled"] = 0, step.get_attribute("title") or ""
+        else:
+            step.click()
+            page.wait_for_function("([el, s]) => { const m = el.innerText.match(/step (\\d+):/); return m && +m[1] !== s; }",
+                                   arg=[status.element_handle(), paused], timeout=15_000)
+            row["stepped"] = _settled_step(status, quiet=1.0) - paused
         results.append(row)
     return results
 
