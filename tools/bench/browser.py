@@ -356,7 +356,8 @@ def measure_players(page, seconds: float = 3.0) -> list[dict]:
 
     Each dict: ``panel`` (index among the page's panels), ``steps`` (updates while playing),
     ``restarted``, ``frames`` (painted while playing), ``fps``, ``spacing_ms`` (median and max
-    time between painted frames), ``pause_ms`` (pause click to the last frame), ``stepped``
+    time between painted frames), ``pause_ms`` (pause click to the last frame; 0 with
+    ``stopped_at_limit`` when the run reached its step limit while playing), ``stepped``
     (updates made by one press of *step*; 0 with ``step_disabled``, its tooltip, when the run
     is at its step limit) and ``image_changed``.
     """
@@ -377,7 +378,9 @@ def measure_players(page, seconds: float = 3.0) -> list[dict]:
                                arg=[status.element_handle(), before], timeout=15_000)
         time.sleep(seconds)
         t_pause = _now(page)
-        play.click()
+        limited = "-step limit" in status.inner_text()   # the run stopped by itself: nothing to pause
+        if not limited:
+            play.click()
         paused = _settled_step(status, quiet=1.0)
         frames = [m["t"] for m in _marks_since(page, p, t0) if m["kind"] == "image" and m["t"] <= t_pause]
         after_pause = [m["t"] for m in _marks_since(page, p, t_pause)]
@@ -387,7 +390,7 @@ def measure_players(page, seconds: float = 3.0) -> list[dict]:
                    frames=len(frames), fps=round((len(frames) - 1) / span, 1) if len(frames) > 1 else 0.0,
                    spacing_ms=[round(statistics.median(gaps)), round(max(gaps))] if gaps else None,
                    pause_ms=round(max(after_pause) - t_pause) if after_pause else 0,
-                   image_changed=image.get_attribute("src") != old_src)
+                   image_changed=image.get_attribute("src") != old_src, stopped_at_limit=limited)
         step = player.get_by_role("button", name="step", exact=True)
         if step.is_disabled():   # at the step limit: greyed out, with the reason as its tooltip
             row["stepped"], row["step_disabled"] = 0, step.get_attribute("title") or ""
