@@ -37,10 +37,10 @@ test-fast: install  ## unit tests and docstring examples, no notebooks, no brows
 test-notebooks: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) notebooks
 
-test-browser: install
+test-browser: install  ## BROWSER_STRICT=1 also asserts the latency targets (run it on a quiet machine)
 	$(BIN)/python -m pytest -m browser -s tests
 
-bench: install  ## ONLY=training for one module (python -m tools.bench --list)
+bench: install  ## ONLY=training for one module (python -m tools.bench --list); ONLY=browser (on demand only) times every control and player in JupyterLab + Chromium, BROWSER_NOTEBOOKS="01 07" for a few
 	$(BIN)/python -m tools.bench $(if $(ONLY),--only $(ONLY))
 
 notebooks: install  ## re-execute every notebook and store its outputs (NB=notebooks/01_neuron.ipynb for one)

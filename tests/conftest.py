@@ -29,7 +29,7 @@ def _torch_threads():
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Print the browser test's slider-latency table (written by tests/test_browser.py)."""
+    """Print the browser test's table of control latencies and player frame rates (tests/test_browser.py)."""
     import json
     import time
     from pathlib import Path
@@ -41,13 +41,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     table = json.loads(path.read_text())
     if not table:
         return
-    terminalreporter.section("slider move -> repainted figure, JupyterLab in headless Chromium")
-    terminalreporter.write_line(f"{'notebook':40s} {'median ms':>10s} {'max ms':>8s} {'moves':>6s}  player")
+    import sys
+
+    sys.path.insert(0, str(path.parent.parent.parent))
+    from tools.bench.browser import summary_rows
+
+    terminalreporter.section("key→repaint per control, frames per second per player (JupyterLab + Chromium)")
     for name, row in sorted(table.items()):
-        player = row.get("player")
-        played = f"  play ~2 s: +{player['played_steps']} steps, step: +1" if player else ""
-        played += "  (cells stayed queued: kernel reconnected once)" if row.get("kernel_reconnected") else ""
-        terminalreporter.write_line(f"{name:40s} {row['median_ms']:>10} {row['max_ms']:>8} {row['moves']:>6}{played}")
+        terminalreporter.write_line(f"{name}: 1-min load per CPU {row['load']:.2f}, latency targets "
+                                    f"{'asserted' if row['strict'] else 'reported, not asserted'}"
+                                    f"{'; cells stayed queued: kernel reconnected once' if row.get('kernel_reconnected') else ''}")
+        for line in summary_rows(name, row):
+            terminalreporter.write_line(line)
     terminalreporter.write_line(f"screenshots: {path.parent}")
 
 

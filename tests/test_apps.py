@@ -57,3 +57,45 @@ def test_app_panel_builds_and_reacts(name):
         if bytes(panel.image.value) != before:
             break
     assert bytes(panel.image.value) != before, f"{name}: moving the controls did not change the figure"
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_every_active_control_changes_what_the_learner_sees(name):
+    """From the defaults, each control moved to either end (a dropdown to each option) changes the
+    figure or the status line, unless the app greys it out (``App.inactive``) with a reason.
+    ``tests/test_browser.py`` checks the same in the browser."""
+    panel = APPS[name]().panel()
+    defaults = {k: c.value for k, c in panel.controls.items()}
+    for cname, control in panel.controls.items():
+        others = [v for v in control_extremes(control) if v != defaults[cname]]
+        if not others:       # a text box: no other value to try here (tests/test_browser.py types none)
+            continue
+        changed = False
+        for value in others:
+            for other, v in defaults.items():          # back to the defaults first
+                panel.controls[other].value = v
+            before, status = bytes(panel.image.value), panel.status_text()
+            if control.disabled:
+                assert control.tooltip, f"{name}: {cname} is disabled without a reason in its tooltip"
+                changed = True
+                break
+            control.value = value
+            if bytes(panel.image.value) != before or panel.status_text() != status:
+                changed = True
+                break
+        assert changed, f"{name}: moving {cname} from {defaults[cname]!r} changed neither the figure nor the status"
+
+
+def test_inactive_controls_are_greyed_out_with_a_reason():
+    panel = APPS["ch07_optimizers.OptimizerExplorer"]().panel()
+    c = panel.controls
+    c["optimizer"].value = "sgd"
+    assert c["beta1"].disabled and c["beta2"].disabled and c["momentum"].disabled
+    assert "Adam" in c["beta1"].tooltip
+    c["optimizer"].value = "adam"
+    assert not c["beta1"].disabled and not c["beta2"].disabled and c["momentum"].disabled
+    assert c["beta1"].tooltip is None
+    rnn = APPS["ch10_rnn.GradientFlowExplorer"]().panel()
+    assert rnn.controls["forget_bias"].disabled and "vanilla RNN" in rnn.controls["forget_bias"].tooltip
+    rnn.controls["cell"].value = "lstm"
+    assert not rnn.controls["forget_bias"].disabled

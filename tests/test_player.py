@@ -271,3 +271,33 @@ def test_play_at_the_step_limit_restarts_from_the_seeded_state():
     for tick in range(1, 4):                        # the Play widget ticks
         player.play.value = tick
     assert player.step_count == 12 and player.losses == first_run  # the same seeded run again
+
+
+def test_a_tick_message_that_skipped_ticks_is_still_one_frame():
+    """A busy kernel receives one merged tick message for several ticks: it draws one frame of
+    ``steps_per_tick`` updates, so frames never grow (and never pile up) behind a slow one."""
+    player = make_player(steps_per_tick=3)
+    player.play.playing = True
+    player.play.value = 1
+    player.play.value = 6                 # five ticks merged into one message
+    assert player.step_count == 6 and len(player.frame_ms) == 2
+
+
+def test_moving_a_slider_is_acknowledged_in_the_status_at_once():
+    player = make_player()
+    player.run(4)
+    player.lr_slider.value = 0.01
+    assert "step 4: learning rate set to 1.00e-02, applies from the next update" in player.box.status_text()
+    player.speed.value = 7
+    assert "updates / frame set to 7" in player.box.status_text() and player.step_count == 4
+    player.play.playing = True
+    player.lr_slider.value = 0.02
+    assert "applies from the next update" in player.box.status_text()
+
+
+def test_step_buttons_are_greyed_out_at_the_limit_and_back_after_reset():
+    player = make_player(max_steps=3)
+    player.run(3)
+    assert player.step_button.disabled and "3-step limit" in player.step_button.tooltip
+    player.reset()
+    assert not player.step_button.disabled and player.step_button.tooltip == "one update"

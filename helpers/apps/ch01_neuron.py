@@ -6,6 +6,7 @@ import numpy as np
 
 from helpers.basics.neuron import NEURON_ACTIVATIONS, logic_gate, neuron_forward, perceptron_predict
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, float_slider
 from helpers.core.figures import DIVERGING_CMAP, MARKERS, SEQUENTIAL_CMAP, new_figure
 from matplotlib.markers import MarkerStyle
@@ -45,6 +46,10 @@ class NeuronExplorer(App):
         self.ax_f.set(xlim=_Z_RANGE, xlabel="z = w·x + b", ylabel="a = f(z)", title="activation")
         self.ax_f.grid(alpha=0.3)
         self.fig.tight_layout()
+        # axes, colour bar and ticks drawn once per activation (its colour range and curve axis)
+        self.backdrop = Backdrop(self.fig, [self.image, self.boundary, self.arrow, self.points,
+                                            self.curve, self.dots])
+        self._static_key: str | None = None
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"w1": float_slider(1.0, -3.0, 3.0, 0.1, "weight w1"),
@@ -58,13 +63,17 @@ class NeuronExplorer(App):
         w = np.array([w1, w2], dtype=np.float64)
         out, _ = neuron_forward(self.grid, w, b, activation)
         lo, hi = _COLOUR_RANGE[activation]
+        if self._static_key != activation:
+            self.backdrop.restore()
+            self.image.set_clim(lo, hi)
+            # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
+            self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
+            self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+            self.backdrop.capture()
+            self._static_key = activation
         self.image.set_data(np.clip(out, lo, hi).reshape(self.xx.shape))  # (n*n,) -> (n, n)
-        self.image.set_clim(lo, hi)
-        # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
-        self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
         self._draw_boundary(w, b)
         self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation)[0])  # (Z,) -> (Z, 1)
-        self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         X, y = logic_gate(gate)
         colours = [CLASS_COLOURS[k] for k in y]
         shapes = [_marker_path(MARKERS[k]) for k in y]   # the class is told by shape as well as colour

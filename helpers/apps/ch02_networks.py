@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from helpers.basics.mlp import TARGETS, Layer, fit_relu_network, mlp_trace, rms_error, target_function
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
+from helpers.ui.backdrop import Backdrop, grown
 from helpers.ui.widgets import App, dropdown, int_slider
 from helpers.core.figures import MARKERS, PALETTE, SEQUENTIAL_CMAP, new_figure
 
@@ -38,7 +39,12 @@ class UniversalApproximator(App):
         (self.err_line,) = self.ax_err.plot(self.x, np.zeros_like(self.x), color=PALETTE[3])
         self.ax_err.set(xlim=(-1, 1), xlabel="x", title="network − target")
         self.ax_err.grid(alpha=0.3)
+        self.ax.set_ylim(-1.5, 1.6)
         self.fig.tight_layout()
+        # axes and ticks drawn once; the error axis changes only when the error outgrows it
+        self.backdrop = Backdrop(self.fig, [*self.parts, self.target_line, self.fit_line, self.kinks,
+                                            self.ax.get_legend(), self.err_line])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"n_units": int_slider(8, 1, _MAX_UNITS, "hidden units N", unit="ReLUs"),
@@ -62,11 +68,10 @@ class UniversalApproximator(App):
         self.target_line.set_ydata(y)
         self.fit_line.set_ydata(pred)
         self.kinks.set_data(fit.knots, np.full(n_units, -1.45))
-        self.ax.set_ylim(-1.5, 1.6)
         err = pred - y
         self.err_line.set_ydata(err)
-        span = max(1e-3, float(np.abs(err).max()) * 1.1)
-        self.ax_err.set_ylim(-span, span)
+        span = grown(float(np.abs(err).max()) * 1.1, 1e-3)   # a power of two: rarely changes
+        self.backdrop.set_limits(self.ax_err, ylim=(-span, span))
         rms = rms_error(pred, y)
         units = "unit" if n_units == 1 else "units"
         return (f"N = {n_units} ReLU {units} ({placement} kinks), {n_units + 1} output weights by least "

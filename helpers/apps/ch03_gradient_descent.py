@@ -2,6 +2,8 @@
 full-batch, mini-batch and stochastic gradient descent (driven by the shared TrainingPlayer)."""
 from __future__ import annotations
 
+import math
+
 from typing import Sequence
 
 import ipywidgets as W
@@ -70,6 +72,9 @@ class Descent1D(App):
         self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
+        # the surface, axes and title drawn once per (surface, step axis): a move redraws the path
+        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line])
+        self._static_key: tuple | None = None
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"surface": dropdown(["quadratic", "double well"], "quadratic", "surface"),
@@ -82,16 +87,26 @@ class Descent1D(App):
         xs = self.xs[surface]
         ys = s.f(xs[:, None])                                   # (X,) -> (X, 1) -> (X,)
         run = gradient_descent(s.grad, np.array([x0]), lr, int(steps), s.f)
-        self.curve.set_data(xs, ys)
         ylim = (ys.min() - 0.5, min(ys.max(), 12.0))
-        self.ax.set(xlim=s.bounds[0], ylim=ylim, title=f"${s.formula}$")
+        step_axis = _step_axis(steps)
+        if self._static_key != (surface, step_axis):
+            self.backdrop.restore()
+            self.curve.set_data(xs, ys)
+            self.ax.set(xlim=s.bounds[0], ylim=ylim, title=f"${s.formula}$")
+            self.ax_gap.set_xlim(0, step_axis)
+            self.backdrop.capture()
+            self._static_key = (surface, step_axis)
         clipped = _clip_path(run.points, s.bounds)[:, 0]                    # (S + 1,)
         heights = s.f(clipped[:, None])                                      # (S + 1, 1) -> (S + 1,)
         self.path.set_data(clipped, np.clip(heights, ylim[0] - 100, ylim[1] + 100))
         self.start.set_data([x0], [s.f(np.array([[x0]]))[0]])
         self.gap_line.set_data(np.arange(len(run.values)), _gap(run.values, s.minimum_value))
-        self.ax_gap.set_xlim(0, max(1, int(steps)))
         return run.describe() + _verdict(s, lr)
+
+
+def _step_axis(steps: int) -> int:
+    """The step axis' right end: ``steps`` rounded up to a multiple of 10, so it rarely moves."""
+    return 10 * max(1, math.ceil(int(steps) / 10))
 
 
 class Descent2D(App):
@@ -120,6 +135,9 @@ class Descent2D(App):
         self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
+        # contours, axes and title drawn once per (surface, step axis): a move redraws the path
+        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line])
+        self._static_key: tuple | None = None
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"surface": dropdown(list(self._NAMES), "bowl", "surface"),
@@ -131,15 +149,20 @@ class Descent2D(App):
     def update(self, surface: str = "bowl", lr: float = 0.15, x0: float = -4.0, y0: float = 2.0,
                steps: int = 50) -> str:
         s = get_surface(surface)
-        for name, cs in self.contours.items():
-            cs.set_visible(name == surface)
+        step_axis = _step_axis(steps)
+        if self._static_key != (surface, step_axis):
+            self.backdrop.restore()
+            for name, cs in self.contours.items():
+                cs.set_visible(name == surface)
+            self.ax.set_title(f"${s.formula}$  (darker = lower)", fontsize=9)
+            self.ax_gap.set_xlim(0, step_axis)
+            self.backdrop.capture()
+            self._static_key = (surface, step_axis)
         run = gradient_descent(s.grad, np.array([x0, y0]), lr, int(steps), s.f)
         P = _clip_path(run.points, (_BOX_2D, _BOX_2D))
         self.path.set_data(P[:, 0], P[:, 1])
         self.start.set_data([x0], [y0])
-        self.ax.set_title(f"${s.formula}$  (darker = lower)", fontsize=9)
         self.gap_line.set_data(np.arange(len(run.values)), _gap(run.values, s.minimum_value))
-        self.ax_gap.set_xlim(0, max(1, int(steps)))
         return run.describe() + _verdict(s, lr)
 
 

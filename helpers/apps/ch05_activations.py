@@ -16,6 +16,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from helpers.basics.activations import ACTIVATIONS, get_activation
 from helpers.training.deepnet import deep_stack_trace
 from helpers.core.checks import check_array, check_range
+from helpers.ui.backdrop import Backdrop, decades, grown
 from helpers.ui.widgets import App, dropdown, int_slider
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, new_figure
 from helpers.core.notebook import markdown_table
@@ -93,6 +94,10 @@ class ActivationExplorer(App):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         self.fig.tight_layout()
+        # axes and ticks drawn once per set of limits, which move in coarse steps (see update)
+        self.backdrop = Backdrop(self.fig, [self.f_line, self.df_line, ax_f.get_legend(), self.band,
+                                            self.median_line, self.ax_h.get_legend(), self.grad_line])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         options = [(a.title, name) for name, a in ACTIVATIONS.items()]  # (label, value) pairs
@@ -112,11 +117,16 @@ class ActivationExplorer(App):
         lo, hi = prof["lo"], prof["hi"]
         self.band.set_verts([np.column_stack([np.r_[layers, layers[::-1]], np.r_[lo, hi[::-1]]])])
         self.median_line.set_data(layers, prof["median"])
-        pad = 0.1 * max(hi.max() - lo.min(), 1e-3)
-        self.ax_h.set(xlim=(1, depth), ylim=(lo.min() - pad, hi.max() + pad))
         g = prof["grad_rms"]
         self.grad_line.set_data(layers, np.maximum(g, 1e-30))
-        self.ax_g.set(xlim=(1, depth), ylim=(min(1e-2, g.min() / 3), max(1e2, g.max() * 3)))
+        # coarse limits (a multiple of 10 layers, powers of two, whole decades) change rarely,
+        # so most moves redraw only the curves over the cached axes
+        pad = 0.1 * max(hi.max() - lo.min(), 1e-3)
+        top, bottom = hi.max() + pad, lo.min() - pad
+        y_h = (-grown(-bottom, 1e-3) if bottom < 0 else 0.0, grown(top, 1e-3) if top > 0 else 0.0)
+        x_layers = (1, 10 * int(np.ceil(depth / 10)))
+        self.backdrop.set_many_limits({self.ax_h: (x_layers, y_h),
+                                       self.ax_g: (x_layers, decades(min(1e-2, g.min() / 3), max(1e2, g.max() * 3)))})
         dead = prof["dead"].max()
         dead_text = f"; up to {dead:.0%} of a layer's units dead" if dead > 0 else ""
         return (f"{act.title}, {depth} layers: gradient at layer 1 {describe_ratio(g[0] / g[-1])}"

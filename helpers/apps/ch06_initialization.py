@@ -14,6 +14,7 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 from helpers.basics.activations import ACTIVATIONS, get_activation
 from helpers.training.deepnet import DeepTrace, deep_stack_trace, layer_stats
 from helpers.training.init import INITIALIZERS, get_initializer
+from helpers.ui.backdrop import Backdrop, decades, grown
 from helpers.core.checks import check_array, check_range
 from helpers.ui.widgets import App, dropdown, int_slider
 from helpers.core.figures import LINESTYLES, MARKERS, PALETTE, DIVERGING_CMAP, SEQUENTIAL_CMAP, new_figure
@@ -103,6 +104,10 @@ class InitExplorer(App):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=ax is self.ax_scale))
         self.fig.tight_layout()
+        # axes and ticks drawn once per set of limits, which move in coarse steps (see update)
+        self.backdrop = Backdrop(self.fig, [*self.stairs, self.ax_hist.get_legend(), self.act_line,
+                                            self.grad_line, self.note])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         inits = [(i.label, name) for name, i in INITIALIZERS.items()]  # (label, value) pairs
@@ -127,12 +132,15 @@ class InitExplorer(App):
             return f"{get_initializer(init).label} + {get_activation(activation).title}: {exc}"
         shown = [trace.activations[i] for i in (0, depth // 2, depth - 1)]
         lo, hi = _symmetric_range(shown)
+        # coarse limits (powers of two, whole decades, multiples of 10 layers) change rarely, so
+        # most moves redraw only the curves over the cached axes
+        lo = -grown(-lo, 1e-6) if lo < 0 else 0.0
+        hi = grown(hi, 1e-6) if hi > 0 else 0.0
         edges, top = np.linspace(lo, hi, _BINS + 1), 0.0
         for stairs, h in zip(self.stairs, shown):
             counts, _ = np.histogram(np.clip(h, lo, hi), bins=edges)
             stairs.set_data(counts / h.size, edges)
             top = max(top, counts.max() / h.size)
-        self.ax_hist.set(xlim=(lo, hi), ylim=(0, 1.15 * top))
         layers = np.arange(1, depth + 1, dtype=float)
         # exact zeros (a zero init) cannot sit on a log axis: leave them out, the status explains
         a, g = (np.where(v > 0, v, np.nan) for v in (stats["act_rms"], stats["grad_act_rms"]))
@@ -142,7 +150,10 @@ class InitExplorer(App):
         self.note.set_text(" and ".join(zero) + " exactly 0 in some layers\n(not drawn on a log axis)" if zero else "")
         both = np.r_[a, g]
         both = both[np.isfinite(both)] if np.isfinite(both).any() else np.ones(1)
-        self.ax_scale.set(xlim=(1, depth), ylim=(min(1e-2, both.min() / 3), max(1e2, both.max() * 3)))
+        self.backdrop.set_many_limits({
+            self.ax_hist: ((lo, hi), (0, grown(1.15 * top, 1e-3))),
+            self.ax_scale: ((1, 10 * int(np.ceil(depth / 10))),
+                            decades(min(1e-2, both.min() / 3), max(1e2, both.max() * 3)))})
         return (f"{get_initializer(init).label} + {get_activation(activation).title}, {depth} layers: "
                 f"{signal_verdict(trace, stats=stats)}")
 

@@ -83,6 +83,14 @@ class OptimizerExplorer(App):
                                     "surface"),
                 "steps": int_slider(200, 10, 1000, "steps", unit="iterations", step=10)}
 
+    def inactive(self, optimizer: str = "momentum", **_values) -> dict[str, str]:
+        """The hyper-parameter sliders the selected optimizer does not read (see :func:`_hyper`)."""
+        unused = {"momentum": "only momentum and Nesterov use μ: choose one of them",
+                  "beta1": "only Adam uses β1: choose Adam",
+                  "beta2": "only RMSProp (as α) and Adam use β2: choose one of them"}
+        used = {"momentum": ("momentum", "nesterov"), "beta1": ("adam",), "beta2": ("rmsprop", "adam")}
+        return {name: reason for name, reason in unused.items() if optimizer not in used[name]}
+
     def update(self, lr: float = 0.05, momentum: float = 0.5, beta1: float = 0.9, beta2: float = 0.999,
                optimizer: str = "momentum", surface: str = "bowl", steps: int = 200) -> str:
         surf = self.surfaces[surface]

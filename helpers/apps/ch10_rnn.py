@@ -18,6 +18,7 @@ from helpers.core.data import CharVocab
 from helpers.core.figures import new_figure
 from helpers.rnn.bptt import hidden_grad_norms
 from helpers.rnn.charlm import TextSampler, load_char_corpus, train_char_model
+from helpers.ui.backdrop import Backdrop
 from helpers.rnn.models import CharLSTM
 from helpers.ui.sampling import SamplingPanel
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider
@@ -92,6 +93,7 @@ class GradientFlowExplorer(App):
                     title="gradient reaching step t from a loss at the last step")
         self.ax.grid(alpha=0.3)
         self.fig.tight_layout()
+        self.backdrop = Backdrop(self.fig, [self.line])   # axes drawn once per sequence length
 
     def controls(self) -> dict[str, W.ValueWidget]:
         # gain first: it is the knob of this figure for every cell (the gate bias only for LSTM/GRU)
@@ -100,10 +102,14 @@ class GradientFlowExplorer(App):
                 "forget_bias": float_slider(0.0, -2.0, 6.0, 0.5, "forget/update gate bias", unit="logit"),
                 "seq_len": int_slider(100, 10, 200, "sequence length T", unit="steps", step=10)}
 
+    def inactive(self, cell: str = "rnn", **_values) -> dict[str, str]:
+        """The vanilla RNN has no gates, so no gate bias."""
+        return {"forget_bias": "the vanilla RNN has no gates: choose the LSTM or the GRU"} if cell == "rnn" else {}
+
     def update(self, cell: str = "rnn", gain: float = 1.0, forget_bias: float = 0.0, seq_len: int = 100) -> str:
         norms = hidden_grad_norms(cell, seq_len, gain, forget_bias=forget_bias)
         self.line.set_data(np.arange(1, seq_len + 1), np.clip(norms, _FLOOR, _CEIL))
-        self.ax.set_xlim(1, seq_len)
+        self.backdrop.set_limits(self.ax, xlim=(1, seq_len))
         bias = "" if cell == "rnn" else f", gate bias {forget_bias:+.1f}"
         return f"{CELL_NAMES[cell]}, g = {gain:.2f}{bias}: the gradient at t = 1 has {describe_flow(norms[0])}"
 

@@ -173,6 +173,8 @@ class GeneratorLossExplorer(App):
         ax_loss.legend(fontsize=9, loc="lower left")
         self.markers = [ax.axvline(0.5, color="k", lw=1, ls="--") for ax in (ax_loss, ax_grad)]
         self.fig.tight_layout()
+        self.backdrop = Backdrop(self.fig, self.markers)   # the curves never change: drawn once
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"logit": float_slider(-4.0, -9.0, 9.0, 0.5, "D's logit on a fake", unit="nats")}

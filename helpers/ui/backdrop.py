@@ -3,7 +3,9 @@
 Most of a redraw is spent on things that never change: axes, tick labels, contour lines, legends.
 :class:`Backdrop` renders those once into pixels, shows the pixels as a figure image and hides
 the originals; :func:`helpers.core.figures.render_png` then rasterises only the moving artists on top
-(the idea of blitting, but through an ordinary ``savefig``, so ``Panel`` needs no change).
+(the idea of blitting, but through an ordinary ``savefig``). A widget frame goes one step
+further (:func:`helpers.ui.frames.frame_png` calls :meth:`Backdrop.blit`): it copies the cached
+pixels straight into the canvas and draws only the moving artists, without walking the figure.
 
 To change something static (limits, which contours show, ticks)::
 
@@ -38,6 +40,8 @@ class Backdrop:
         self.fig = fig
         self.dynamic = list(dynamic)
         self._image = None
+        self._background = None   # the static layer as an Agg buffer region, for blit()
+        self._size: tuple[int, int] | None = None
         self._hidden: list[Artist] = []
 
     def restore(self) -> None:
@@ -45,6 +49,7 @@ class Backdrop:
         if self._image is not None:
             self._image.remove()
             self._image = None
+        self._background, self._size = None, None
         for artist in self._hidden:
             artist.set_visible(True)
         self._hidden = []
@@ -57,6 +62,8 @@ class Backdrop:
             artist.set_visible(False)
         self.fig.canvas.draw()
         pixels = np.asarray(self.fig.canvas.buffer_rgba()).copy()  # (H, W, 4), top row first
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._size = self.fig.canvas.get_width_height()
         for artist, shown in zip(self.dynamic, dynamic_shown):
             artist.set_visible(shown)
         keep = {id(a) for a in self.dynamic}
@@ -66,16 +73,37 @@ class Backdrop:
             artist.set_visible(False)
         self._image = self.fig.figimage(pixels, origin="upper", zorder=-1)
 
+    def blit(self) -> bool:
+        """Paint the cached static layer into the canvas and draw the dynamic artists on top.
+
+        Returns False (and draws nothing) when there is no captured layer or the canvas changed
+        size since the capture: the caller then draws the whole figure.
+        """
+        canvas = self.fig.canvas
+        if self._background is None or canvas.get_width_height() != self._size:
+            return False
+        renderer = canvas.get_renderer()
+        canvas.restore_region(self._background)
+        for artist in sorted(self.dynamic, key=lambda a: a.get_zorder()):
+            artist.draw(renderer)   # an invisible artist draws nothing
+        return True
+
     def set_limits(self, ax: Axes, xlim: tuple[float, float] | None = None,
                    ylim: tuple[float, float] | None = None) -> bool:
         """Set ``ax``'s limits, re-capturing the static layer only if they change (returns whether
         they did). Pair it with :func:`grown` / :func:`decades` so limits change rarely."""
-        new_x = ax.get_xlim() if xlim is None else tuple(map(float, xlim))
-        new_y = ax.get_ylim() if ylim is None else tuple(map(float, ylim))
-        if np.allclose(new_x, ax.get_xlim()) and np.allclose(new_y, ax.get_ylim()):
+        return self.set_many_limits({ax: (xlim, ylim)})
+
+    def set_many_limits(self, limits: dict[Axes, tuple[tuple[float, float] | None, tuple[float, float] | None]]) -> bool:
+        """:meth:`set_limits` for several axes at once, ``{ax: (xlim, ylim)}`` (``None``: keep),
+        re-capturing at most once; returns whether any limit changed."""
+        wanted = {ax: (ax.get_xlim() if x is None else tuple(map(float, x)),
+                       ax.get_ylim() if y is None else tuple(map(float, y))) for ax, (x, y) in limits.items()}
+        if all(np.allclose(x, ax.get_xlim()) and np.allclose(y, ax.get_ylim()) for ax, (x, y) in wanted.items()):
             return False
         self.restore()
-        ax.set(xlim=new_x, ylim=new_y)
+        for ax, (x, y) in wanted.items():
+            ax.set(xlim=x, ylim=y)
         self.capture()
         return True
 

@@ -4,11 +4,17 @@ The thing being trained is a :class:`TrainingSession`: a small object with ``res
 ``step(lr) -> loss``, ``draw() -> status`` and a matplotlib ``fig`` that ``draw`` updates in
 place. :class:`TrainingPlayer` only drives it and repaints:
 
-* **play / pause** is an ``ipywidgets.Play``; every tick of it is one *frame*: ``speed`` updates
-  (the "updates / frame" slider), one ``draw`` and one PNG render;
+* **play / pause** is an ``ipywidgets.Play``; every tick message from it is one *frame*: ``speed``
+  updates (the "updates / frame" slider), one ``draw`` and one PNG render (blitted over the
+  session's ``backdrop`` when it has one, :func:`helpers.ui.frames.frame_png`). Ticks never pile
+  up: the browser sends at most one tick message while the kernel is busy (ipywidgets keeps one
+  message in flight per widget and merges the rest), and a message that skipped ticks is still
+  one frame, so a slow frame drops ticks instead of making the next frame longer; a pause click
+  is handled after at most one frame;
 * **step** runs exactly one update, **reset** restores the seeded initial state;
 * the **learning rate** slider is read at every update, so a change takes effect from the next
-  one, without a restart;
+  one, without a restart; moving it (or the speed, or a session control) says so in the status
+  line at once;
 * a session may offer extra one-update buttons through an ``actions`` attribute, a dict
   ``{label: fn(lr) -> loss}`` (the GAN's "step D" and "step G");
 * a non-finite loss, or one above ``max_loss``, **stops** the player and says so in words
@@ -26,8 +32,8 @@ from typing import Any, Callable, Protocol
 import ipywidgets as W
 from matplotlib.figure import Figure
 
+from helpers.ui.frames import frame_png
 from helpers.ui.widgets import FigureBox, format_error, int_slider, log_slider
-from helpers.core.figures import render_png
 
 __all__ = ["TrainingSession", "TrainingPlayer"]
 
@@ -58,12 +64,13 @@ class TrainingPlayer:
             read by ``step`` itself), and ``step`` receives ``None``.
         steps_per_tick: updates per frame at start (the speed slider goes from 1 to ``max_speed``).
         max_steps: the player stops after this many updates (a run never goes on forever).
-        interval_ms: time between frames while playing.
+        interval_ms: time between frames while playing (the default, 50 ms, allows 20 frames per
+            second; a frame that takes longer makes the next tick wait, it is not queued).
         max_loss: a loss above this bound counts as divergence.
     """
 
     def __init__(self, session: TrainingSession, lr: float | None = 0.1, lr_range: tuple[float, float] = (1e-4, 10.0),
-                 steps_per_tick: int = 1, max_steps: int = 2000, interval_ms: int = 100,
+                 steps_per_tick: int = 1, max_steps: int = 2000, interval_ms: int = 50,
                  max_loss: float = 1e12, max_speed: int | None = None) -> None:
         low, high = lr_range
         if lr is not None and not (0 < low <= lr <= high):
@@ -105,6 +112,8 @@ class TrainingPlayer:
         self._last_tick = 0
         self.play.observe(self._on_tick, names="value")
         self.play.observe(self._on_play_pressed, names="playing")
+        for control in [*sliders, *extra]:
+            control.observe(self._acknowledge, names="value")
         self.step_button.on_click(lambda _b: self.step())
         self.reset_button.on_click(lambda _b: self.reset())
         self.session.reset()
@@ -185,16 +194,44 @@ class TrainingPlayer:
 
     def _on_tick(self, change: dict) -> None:
         new = int(change["new"])
-        if new > self._last_tick:  # one frame per tick; a rewind of the Play widget (stop) only re-arms it
-            self._advance(self.steps_per_tick * (new - self._last_tick))
+        # One frame per tick message, however many ticks it skipped (a busy kernel drops ticks);
+        # a rewind of the Play widget (stop) only re-arms it.
+        if new > self._last_tick:
+            self._advance(self.steps_per_tick)
         self._last_tick = new
 
+    def _acknowledge(self, change: dict) -> None:
+        """Say at once that a slider moved, and from when it acts (the figure changes only then)."""
+        control = change["owner"]
+        label = control.description.split(" (")[0]
+        shown = f"{change['new']:.2e}" if isinstance(control, W.FloatLogSlider) else \
+            f"{change['new']:.3g}" if isinstance(change["new"], float) else f"{change['new']}"
+        if self.diverged:
+            when = "press reset to start again with it"
+        elif self.play.playing:
+            when = "applies from the next update"
+        else:
+            when = "applies from the next update (press play or step)"
+        self.box.set_status(f"step {self.step_count}: {label} set to {shown}, {when}", ok=True)
+
     def _redraw(self, text: str, start: float | None = None) -> str:
-        self.image.value = render_png(self.session.fig)
+        self.image.value = frame_png(self.session.fig, getattr(self.session, "backdrop", None))
         if start is not None:
             self.frame_ms.append((time.perf_counter() - start) * 1e3)
         self.box.set_status(f"step {self.step_count}: {text}", ok=not self.diverged)
+        self._grey_out_steps()
         return text
+
+    def _grey_out_steps(self) -> None:
+        """At the step limit or after divergence an update is impossible: grey out the one-update
+        buttons and say why (play still restarts, reset still resets)."""
+        reason = ("diverged: press reset" if self.diverged else
+                  f"the run reached its {self.max_steps}-step limit: press reset or play"
+                  if self.step_count >= self.max_steps else None)
+        for button, tip in [(self.step_button, "one update"),
+                            *[(b, f"one update: {label}") for label, b in self.action_buttons.items()]]:
+            button.disabled = reason is not None
+            button.tooltip = reason or tip
 
     def panel(self) -> FigureBox:
         """The player widget: buttons, speed and learning-rate sliders, status and the figure."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from helpers.core.checks import check_range
 from helpers.core.figures import PALETTE, new_figure
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, int_slider, log_slider
 
 __all__ = ["SamplingPanel"]
@@ -62,6 +63,11 @@ class SamplingPanel(App):
                                    parse_math=False, transform=self.ax_t.transAxes)  # a '$' is a character
         self.ax_t.set_title("sample (prompt + generated)", fontsize=9)
         self.fig.tight_layout()
+        # axes and the bars' labels drawn once per prompt: a temperature, seed or length move
+        # redraws only the bars and the text
+        self.backdrop = Backdrop(self.fig, [*self.bars, self.text])
+        self._prompt: str | None = None
+        self._order = np.arange(self.top)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"temperature": log_slider(self.temperature, 0.05, 5.0, "temperature τ", unit="× logit scale⁻¹"),
@@ -82,11 +88,15 @@ class SamplingPanel(App):
         temperature = self.temperature if temperature is None else temperature
         length = self.length if length is None else length
         probs = self.next_char_probs(prompt, temperature)
-        order = np.argsort(-self.next_char_probs(prompt, 1.0))[:self.top]  # fixed by tau = 1's ranking
-        for bar, p in zip(self.bars, probs[order]):
+        if prompt != self._prompt:   # the bars' order is fixed by tau = 1's ranking, per prompt
+            self._order = np.argsort(-self.next_char_probs(prompt, 1.0))[:self.top]
+            labels = [_VISIBLE.get(self.sampler.labels[k], self.sampler.labels[k]) for k in self._order]
+            self.backdrop.restore()
+            self.ax_p.set_xticklabels(labels, family="monospace", fontsize=9, parse_math=False)
+            self.backdrop.capture()
+            self._prompt = prompt
+        for bar, p in zip(self.bars, probs[self._order]):
             bar.set_height(p)
-        labels = [_VISIBLE.get(self.sampler.labels[k], self.sampler.labels[k]) for k in order]
-        self.ax_p.set_xticklabels(labels, family="monospace", fontsize=9, parse_math=False)
         text = self.sampler.sample(prompt, length, temperature, seed).expandtabs(4)
         # hard-wrap long lines without touching spaces: in code, indentation is content
         lines = [ln[k:k + _WIDTH] for ln in text.split("\n") for k in range(0, max(len(ln), 1), _WIDTH)]

@@ -9,7 +9,10 @@ Every chapter's widget is an :class:`App` subclass living in ``helpers/apps/``:
 
 * ``controls()`` returns the widgets (name -> slider/dropdown), each showing its value and unit;
 * ``update(**values) -> str`` is an ordinary function of those values: it updates the figure and
-  returns a one-line status (e.g. ``"diverged after 12 steps: lower the learning rate"``).
+  returns a one-line status (e.g. ``"diverged after 12 steps: lower the learning rate"``);
+* ``inactive(**values) -> {name: reason}`` (optional) names the controls that can do nothing for
+  these values (Adam's β1 while SGD is selected): the panel greys them out, with the reason as
+  their tooltip, so every control that can be moved visibly does something.
 
 The notebook calls ``app.update(**app.defaults())`` implicitly when it shows ``app.panel()``, so
 a headless run (nbval) produces the figure; the tests call ``update`` at every slider's extremes.
@@ -27,7 +30,8 @@ import ipywidgets as W
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers.core.figures import OKABE_ITO, new_figure, render_png
+from helpers.core.figures import OKABE_ITO, new_figure
+from helpers.ui.frames import frame_png
 
 __all__ = ["App", "Panel", "FigureBox", "log_slider", "float_slider", "int_slider", "dropdown", "format_error", "control_extremes"]
 
@@ -114,6 +118,14 @@ class App:
         """Update the figure for these control values; return a one-line status."""
         raise NotImplementedError
 
+    def inactive(self, **values: Any) -> dict[str, str]:
+        """``{control name: reason}`` for the controls that cannot change anything for ``values``.
+
+        The default: none. Override it where a control only matters for some settings; the reason
+        says when it does (``"only Adam uses β1: choose Adam"``).
+        """
+        return {}
+
     def defaults(self) -> dict[str, Any]:
         """The controls' initial values."""
         return {name: c.value for name, c in self.controls().items()}
@@ -190,11 +202,28 @@ class Panel(FigureBox):
         return {name: c.value for name, c in self.controls.items()}
 
     def refresh(self) -> None:
+        """Update the app for the controls' values, repaint, and grey out the inactive controls.
+
+        The figure is blitted over the app's ``backdrop`` when it has one and sent as a small PNG
+        (:func:`helpers.ui.frames.frame_png`); an unchanged frame sends nothing.
+        """
         start = time.perf_counter()
-        text, ok = self.app.safe_update(**self.values())
-        self.image.value = render_png(self.app.fig)
+        values = self.values()
+        text, ok = self.app.safe_update(**values)
+        self.image.value = frame_png(self.app.fig, getattr(self.app, "backdrop", None))
         self.last_latency_ms = (time.perf_counter() - start) * 1e3
         self.set_status(text, ok)
+        self._grey_out(self.app.inactive(**values))
+
+    def _grey_out(self, inactive: dict[str, str]) -> None:
+        unknown = set(inactive) - set(self.controls)
+        if unknown:
+            raise ValueError(f"{type(self.app).__name__}.inactive names unknown controls {sorted(unknown)}; "
+                             f"the controls are {sorted(self.controls)}")
+        for name, control in self.controls.items():
+            reason = inactive.get(name)
+            control.disabled = reason is not None
+            control.tooltip = reason
 
     def _on_change(self, _change: dict) -> None:
         self.refresh()

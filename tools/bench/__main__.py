@@ -31,21 +31,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", action="append", help="a module name (repeatable); see --list")
     parser.add_argument("--list", action="store_true", help="list the modules and their sections")
+    parser.add_argument("--notebooks", nargs="+", metavar="NN",
+                        help="with --only browser: the notebooks to open (name prefixes, e.g. 01 07)")
     args = parser.parse_args()
     names = modules()
+    if args.notebooks and args.only != ["browser"]:
+        parser.error("--notebooks goes with --only browser")
     unknown = set(args.only or []) - set(names)
     if unknown:
         parser.error(f"unknown module(s) {sorted(unknown)}; choose from {names}")
     report = Report()
     for name in names:
-        if args.only and name not in args.only:
-            continue
         module = importlib.import_module(f"tools.bench.{name}")
         if args.list:
-            print(f"{name:16s} {module.SECTION}")
+            print(f"{name:16s} {module.SECTION}{' (only on demand)' if getattr(module, 'ON_DEMAND', False) else ''}")
+            continue
+        # A module marked ON_DEMAND (the browser) runs only when asked for by name.
+        if (args.only and name not in args.only) or (not args.only and getattr(module, "ON_DEMAND", False)):
             continue
         print(f"== {name}: {module.SECTION}", flush=True)
-        module.run(report)
+        if args.notebooks:
+            module.run(report, notebooks=args.notebooks)
+        else:
+            module.run(report)
     if not args.list:
         report.print_tables()
 
