@@ -144,7 +144,7 @@ def _check_comparison(teacher, data, seeds, n_student: int) -> None:
 
     check_type(teacher, "teacher", torch.nn.Module, "a torch.nn.Module")
     check_type(data, "data", DigitsTensors, "a DigitsTensors (see digits_tensors)")
-    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
+    check_type(seeds, "seeds", (list, tuple, range), "a list, tuple or range of seeds")
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
     for s in seeds:

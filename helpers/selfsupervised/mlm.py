@@ -356,7 +356,7 @@ def compare_finetuning(encoder: TextEncoder, task: SnippetTask, seeds=(0, 1, 2, 
     """
     check_type(encoder, "encoder", TextEncoder)
     check_type(task, "task", SnippetTask, "a SnippetTask (see make_snippet_task)")
-    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
+    check_type(seeds, "seeds", (list, tuple, range), "a list, tuple or range of seeds")
     for s in seeds:
         check_seed(s, "each of seeds")
     check_range(n_per_class, "n_per_class", 1, None, integer=True)

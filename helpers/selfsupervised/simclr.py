@@ -216,7 +216,7 @@ def compare_probes(seeds=(0, 1, 2, 3, 4), label_fraction: float = 0.05, **simclr
     Returns:
         ``{"contrastive": (S,), "pixels": (S,), "random encoder": (S,)}`` test accuracies, S = len(seeds).
     """
-    check_type(seeds, "seeds", (list, tuple), "a list or tuple of seeds")
+    check_type(seeds, "seeds", (list, tuple, range), "a list, tuple or range of seeds")
     if not seeds:
         raise ValueError("seeds must hold at least one seed, got an empty sequence")
     for s in seeds:
