@@ -17,6 +17,21 @@ def _shape_str(shape: Iterable[Any]) -> str:
     return "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
 
 
+def _check_layout(name: str, got: tuple[int, ...], ndim: int | tuple[int, ...] | None,
+                  shape: tuple[int | None, ...] | None, allow_empty: bool) -> None:
+    """The dimension, shape and emptiness rules shared by :func:`check_array` and :func:`check_tensor`."""
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if len(got) not in allowed:
+            want = " or ".join(str(a) for a in allowed)
+            raise ValueError(f"{name} must have {want} dimension(s), got shape {got} ({len(got)}-D)")
+    if shape is not None:
+        if len(got) != len(shape) or any(s is not None and s != a for s, a in zip(shape, got)):
+            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {got}")
+    if not allow_empty and 0 in got:
+        raise ValueError(f"{name} must not be empty, got shape {got}")
+
+
 def check_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
                 shape: tuple[int | None, ...] | None = None, dtype: str = "float",
                 allow_empty: bool = False, finite: bool = True) -> np.ndarray:
@@ -59,16 +74,7 @@ def check_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None,
         arr = arr.astype(np.int64)
     elif dtype != "any":
         raise ValueError(f"unknown dtype requirement {dtype!r}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if arr.ndim not in allowed:
-            want = " or ".join(str(a) for a in allowed)
-            raise ValueError(f"{name} must have {want} dimension(s), got shape {arr.shape} ({arr.ndim}-D)")
-    if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
-            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {arr.shape}")
-    if not allow_empty and arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    _check_layout(name, tuple(arr.shape), ndim, shape, allow_empty)
     if finite and arr.dtype.kind == "f" and arr.size and not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s) in an array of shape {arr.shape}")
@@ -125,16 +131,7 @@ def check_tensor(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = None
         raise ValueError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if dtype == "int" and (x.is_floating_point() or x.is_complex() or x.dtype == torch.bool):
         raise ValueError(f"{name} must hold integers (class labels or indices), got dtype {x.dtype}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if x.ndim not in allowed:
-            want = " or ".join(str(a) for a in allowed)
-            raise ValueError(f"{name} must have {want} dimension(s), got shape {tuple(x.shape)} ({x.ndim}-D)")
-    if shape is not None:
-        if x.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, x.shape)):
-            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {tuple(x.shape)}")
-    if not allow_empty and x.numel() == 0:
-        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    _check_layout(name, tuple(x.shape), ndim, shape, allow_empty)
     if finite and x.is_floating_point() and x.numel() and not bool(torch.isfinite(x).all()):
         bad = int(x.numel() - torch.isfinite(x).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN/inf value(s) in a tensor of shape {tuple(x.shape)}")
