@@ -74,6 +74,11 @@ CASES = [pytest.param(name, ours, theirs, shapes, gens, id=f"{name}-{'x'.join(ma
 def test_op_matches_torch(name, ours, theirs, shapes, gens, rng):
     gens = gens or (_normal,) * len(shapes)
     arrays_ = [gen(rng, shape).astype(np.float64) for gen, shape in zip(gens, shapes)]
+    _assert_matches_torch(name, ours, theirs, arrays_, rng)
+
+
+def _assert_matches_torch(name, ours, theirs, arrays_, rng):
+    """Value and every input's gradient of ``ours`` (on Tensors) equal ``theirs`` (on torch)."""
     tensors = [Tensor(a) for a in arrays_]
     out = ours(*tensors)
     upstream = rng.standard_normal(out.shape)
@@ -212,15 +217,7 @@ ZERO_D = [
 @pytest.mark.parametrize("name, ours, theirs, values", ZERO_D, ids=[c[0] for c in ZERO_D])
 def test_zero_d_tensors_match_torch(name, ours, theirs, values, rng):
     arrays_ = [np.array(v, dtype=np.float64) for v in values]
-    tensors = [Tensor(a) for a in arrays_]
-    out = ours(*tensors)
-    upstream = rng.standard_normal(out.shape)
-    value, grads = torch_value_and_grads(theirs, *arrays_, upstream=upstream)
-    assert_close(out.data, value, what=f"{name} value")
-    out.backward(upstream)
-    for i, (t, g) in enumerate(zip(tensors, grads)):
-        assert t.grad.shape == t.shape
-        assert_close(t.grad, g, what=f"{name} grad of input {i}")
+    _assert_matches_torch(name, ours, theirs, arrays_, rng)
 
 
 @pytest.mark.parametrize("data, ours, theirs", [

@@ -191,16 +191,21 @@ def test_replay_buffer_ring_and_sampling():
         buf.add(np.zeros((2, 2)), np.zeros(3), np.zeros(2), np.zeros((2, 2)), np.zeros(2, bool))
 
 
-@pytest.mark.parametrize("scale", [0.1, 5.0])
-def test_td_loss_matches_smooth_l1(scale):
-    rng = np.random.default_rng(int(scale * 10))
-    q, a, y = scale * rng.normal(size=(12, 3)), rng.integers(0, 3, 12), scale * rng.normal(size=12)
+def _assert_td_loss_matches_torch(q, a, y):
+    """The TD loss and its gradient in q equal torch's smooth L1 on the chosen actions' values."""
     loss, cache = dqn.td_loss_forward(q, a, y)
     value, (t_grad, _, _) = torch_value_and_grads(
         lambda q, a, y: F.smooth_l1_loss(q.gather(1, a[:, None])[:, 0], y), q, a, y,
         requires_grad=[True, False, False])
     assert_close(loss, value)
     assert_close(dqn.td_loss_backward(1.0, cache), t_grad)
+
+
+@pytest.mark.parametrize("scale", [0.1, 5.0])
+def test_td_loss_matches_smooth_l1(scale):
+    rng = np.random.default_rng(int(scale * 10))
+    q, a, y = scale * rng.normal(size=(12, 3)), rng.integers(0, 3, 12), scale * rng.normal(size=12)
+    _assert_td_loss_matches_torch(q, a, y)
 
 
 def test_td_loss_at_the_huber_kinks_and_greedy_ties_match_torch():
@@ -209,12 +214,7 @@ def test_td_loss_at_the_huber_kinks_and_greedy_ties_match_torch():
     q = np.array([[1.0, 5.0], [2.0, 2.0], [0.0, -3.0], [4.0, 4.0]])
     a = np.array([0, 1, 0, 1])
     y = np.array([2.0, 2.0, -1.0, 4.0])                                   # errors q - y: -1, 0, 1, 0
-    loss, cache = dqn.td_loss_forward(q, a, y)
-    value, (t_grad, _, _) = torch_value_and_grads(
-        lambda q, a, y: F.smooth_l1_loss(q.gather(1, a[:, None])[:, 0], y), q, a, y,
-        requires_grad=[True, False, False])
-    assert_close(loss, value)
-    assert_close(dqn.td_loss_backward(1.0, cache), t_grad)
+    _assert_td_loss_matches_torch(q, a, y)
     Q = np.array([[1.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [2.0, 3.0, 3.0, 1.0]])
     assert gw.greedy_policy(Q).tolist() == torch.argmax(torch.tensor(Q), dim=1).tolist() == [0, 0, 1]
 
