@@ -12,7 +12,9 @@ copy of the notebooks, runs each notebook in the browser and then
   (the new ``<img>`` decoded and painted, measured inside the page) is one *key→repaint* time; a
   control that changes only the status line is timed to that change. A control that changes
   neither is reported as ``changed: False``; a disabled control is reported with the reason its
-  tooltip gives;
+  tooltip gives. Each move that repaints the figure is also split into its legs, from the page's
+  own websocket traffic: key → widget update sent to the kernel → new figure back in the page
+  (the kernel's work and both transports) → decoded and painted;
 * presses **play** on every player and records, inside the page, when each new frame is painted
   over a few seconds: frames per second and the spacing between frames; then pauses and records
   how long the frames took to stop (``pause_ms``), and presses *step* (exactly one update).
@@ -52,9 +54,10 @@ PANELS = ".course-app-panel, .course-training-player"
 # ``src`` (after the new image is decoded, at the next animation frame: when it is on screen) and
 # of a status line, with ``performance.now()``. Each entry: {kind, panel, t}.
 _OBSERVER_JS = """() => {
-  if (window.__course) return;
-  const marks = [];
-  window.__course = {marks};
+  if (window.__course && window.__course.observing) return;
+  window.__course = window.__course || {marks: []};
+  window.__course.observing = true;
+  const marks = window.__course.marks;
   const panelIndex = el => [...document.querySelectorAll(
       '.jp-NotebookPanel:not(.lm-mod-hidden) :is(.course-app-panel, .course-training-player)')]
       .indexOf(el.closest('.course-app-panel, .course-training-player'));
@@ -73,6 +76,43 @@ _OBSERVER_JS = """() => {
   }).observe(document.body, {subtree: true, childList: true, characterData: true,
                             attributes: true, attributeFilter: ['src']});
 }"""
+
+
+# Installed before JupyterLab loads (``add_init_script``): wraps the page's WebSocket so that the
+# kernel traffic of a move can be split into its legs. It stamps ``performance.now()`` on every
+# widget ``update`` the page sends to the kernel (``{kind: 'sent'}``) and on the arrival of every
+# widget ``update`` from the kernel that carries binary buffers (a new figure, ``{kind: 'arrived'}``),
+# in the same ``window.__course.marks`` list. The messages are JupyterLab's kernel websocket
+# protocol (v1: binary frames whose JSON parts the page decodes; or plain JSON text).
+_WEBSOCKET_JS = """(() => {
+  const Native = window.WebSocket;
+  const decoder = new TextDecoder();
+  const stamp = kind => {
+    window.__course = window.__course || {marks: []};
+    window.__course.marks.push({kind, panel: -1, t: performance.now()});
+  };
+  const text = data => typeof data === 'string' ? data.slice(0, 4000)
+      : decoder.decode(new Uint8Array(data, 0, Math.min(data.byteLength, 4000)));
+  class Watched extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', event => {
+        if (typeof event.data !== 'string' && !(event.data instanceof ArrayBuffer)) return;
+        const head = text(event.data);
+        if (/"msg_type":\s*"comm_msg"/.test(head) && /"method":\s*"update"/.test(head)
+            && /"buffer_paths":\s*\[\s*\[/.test(head)) stamp('arrived');
+      });
+    }
+    send(data) {
+      if (typeof data === 'string' || data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+        const head = text(ArrayBuffer.isView(data) ? data.buffer : data);
+        if (/"msg_type":\s*"comm_msg"/.test(head) && /"method":\s*"update"/.test(head)) stamp('sent');
+      }
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Watched;
+})();"""
 
 
 # ----------------------------------------------------------------------------- server and browser
@@ -238,6 +278,20 @@ def _marks_since(page, panel: int, t0: float) -> list[dict]:
     return page.evaluate("([p, t0]) => window.__course.marks.filter(m => m.panel === p && m.t > t0)", [panel, t0])
 
 
+def _legs(page, t0: float, painted: float) -> list[float] | None:
+    """A move's legs from its key press at ``t0`` to its figure painted at ``painted`` (page ms):
+    ``[sent, arrived, painted]``, each counted from ``t0``: the widget update leaving for the kernel,
+    the new figure arriving from it (kernel work + both transports), the figure decoded and painted.
+    None when the page's websocket was not watched (:data:`_WEBSOCKET_JS`)."""
+    marks = page.evaluate("([t0, t1]) => window.__course.marks.filter(m => m.panel === -1 && m.t > t0 && m.t <= t1)",
+                          [t0, painted])
+    sent = [m["t"] for m in marks if m["kind"] == "sent"]
+    arrived = [m["t"] for m in marks if m["kind"] == "arrived"]
+    if not sent or not arrived:
+        return None
+    return [round(sent[0] - t0, 1), round(arrived[-1] - t0, 1), round(painted - t0, 1)]
+
+
 def _now(page) -> float:
     return page.evaluate("() => performance.now()")
 
@@ -290,7 +344,9 @@ def measure_controls(page, moves: int = 3, settle_s: float = 5.0) -> list[dict]:
 
     Each dict: ``panel`` (index in the page), ``player`` (bool), ``label``, ``kind``, ``disabled``,
     ``reason`` (tooltip), ``changed`` (every move changed the figure or the status line),
-    ``what`` ("image" or "status", what the timing waited for) and ``ms`` (key→repaint per move).
+    ``what`` ("image" or "status", what the timing waited for), ``ms`` (key→repaint per move) and,
+    for the moves that repainted the figure, ``legs``: ``[sent, arrived, painted]`` ms after the key
+    (:func:`_legs`; None where the websocket was not watched).
     """
     page.evaluate(_OBSERVER_JS)
     panels = page.locator(CURRENT).locator(PANELS)
@@ -326,6 +382,8 @@ def measure_controls(page, moves: int = 3, settle_s: float = 5.0) -> list[dict]:
                     continue
                 row["what"] = "image" if images else "status"
                 row["ms"].append(round(min(images or texts) - t0, 1))
+                if images:
+                    row.setdefault("legs", []).append(_legs(page, t0, min(images)))
                 time.sleep(0.15)   # let the kernel finish this move before the next one
             row["changed"] = changed
     return results
@@ -407,6 +465,7 @@ def check_notebook(browser, base: str, token: str, name: str, screenshot: Path |
                    moves: int = 3, seconds: float = 3.0) -> dict:
     """Open, run all, measure every control and every player of notebook ``name``; the results."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(_WEBSOCKET_JS)
     page = context.new_page()
     ok = False
     try:
@@ -466,10 +525,15 @@ def summary_rows(name: str, result: dict) -> list[str]:
         worst = max(sliders, key=lambda c: statistics.median(c["ms"]) if not c["player"] else -1)
         lines.append(f"{name:34s} controls: median {statistics.median(all_ms):5.0f} ms, max {max(all_ms):5.0f} ms; "
                      f"slowest {worst['label'][:28]!r} median {statistics.median(worst['ms']):.0f} ms")
+        legs = [leg for c in sliders if not c["player"] for leg in c.get("legs", []) if leg]
+        if legs:
+            sent, arrived, painted = (statistics.median(leg[i] for leg in legs) for i in range(3))
+            lines.append(f"    where a slider move's time goes (medians): key → update sent {sent:.0f} ms; → new figure "
+                         f"back in the page {arrived - sent:.0f} ms (kernel + transport); → decoded and painted "
+                         f"{painted - arrived:.0f} ms")
         if result.get("kernel_ms") is not None:
-            k = result["kernel_ms"]
-            lines.append(f"    breakdown of a slider move: kernel (update + render) {k:.0f} ms, transport + decode + "
-                         f"paint {statistics.median(all_ms) - k:.0f} ms (medians)")
+            lines.append(f"    the kernel's share alone (update + render, measured in a quiet process): "
+                         f"{result['kernel_ms']:.0f} ms")
     for c in result["controls"]:
         flag = "disabled: " + c["reason"] if c["disabled"] else ("NO CHANGE" if c["changed"] is False else "")
         ms = f"median {statistics.median(c['ms']):5.0f} max {max(c['ms']):5.0f} ms ({c['what']})" if c["ms"] else ""
