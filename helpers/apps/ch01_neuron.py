@@ -46,10 +46,24 @@ class NeuronExplorer(App):
         self.ax_f.set(xlim=_Z_RANGE, xlabel="z = w·x + b", ylabel="a = f(z)", title="activation")
         self.ax_f.grid(alpha=0.3)
         self.fig.tight_layout()
-        # axes, colour bar and ticks drawn once per activation (its colour range and curve axis)
+        # axes, colour bar and ticks drawn once per activation (its colour range and curve axis),
+        # all of them now, so that switching activations later only swaps pixels
         self.backdrop = Backdrop(self.fig, [self.image, self.boundary, self.arrow, self.points,
                                             self.curve, self.dots])
-        self._static_key: str | None = None
+        for activation in [*NEURON_ACTIVATIONS, "sigmoid"]:
+            self._use_activation(activation)
+
+    def _use_activation(self, activation: str) -> None:
+        """The static layer (colour bar, right panel's y range) and colour map for ``activation``."""
+        lo, hi = _COLOUR_RANGE[activation]
+
+        def prepare() -> None:
+            self.image.set_clim(lo, hi)
+            # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
+            self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
+            self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
+
+        self.backdrop.use_layer(activation, prepare)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"w1": float_slider(1.0, -3.0, 3.0, 0.1, "weight w1"),
@@ -63,14 +77,7 @@ class NeuronExplorer(App):
         w = np.array([w1, w2], dtype=np.float64)
         out, _ = neuron_forward(self.grid, w, b, activation)
         lo, hi = _COLOUR_RANGE[activation]
-        if self._static_key != activation:
-            self.backdrop.restore()
-            self.image.set_clim(lo, hi)
-            # signed or centred outputs get the diverging map; ReLU's 0..3 is one-sided, so sequential
-            self.image.set_cmap(SEQUENTIAL_CMAP if activation == "relu" else DIVERGING_CMAP)
-            self.ax_f.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
-            self.backdrop.capture()
-            self._static_key = activation
+        self._use_activation(activation)
         self.image.set_data(np.clip(out, lo, hi).reshape(self.xx.shape))  # (n*n,) -> (n, n)
         self._draw_boundary(w, b)
         self.curve.set_ydata(neuron_forward(self.z[:, None], np.ones(1), 0.0, activation)[0])  # (Z,) -> (Z, 1)

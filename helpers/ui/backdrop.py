@@ -12,11 +12,16 @@ To change something static (limits, which contours show, ticks)::
     backdrop.restore()      # the real static artists are back, the cached pixels gone
     ax.set_xlim(...)        # edit freely
     backdrop.capture()      # cache the new static layer
+
+A control that switches between a few static layers (a dropdown of activations, each with its own
+colour bar and axis range) keeps each one once drawn: ``backdrop.use_layer(key, prepare)`` runs
+``prepare`` (which sets up the static artists for ``key``) and captures the first time, and later
+only re-applies ``prepare`` and swaps the cached pixels back in.
 """
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Callable, Hashable, Iterable
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -41,11 +46,21 @@ class Backdrop:
         self.dynamic = list(dynamic)
         self._image = None
         self._background = None   # the static layer as an Agg buffer region, for blit()
+        self._pixels: np.ndarray | None = None
         self._size: tuple[int, int] | None = None
         self._hidden: list[Artist] = []
+        self._layers: dict[Hashable, tuple] = {}   # key -> (pixels, background, size)
+        self._key: Hashable | None = None
 
     def restore(self) -> None:
-        """Drop the cached pixels and show the static artists again, exactly those we hid."""
+        """Drop the cached pixels and show the static artists again, exactly those we hid.
+
+        Layers kept by :meth:`use_layer` are forgotten too: whatever the caller edits next may
+        change them all."""
+        self._layers, self._key = {}, None
+        self._restore()
+
+    def _restore(self) -> None:
         if self._image is not None:
             self._image.remove()
             self._image = None
@@ -57,6 +72,9 @@ class Backdrop:
     def capture(self) -> None:
         """Render the static layer (everything visible but the dynamic artists) and cache it."""
         self.restore()
+        self._capture()
+
+    def _capture(self) -> None:
         dynamic_shown = [a.get_visible() for a in self.dynamic]
         for artist in self.dynamic:
             artist.set_visible(False)
@@ -66,12 +84,48 @@ class Backdrop:
         self._size = self.fig.canvas.get_width_height()
         for artist, shown in zip(self.dynamic, dynamic_shown):
             artist.set_visible(shown)
+        self._hide_static()
+        self._pixels = pixels
+        self._image = self.fig.figimage(pixels, origin="upper", zorder=-1)
+
+    def _hide_static(self) -> None:
+        """Hide every visible artist of the axes but the dynamic ones (the cached pixels show them)."""
         keep = {id(a) for a in self.dynamic}
         self._hidden = [child for ax in self.fig.axes for child in ax.get_children()
                         if id(child) not in keep and child.get_visible()]
         for artist in self._hidden:
             artist.set_visible(False)
-        self._image = self.fig.figimage(pixels, origin="upper", zorder=-1)
+
+    def use_layer(self, key: Hashable, prepare: Callable[[], None]) -> bool:
+        """Make the static layer the one for ``key``; returns whether it had to be drawn.
+
+        ``prepare()`` sets the static artists up for ``key`` (colour limits, axis ranges, ...): the
+        same key must always give the same static layer. The first time a key is used its layer
+        is drawn and kept; later ``prepare()`` only re-applies the settings to the hidden artists
+        (so that the dynamic ones, drawn on top, use them) and the kept pixels are swapped in.
+        :meth:`restore` or a limit change forgets every kept layer.
+        """
+        if key == self._key and self._background is not None:
+            return False
+        if key in self._layers and self._image is not None:
+            for artist in self._hidden:      # shown again before prepare(), which may hide some itself
+                artist.set_visible(True)
+            prepare()
+            for ax in self.fig.axes:   # a fixed aspect places the axes at draw time, which blit skips
+                ax.apply_aspect()
+            pixels, self._background, self._size = self._layers[key]
+            self._image.set_data(pixels)
+            self._hide_static()   # prepare() may have made new static artists (a colour bar's mesh)
+            self._key = key
+            return False
+        layers = self._layers
+        self._restore()
+        prepare()
+        self._capture()
+        self._layers = layers
+        self._layers[key] = (self._pixels, self._background, self._size)
+        self._key = key
+        return True
 
     def blit(self) -> bool:
         """Paint the cached static layer into the canvas and draw the dynamic artists on top.

@@ -2,8 +2,11 @@
 
     python -m tools.bench --only ui
 
-Sliders: for every App in ``helpers.apps``, the median time of one slider move (``update`` + PNG
-render) while sweeping each control across its range.
+Sliders: for every App in ``helpers.apps``, the median time of one control move while sweeping each
+control across its range, as a panel repaints: ``update``, the frame drawn (blitted over the app's
+backdrop when it has one) and encoded as a palette PNG, with the three parts. This is the kernel's
+share only; ``--only browser`` measures key → repaint in the page, where transport, decode and paint
+add 25-40 ms, so a control needs about 15 ms here for a 60 ms median there.
 
 Players: A frame is what one tick of the Play widget costs in the kernel: the session's updates at the
 notebook's "updates / frame" setting, one ``draw`` and one PNG render (``player.frame_ms``). The
@@ -27,7 +30,7 @@ from helpers.apps import ch16_generative as app16, ch17_graphs as app17, ch18_se
 from helpers.ui.player import TrainingPlayer
 
 SECTION = "training player: kernel time per frame (goal: median <= 50 ms)"
-SLIDERS = "widget latency (update + render, median over a sweep)"
+SLIDERS = "widget latency in the kernel (update + draw + encode, median over a sweep; the browser adds 25-40 ms)"
 
 # name -> (player as the notebook builds it, frames to time)
 PLAYERS = {
@@ -75,23 +78,34 @@ def sweep_values(control, n: int = 8) -> list:
 
 
 def bench_sliders(report) -> None:
+    """Every control of every app, swept across its range, timed the way a panel repaints: ``update``,
+    then the frame drawn (blitted over the app's backdrop when it has one) and encoded
+    (:func:`helpers.ui.frames.frame_png`). Reported as the median total with its three parts."""
     from helpers.apps import all_apps
-    from helpers.core.figures import render_png
+    from helpers.ui.frames import encode_png
 
     for name, cls in all_apps().items():
         app = cls()
         controls = app.controls()
         defaults = app.defaults()
+        backdrop = getattr(app, "backdrop", None)
         for cname, control in controls.items():
-            times = []
+            parts = []   # (update, draw, encode) ms per move
             for value in sweep_values(control):
                 values = dict(defaults, **{cname: value})
-                start = time.perf_counter()
+                t0 = time.perf_counter()
                 app.safe_update(**values)
-                render_png(app.fig)
-                times.append((time.perf_counter() - start) * 1e3)
+                t1 = time.perf_counter()
+                if backdrop is None or not backdrop.blit():
+                    app.fig.canvas.draw()
+                t2 = time.perf_counter()
+                encode_png(np.asarray(app.fig.canvas.buffer_rgba()))
+                parts.append((t1 - t0, t2 - t1, time.perf_counter() - t2))
+            totals = [sum(p) * 1e3 for p in parts]
+            update, draw, encode = (statistics.median(p[i] for p in parts) * 1e3 for i in range(3))
             report.add(SLIDERS, f"{name}.{cname}",
-                       f"{statistics.median(times):.0f} ms (max {max(times):.0f} ms)")
+                       f"{statistics.median(totals):.0f} ms (max {max(totals):.0f} ms): update {update:.1f}, "
+                       f"{'blit' if backdrop is not None else 'full draw'} {draw:.1f}, encode {encode:.1f}")
 
 
 def run(report) -> None:
