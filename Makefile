@@ -28,8 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 lab: install
 	$(BIN)/python -m jupyterlab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(JUPYTER_ROOT_FLAG)
 
-test: install  ## unit tests, docstring examples (tests/test_doctests.py), every notebook, the browser test
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL) tests notebooks
+test: install  ## unit tests, docstring examples (tests/test_doctests.py), every notebook; then the browser test alone
+	@status=0; \
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser" $(NBVAL) tests notebooks || status=$$?; \
+	$(BIN)/python -m pytest -m browser tests || status=$$?; \
+	exit $$status
 
 test-fast: install  ## unit tests and docstring examples, no notebooks, no browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser" tests

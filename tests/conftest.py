@@ -44,7 +44,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     import sys
 
     sys.path.insert(0, str(path.parent.parent.parent))
-    from tools.bench.browser import summary_rows
+    from tools.bench.browser import summary_rows, targets_tally
 
     terminalreporter.section("key→repaint per control, frames per second per player (JupyterLab + Chromium)")
     for name, row in sorted(table.items()):
@@ -53,6 +53,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                                     f"{'; cells stayed queued: kernel reconnected once' if row.get('kernel_reconnected') else ''}")
         for line in summary_rows(name, row):
             terminalreporter.write_line(line)
+    loads = [row["load"] for row in table.values()]
+    for line in targets_tally(table):
+        terminalreporter.write_line(line + (f" (load per CPU {min(loads):.2f}-{max(loads):.2f})"
+                                            if not line.startswith(" ") else ""))
     terminalreporter.write_line(f"screenshots: {path.parent}")
 
 

@@ -545,6 +545,39 @@ def summary_rows(name: str, result: dict) -> list[str]:
     return lines
 
 
+SLIDER_MEDIAN_MS, SLIDER_MAX_MS, PLAYER_FPS = 60, 120, 10      # issue 17's targets, on a quiet machine
+
+
+def targets_tally(results: dict[str, dict]) -> list[str]:
+    """Lines saying how many sliders and players meet the targets, and which do not.
+
+    ``results``: ``{notebook name: check_notebook(...) result}``. A slider counts when its median
+    key→repaint is at most ``SLIDER_MEDIAN_MS`` and its worst move at most ``SLIDER_MAX_MS``;
+    a player when it painted at least ``PLAYER_FPS`` frames per second while playing."""
+    sliders, players, misses = 0, 0, []
+    met_sliders = met_players = 0
+    for name, result in sorted(results.items()):
+        for c in result["controls"]:
+            if c["kind"] != "slider" or c["player"] or not c["ms"]:
+                continue
+            sliders += 1
+            median, worst = statistics.median(c["ms"]), max(c["ms"])
+            if median <= SLIDER_MEDIAN_MS and worst <= SLIDER_MAX_MS:
+                met_sliders += 1
+            else:
+                misses.append(f"{name[:2]} {c['label'][:30]!r}: median {median:.0f} ms, worst {worst:.0f} ms")
+        for pl in result["players"]:
+            players += 1
+            if pl["fps"] >= PLAYER_FPS:
+                met_players += 1
+            else:
+                misses.append(f"{name[:2]} player (panel {pl['panel']}): {pl['fps']} frames per second")
+    lines = [f"targets: {met_sliders} of {sliders} sliders at median <= {SLIDER_MEDIAN_MS} ms and worst <= "
+             f"{SLIDER_MAX_MS} ms; {met_players} of {players} players at >= {PLAYER_FPS} frames per second"]
+    lines += [f"    missed: {miss}" for miss in misses]
+    return lines
+
+
 def _selected(args: list[str]) -> list[Path]:
     wanted = args or os.environ.get("BROWSER_NOTEBOOKS", "").split()
     chosen = [nb for nb in NOTEBOOKS if not wanted or any(nb.name.startswith(w) for w in wanted)]
@@ -573,6 +606,8 @@ def run(report, notebooks: list[str] | None = None) -> None:
             for pl in result["players"]:
                 report.add(SECTION, f"{nb.stem} player {pl['panel']}",
                            f"{pl['fps']} fps, spacing {pl['spacing_ms']} ms, pause {pl['pause_ms']} ms")
+    for line in targets_tally(results):
+        report.add(SECTION, "targets", line.strip())
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "browser.json").write_text(json.dumps(results, indent=1))
