@@ -95,7 +95,7 @@ class _Physics:
     def step(self, state: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The next state (4, N) and whether each episode terminated (N,)."""
         env = self.env
-        x, x_dot, theta, theta_dot = state
+        theta, theta_dot = state[2], state[3]                             # state = (x, x', theta, theta')
         force = self.force.take(actions, mode="clip")                     # (run_episodes rejects actions not 0 or 1)
         costheta, sintheta = np.cos(theta), np.sin(theta)
         temp = (force + env.polemass_length * np.square(theta_dot) * sintheta) / env.total_mass
