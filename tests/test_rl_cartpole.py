@@ -85,3 +85,51 @@ def test_cartpole_session_steps_draws_and_resets():
     assert session.draw() == first                         # the seeded initial state again
     session.step(10.0)                                     # an absurd learning rate: still a finite picture
     assert "update 1" in session.draw() and len(render_png(session.fig)) > 1000
+
+
+def _run_episodes_with_gym_step(policy, n_episodes, seed, max_steps=cp.MAX_STEPS):
+    """run_episodes as it was written first: every step through gymnasium's own ``env.step``."""
+    env = cp.make_cartpole(n_episodes)
+    obs, _ = env.reset(seed=seed)
+    feats = np.zeros((max_steps, n_episodes, 4))
+    actions = np.zeros((max_steps, n_episodes), dtype=np.int64)
+    alive = np.zeros((max_steps, n_episodes), dtype=bool)
+    running = np.ones(n_episodes, dtype=bool)
+    for t in range(max_steps):
+        feats[t] = obs / cp.FEATURE_SCALE
+        actions[t] = policy(feats[t])
+        alive[t] = running
+        obs, _, terminated, truncated, _ = env.step(actions[t])
+        running &= ~(terminated | truncated)
+        if not running.any():
+            break
+    return cp.EpisodeBatch(feats[:t + 1], actions[:t + 1], alive[:t + 1])
+
+
+@pytest.mark.parametrize("n_episodes, seed, max_steps, kind", [
+    (8, 0, 500, "sampled"), (5, 5, 500, "sampled"), (16, 7, 500, "controller"), (1, 2, 500, "random"),
+    (8, 11, 60, "random"), (3, 5, 500, "controller")])
+def test_run_episodes_is_bit_for_bit_gymnasiums_vector_env(n_episodes, seed, max_steps, kind):
+    """run_episodes steps the physics itself (no per-step checks): features (padding and restarts
+    included), actions and lengths must equal those of gymnasium's env.step exactly."""
+    def make_policy():
+        rng = np.random.default_rng(seed + 100)
+        if kind == "random":
+            return lambda f: rng.integers(0, 2, len(f))
+        if kind == "controller":                      # long episodes, some of them the full 500 steps
+            return lambda f: (f[:, 2] + 0.5 * f[:, 3] + 0.3 * rng.normal(size=len(f)) > 0).astype(np.int64)
+        agent = pg.PolicyAgent(hidden=16, seed=seed)
+        for p in agent.policy:
+            p += 0.5 * np.random.default_rng(seed).normal(size=p.shape)
+        return agent.actor(rng)
+    ours = cp.run_episodes(make_policy(), n_episodes, seed=seed, max_steps=max_steps)
+    theirs = _run_episodes_with_gym_step(make_policy(), n_episodes, seed=seed, max_steps=max_steps)
+    assert len(np.unique(theirs.lengths)) > 1 or n_episodes == 1     # episodes restarted while others ran
+    assert kind != "controller" or theirs.lengths.max() == 500        # the time limit was reached
+    for name in ("features", "actions", "alive"):
+        assert np.array_equal(getattr(ours, name), getattr(theirs, name)), name
+
+
+def test_run_episodes_rejects_actions_other_than_0_and_1():
+    with pytest.raises(ValueError, match="actions in"):
+        cp.run_episodes(lambda f: np.full(len(f), 2), 2, seed=0)

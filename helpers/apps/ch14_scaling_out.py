@@ -3,16 +3,19 @@
 Pure NumPy on a fixed linear-regression batch (no processes are started in the callback): the
 left panel colours each example of the global batch by the worker that gets it; the right panel
 shows every worker's own gradient (faint), their average (bars) and the single-process
-full-batch gradient (black ticks), which coincide.
+full-batch gradient (black ticks), which coincide. Axes, labels and legend are drawn once (a
+:class:`helpers.ui.backdrop.Backdrop`); a slider move redraws only the grid, the marks and the bars.
 """
 from __future__ import annotations
 
 import ipywidgets as W
+import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import to_rgb
 
 from helpers.distributed.allreduce import (data_parallel_gradient, linear_mse_grad,
                                            ring_traffic_per_worker)
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, int_slider
 from helpers.core.figures import CLASS_COLOURS, OKABE_ITO, new_figure
 
@@ -42,9 +45,19 @@ class ShardingExplorer(App):
         (self.full,) = self.ax_grad.plot(x, np.zeros(_D), "k_", ms=28, mew=2.5, label="full batch, 1 process")
         self.ax_grad.set(xticks=x, xticklabels=[f"∂ℒ/∂w{i + 1}" for i in x], ylim=self._ylim(),
                          title="gradient at w = 0")
-        self.ax_grad.axhline(0, color="0.6", lw=0.8)
+        self.zero = self.ax_grad.axhline(0, color="0.6", lw=0.8)
         self.ax_grad.legend(loc="lower right", fontsize=9)
+        # the grid's changing title, where ax.set_title puts one (a real title repositions itself
+        # against the tick labels the backdrop hides); the right panel's title makes room for it
+        self.grid_title = self.ax_grid.annotate("", (0.5, 1.0), xycoords="axes fraction", ha="center",
+                                                xytext=(0, mpl.rcParams["axes.titlepad"]), textcoords="offset points",
+                                                va="baseline", fontsize=10)
         self.fig.tight_layout()
+        # drawn over the static layer each move: what moves, and what lies on top of it (the grid's
+        # frame over the picture, the zero line over the bars)
+        self.backdrop = Backdrop(self.fig, [self.image, *self.ax_grid.spines.values(), self.grid_title,
+                                            *self.worker_marks, *self.bars, self.full, self.zero])
+        self.backdrop.capture()
 
     def _ylim(self) -> tuple[float, float]:
         """Fixed axis limits that hold every worker's gradient at any slider setting."""
@@ -66,7 +79,7 @@ class ShardingExplorer(App):
         grid = np.ones((_MAX_P * _MAX_B, 3))
         grid[:n] = self.colours[owner]
         self.image.set_data(grid.reshape(_MAX_P, _MAX_B, 3))  # (rows, cols, RGB)
-        self.ax_grid.set_title(f"global batch: N = {world_size} × {per_worker} = {n}, colour = worker", fontsize=10)
+        self.grid_title.set_text(f"global batch: N = {world_size} × {per_worker} = {n}, colour = worker")
         for p, mark in enumerate(self.worker_marks):
             mark.set_visible(p < world_size)
             if p < world_size:

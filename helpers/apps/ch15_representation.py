@@ -1,16 +1,19 @@
 """Notebook 15's explorer: how many dimensions a digit needs, principal components vs other bases.
 
-Every basis is fitted once when the app is built; a slider move is one (64,) @ (64, 64) product
-per reconstruction and a few ``set_data`` calls.
+Every basis is fitted once when the app is built; a control move is one (64,) @ (64, 64) product
+per reconstruction and a few ``set_data`` calls, drawn over the figure's static layer (a
+:class:`helpers.ui.backdrop.Backdrop`: axes, ticks, grid and the principal components' curve).
 """
 from __future__ import annotations
 
 import ipywidgets as W
+import matplotlib as mpl
 import numpy as np
 
 from helpers.core.data import load_digits
 from helpers.representation.pca import fit_pca
 from helpers.core.checks import check_array, check_choice, check_range
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, int_slider
 from helpers.core.figures import OKABE_ITO, new_figure
 
@@ -56,22 +59,33 @@ class ComponentsExplorer(App):
 
     def _build_figure(self) -> None:
         self.fig = new_figure(7.6, 2.6)
-        self.images, self.titles = [], []
+        self.images, self.titles, frames = [], [], []
         for i in range(3):  # three 8x8 pictures on the left, the error curves on the right
             ax = self.fig.add_axes((0.01 + 0.165 * i, 0.08, 0.15, 0.66))
+            frames.extend(ax.spines.values())
             self.images.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
-            self.titles.append(ax.set_title("", fontsize=9))
+            # where ax.set_title puts a title, as a plain text (a real title repositions itself
+            # against the tick labels the backdrop hides)
+            self.titles.append(ax.annotate("", (0.5, 1.0), xycoords="axes fraction", textcoords="offset points",
+                                           xytext=(0, mpl.rcParams["axes.titlepad"]), ha="center", va="baseline",
+                                           fontsize=9))
             ax.set_xticks([])
             ax.set_yticks([])
         ax = self.ax = self.fig.add_axes((0.6, 0.2, 0.38, 0.7))
         k = np.arange(65)
         ax.plot(k, self.curves["pca"] / self.total, color=OKABE_ITO["blue"], ls="-", label="principal components")
         (self.other_line,) = ax.plot(k, self.curves["random"] / self.total, color=OKABE_ITO["orange"], ls="--",
-                                     label="other basis")
+                                     label="random directions")
         self.marker = ax.axvline(10, color="0.4", lw=1, ls="--")
         (self.dots,) = ax.plot([10, 10], [0, 0], "o", color="k", ms=4)
         ax.set(xlabel="k (dimensions kept)", ylabel="error / variance", xlim=(0, 64), ylim=(0, 1.02))
         ax.grid(alpha=0.3)
+        self.legend = ax.legend(fontsize=9, loc="upper right")
+        # drawn over the static layer each move: what moves, and what lies on top of it (the frames
+        # over the pictures, the legend over the marker line)
+        self.backdrop = Backdrop(self.fig, [*self.images, *frames, *self.titles, self.other_line, self.marker,
+                                            self.dots, self.legend])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"k": int_slider(10, 1, 64, "k, dimensions kept"),
@@ -98,7 +112,7 @@ class ComponentsExplorer(App):
         kept = {name: 1 - self.curves[name][k] / self.total for name in ("pca", other)}
         self.other_line.set_ydata(self.curves[other] / self.total)
         self.other_line.set_label(other_name)
-        self.ax.legend(fontsize=9, loc="upper right")
+        self.legend.get_texts()[1].set_text(other_name)                   # the legend lays itself out anew
         self.marker.set_xdata([k, k])
         self.dots.set_data([k, k], [1 - kept["pca"], 1 - kept[other]])
         return (f"k = {k} of 64 dimensions: the top principal components keep {kept['pca']:.1%} of the "
