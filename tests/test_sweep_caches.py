@@ -198,3 +198,24 @@ def test_explorers_keep_a_bounded_number_of_static_layers(make, settings):
         app.update(**values)
         assert len(app._layer_keys) <= 24
     assert app.backdrop.blit()
+
+
+@pytest.mark.parametrize("make, moves", [
+    (app05.ActivationExplorer, [dict(activation="relu", depth=40), dict(activation="sigmoid", depth=5),
+                                dict(activation="relu", depth=12), dict(activation="relu", depth=40)]),
+    (app06.InitExplorer, [dict(init="he", activation="relu", depth=40), dict(depth=5),
+                          dict(init="xavier", activation="sigmoid", depth=12), dict(init="he", activation="relu", depth=40)]),
+    (app07.OptimizerExplorer, [dict(surface="rosenbrock", steps=700, optimizer="sgd"), dict(steps=30),
+                               dict(surface="rosenbrock", steps=30), dict(surface="rosenbrock", steps=700, optimizer="sgd")]),
+    (app03.Descent2D, [dict(surface="himmelblau", steps=7), dict(steps=190), dict(surface="himmelblau", steps=55)]),
+])
+def test_a_kept_static_layer_gives_the_frame_a_fresh_app_draws(make, moves):
+    from helpers.ui.frames import frame_png
+
+    app = make()
+    for values in moves:   # later moves swap kept layers back in
+        values = dict(app.defaults(), **values)
+        app.update(**values)
+        fresh = make()
+        fresh.update(**values)
+        assert frame_png(app.fig, app.backdrop) == frame_png(fresh.fig, fresh.backdrop), values

@@ -117,6 +117,8 @@ class ActivationExplorer(App):
         # moves redraw only the band and the two curves.
         self.backdrop = Backdrop(self.fig, [self.band, self.median_line, self.ax_h.get_legend(), self.grad_line])
         self._use_layer("sigmoid", 20)
+        for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
+            self.profile("sigmoid", end)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         options = [(a.title, name) for name, a in ACTIVATIONS.items()]  # (label, value) pairs

@@ -114,6 +114,8 @@ class InitExplorer(App):
         # move in coarse steps (see _limits), so most moves redraw only the curves
         self.backdrop = Backdrop(self.fig, [*self.stairs, self.act_line,
                                             self.grad_line, self.note])
+        for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
+            self.trace("small", "tanh", end)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         inits = [(i.label, name) for name, i in INITIALIZERS.items()]  # (label, value) pairs
