@@ -480,6 +480,7 @@ ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
     "helpers.training.trajectories.plot_trajectories": lambda: {"surface": _surface(), "runs": _trajectory_runs()},
     "helpers.training.trajectories.rosenbrock": lambda: {"a": 1.0, "b": 100.0},
     "helpers.training.trajectories.run_trajectory": lambda: {"surface": _surface(), "steps": 3},
+    "helpers.training.trajectories.ResumableRun": lambda: {"surface": _surface()},
     # cnn
     "helpers.cnn.conv.avgpool2d_backward": lambda: {"dy": _x(1, 2, 2, 2), "cache": _pool_cache("avg")},
     "helpers.cnn.conv.col2im": lambda: {"cols": _x(1, 9, 4), "x_shape": (1, 1, 4, 4), "kernel_size": 3},

@@ -155,12 +155,12 @@ def test_explorer_status_names_the_regime(init, activation, word):
 
 
 def test_explorer_reports_overflow_in_words(monkeypatch):
-    def overflowing(*args, **kwargs):
-        from helpers.training.deepnet import forward_backward
+    from helpers.training import deepnet
 
-        return forward_backward(np.ones((2, 3)), [np.full((3, 3), 1e200)] * 3, "relu")
+    def huge(name, widths, rng):   # far too large weights: the forward signal overflows at layer 2
+        return [np.full((a, b), 1e200) for a, b in zip(widths[:-1], widths[1:])]
 
-    monkeypatch.setattr(app06, "deep_stack_trace", overflowing)
+    monkeypatch.setattr(deepnet, "init_weights", huge)
     status, ok = app06.InitExplorer().safe_update(init="large", activation="relu", depth=50)
     assert ok and "overflowed float64 at layer 2" in status
 

@@ -5,16 +5,21 @@ from typing import Sequence
 
 import ipywidgets as W
 import numpy as np
+from matplotlib import rcParams
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LinearLocator, NullFormatter
+from matplotlib.transforms import offset_copy
 
 from helpers.basics.mlp import TARGETS, Layer, fit_relu_network, mlp_trace, rms_error, target_function
 from helpers.core.plotting import CLASS_COLOURS, grid_2d
-from helpers.ui.backdrop import Backdrop, grown
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, int_slider
 from helpers.core.figures import MARKERS, PALETTE, SEQUENTIAL_CMAP, new_figure
 
 _MAX_UNITS = 64
+_ERR_TICKS = (-1.0, -0.5, 0.0, 0.5, 1.0)   # the error axis' ticks, as fractions of its half-height
 
 
 class UniversalApproximator(App):
@@ -28,7 +33,9 @@ class UniversalApproximator(App):
         self.x = np.linspace(-1.0, 1.0, n_points)
         self.fig = new_figure(7.6, 3.2)
         self.ax, self.ax_err = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
-        self.parts = [self.ax.plot([], [], ls="-", lw=0.7, alpha=0.5, color=PALETTE[1])[0] for _ in range(_MAX_UNITS)]
+        # every unit's contribution in one artist: one draw call however many units there are
+        self.parts = self.ax.add_collection(LineCollection([], linestyles="-", linewidths=0.7, alpha=0.5,
+                                                           colors=PALETTE[1]))
         (self.target_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color="grey", lw=4, alpha=0.5,
                                            label="target")
         (self.fit_line,) = self.ax.plot(self.x, np.zeros_like(self.x), color=PALETTE[0], ls="-", lw=2,
@@ -37,13 +44,23 @@ class UniversalApproximator(App):
         self.ax.set(xlim=(-1, 1), xlabel="x", ylabel="f(x)")
         self.ax.legend(loc="upper right", fontsize=9)
         (self.err_line,) = self.ax_err.plot(self.x, np.zeros_like(self.x), color=PALETTE[3])
-        self.ax_err.set(xlim=(-1, 1), xlabel="x", title="network − target")
+        self.ax_err.set(xlim=(-1, 1), ylim=(-1, 1), xlabel="x", title="network − target")
         self.ax_err.grid(alpha=0.3)
+        # The error axis is ±span with ticks at fixed fractions of it (-1, -1/2, 0, 1/2, 1), so its
+        # ticks and grid lines stay where they are whatever the span: only their labels (texts
+        # drawn with the curves) change, and a new span needs no new static layer.
+        self.ax_err.yaxis.set_major_locator(LinearLocator(len(_ERR_TICKS)))
+        self.ax_err.yaxis.set_major_formatter(FuncFormatter(lambda *_: "−0.0025"))  # the widest label, for the layout
         self.ax.set_ylim(-1.5, 1.6)
         self.fig.tight_layout()
-        # axes and ticks drawn once; the error axis changes only when the error outgrows it
-        self.backdrop = Backdrop(self.fig, [*self.parts, self.target_line, self.fit_line, self.kinks,
-                                            self.ax.get_legend(), self.err_line])
+        self.ax_err.yaxis.set_major_formatter(NullFormatter())
+        pad = rcParams["ytick.major.size"] + rcParams["ytick.major.pad"]
+        at_ticks = offset_copy(self.ax_err.transAxes, self.fig, x=-pad, units="points")
+        self.err_labels = [self.ax_err.text(0, (f + 1) / 2, "", transform=at_ticks, ha="right", va="center",
+                                            fontsize=rcParams["ytick.labelsize"]) for f in _ERR_TICKS]
+        # axes and ticks drawn once
+        self.backdrop = Backdrop(self.fig, [self.parts, self.target_line, self.fit_line, self.kinks,
+                                            self.ax.get_legend(), self.err_line, *self.err_labels])
         self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -59,23 +76,39 @@ class UniversalApproximator(App):
         y = target_function(target)(self.x)
         fit = fit_relu_network(self.x, y, int(n_units), placement, rng=np.random.default_rng(0))
         pred = fit.predict(self.x)
-        H = fit.features(self.x)[:, :-1] * fit.v[None, :-1]   # (N, M) each unit's contribution
-        for i, line in enumerate(self.parts):
-            visible = show_units and i < n_units
-            line.set_visible(visible)
-            if visible:
-                line.set_data(self.x, H[:, i])
+        # each unit's contribution v_i ReLU(s_i (x - c_i)) is straight on both sides of its kink c_i,
+        # so three points (the ends and the kink) draw it exactly, at a fraction of the cost
+        m = len(fit.knots)
+        corners = np.column_stack([np.full(m, self.x[0]), np.clip(fit.knots, self.x[0], self.x[-1]),
+                                   np.full(m, self.x[-1])])                              # (M, 3)
+        H = fit.features(corners.ravel())[:, :-1].reshape(m, 3, m)[np.arange(m), :, np.arange(m)]  # (M, 3)
+        H = H * fit.v[:-1, None]
+        self.parts.set_visible(bool(show_units))
+        self.parts.set_segments(np.stack([corners, H], axis=-1))   # (M, 3, 2): one polyline per unit
         self.target_line.set_ydata(y)
         self.fit_line.set_ydata(pred)
         self.kinks.set_data(fit.knots, np.full(n_units, -1.45))
         err = pred - y
         self.err_line.set_ydata(err)
-        span = grown(float(np.abs(err).max()) * 1.1, 1e-3)   # a power of two: rarely changes
-        self.backdrop.set_limits(self.ax_err, ylim=(-span, span))
+        span = _nice_span(float(np.abs(err).max()) * 1.1)
+        self.ax_err.set_ylim(-span, span)
+        for label, f in zip(self.err_labels, _ERR_TICKS):
+            label.set_text(f"{f * span:g}".replace("-", "−"))
         rms = rms_error(pred, y)
         units = "unit" if n_units == 1 else "units"
         return (f"N = {n_units} ReLU {units} ({placement} kinks), {n_units + 1} output weights by least "
                 f"squares: RMS error {rms:.3g}, worst error {np.abs(err).max():.3g}")
+
+
+def _nice_span(value: float) -> float:
+    """The first of 0.001, 0.002, 0.005, 0.01, 0.02, ... that is >= ``value``: the error axis'
+    half-height, with round tick labels at its halves."""
+    for exponent in range(-3, 10):
+        for mantissa in (1, 2, 5):
+            span = float(f"{mantissa}e{exponent}")
+            if span >= value:
+                return span
+    return float("inf") if not np.isfinite(value) else value
 
 
 # ----------------------------------------------------------------------------- static figures

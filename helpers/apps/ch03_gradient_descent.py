@@ -63,18 +63,36 @@ class Descent1D(App):
         self.fig = new_figure(7.6, 3.2)
         self.ax, self.ax_gap = self.fig.subplots(1, 2)
         self.xs = {name: np.linspace(*get_surface(name).bounds[0], 300) for name in ("quadratic", "double well")}
+        self._heights = {name: get_surface(name).f(xs[:, None]) for name, xs in self.xs.items()}  # (X, 1) -> (X,)
         (self.curve,) = self.ax.plot([], [], color="grey", lw=2)
         (self.path,) = self.ax.plot([], [], "o-", color=_PATH_COLOUR, ms=3, lw=1)
         (self.start,) = self.ax.plot([], [], "*", color="k", ms=12)
         self.ax.set(xlabel="x", ylabel="J(x)")
         (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color=_PATH_COLOUR)
         self.ax_gap.set(xlabel="step k", ylabel="J(x_k) − J_min", ylim=_GAP_RANGE, title="distance to the minimum")
-        self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self.ax_gap.xaxis.set_major_locator(MaxNLocator(5, integer=True))  # drawn on every move: few ticks
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
-        # the surface, axes and title drawn once per (surface, step axis): a move redraws the path
-        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line])
-        self._static_key: tuple | None = None
+        # the surface, axes and title: one static layer per surface, both drawn now, so a surface
+        # switch swaps pixels. A move redraws the path, the curve and the step axis (drawn with
+        # them, so that a new number of steps needs no new static layer)
+        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line, self.ax_gap.xaxis])
+        for name in ("double well", "quadratic"):
+            self._use_surface(name)
+
+    def _use_surface(self, surface: str) -> None:
+        """The static layer for ``surface``: its curve, axis ranges and formula."""
+        s, xs = get_surface(surface), self.xs[surface]
+
+        def prepare() -> None:
+            self.curve.set_data(xs, self._heights[surface])
+            self.ax.set(xlim=s.bounds[0], ylim=self._ylim(surface), title=f"${s.formula}$")
+
+        self.backdrop.use_layer(surface, prepare)
+
+    def _ylim(self, surface: str) -> tuple[float, float]:
+        ys = self._heights[surface]
+        return ys.min() - 0.5, min(ys.max(), 12.0)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"surface": dropdown(["quadratic", "double well"], "quadratic", "surface"),
@@ -84,18 +102,10 @@ class Descent1D(App):
 
     def update(self, surface: str = "quadratic", lr: float = 0.1, x0: float = -1.5, steps: int = 30) -> str:
         s = get_surface(surface)
-        xs = self.xs[surface]
-        ys = s.f(xs[:, None])                                   # (X,) -> (X, 1) -> (X,)
         run = gradient_descent(s.grad, np.array([x0]), lr, int(steps), s.f)
-        ylim = (ys.min() - 0.5, min(ys.max(), 12.0))
-        step_axis = _step_axis(steps)
-        if self._static_key != (surface, step_axis):
-            self.backdrop.restore()
-            self.curve.set_data(xs, ys)
-            self.ax.set(xlim=s.bounds[0], ylim=ylim, title=f"${s.formula}$")
-            self.ax_gap.set_xlim(0, step_axis)
-            self.backdrop.capture()
-            self._static_key = (surface, step_axis)
+        ylim = self._ylim(surface)
+        self._use_surface(surface)
+        self.ax_gap.set_xlim(0, _step_axis(steps))
         clipped = _clip_path(run.points, s.bounds)[:, 0]                    # (S + 1,)
         heights = s.f(clipped[:, None])                                      # (S + 1, 1) -> (S + 1,)
         self.path.set_data(clipped, np.clip(heights, ylim[0] - 100, ylim[1] + 100))
@@ -132,12 +142,24 @@ class Descent2D(App):
         self.ax.set(xlim=_BOX_2D, ylim=_BOX_2D, xlabel="x", ylabel="y", aspect="equal")
         (self.gap_line,) = self.ax_gap.semilogy([], [], ".-", color=_PATH_COLOUR, ms=3)
         self.ax_gap.set(xlabel="step k", ylabel="J − J_min", ylim=_GAP_RANGE, title="distance to the minimum")
-        self.ax_gap.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self.ax_gap.xaxis.set_major_locator(MaxNLocator(5, integer=True))  # drawn on every move: few ticks
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout()
-        # contours, axes and title drawn once per (surface, step axis): a move redraws the path
-        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line])
-        self._static_key: tuple | None = None
+        # contours, axes and title: one static layer per surface, both drawn now, so a surface
+        # switch swaps pixels. A move redraws the path, the curve and the step axis (drawn with
+        # them, so that a new number of steps needs no new static layer)
+        self.backdrop = Backdrop(self.fig, [self.path, self.start, self.gap_line, self.ax_gap.xaxis])
+        for name in reversed(self._NAMES):
+            self._use_surface(name)
+
+    def _use_surface(self, surface: str) -> None:
+        """The static layer for ``surface``: its contours and formula."""
+        def prepare() -> None:
+            for name, cs in self.contours.items():
+                cs.set_visible(name == surface)
+            self.ax.set_title(f"${get_surface(surface).formula}$  (darker = lower)", fontsize=9)
+
+        self.backdrop.use_layer(surface, prepare)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"surface": dropdown(list(self._NAMES), "bowl", "surface"),
@@ -149,15 +171,8 @@ class Descent2D(App):
     def update(self, surface: str = "bowl", lr: float = 0.15, x0: float = -4.0, y0: float = 2.0,
                steps: int = 50) -> str:
         s = get_surface(surface)
-        step_axis = _step_axis(steps)
-        if self._static_key != (surface, step_axis):
-            self.backdrop.restore()
-            for name, cs in self.contours.items():
-                cs.set_visible(name == surface)
-            self.ax.set_title(f"${s.formula}$  (darker = lower)", fontsize=9)
-            self.ax_gap.set_xlim(0, step_axis)
-            self.backdrop.capture()
-            self._static_key = (surface, step_axis)
+        self._use_surface(surface)
+        self.ax_gap.set_xlim(0, _step_axis(steps))
         run = gradient_descent(s.grad, np.array([x0, y0]), lr, int(steps), s.f)
         P = _clip_path(run.points, (_BOX_2D, _BOX_2D))
         self.path.set_data(P[:, 0], P[:, 1])

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from helpers.basics.activations import ACTIVATIONS, get_activation
-from helpers.training.deepnet import deep_stack_trace
+from helpers.training.deepnet import DeepStackFamily, deep_stack_trace
 from helpers.core.checks import check_array, check_range
 from helpers.ui.backdrop import Backdrop, decades, grown
 from helpers.ui.widgets import App, dropdown, int_slider
@@ -25,6 +25,7 @@ __all__ = ["ActivationExplorer", "stack_profile", "activation_gallery", "gradien
            "dead_units_figure", "describe_ratio", "markdown_table", "comparison_table"]
 
 _XS = np.linspace(-4, 4, 401)
+_MAX_LAYERS = 24   # static layers kept at most (one per activation and set of axis ranges)
 # one colour, line style and marker per activation, the same in every figure of the notebook
 _COLOURS = dict(zip(ACTIVATIONS, PALETTE))
 _STYLES = dict(zip(ACTIVATIONS, LINESTYLES))
@@ -49,14 +50,28 @@ def stack_profile(activation: str, depth: int, init: str = "he", width: int = 64
     (RMS of the gradient reaching layer l, :math:`\\partial\\mathcal{L}/\\partial h_l`) and
     ``dead`` (fraction of units passing no gradient for any sample)."""
     trace = deep_stack_trace(activation, init, depth=depth, width=width, n=n, seed=seed)
-    acts = np.stack([h.ravel() for h in trace.activations])       # (L, N*D)
+    return {**_forward_profile(trace.activations), **_backward_profile(trace)}
+
+
+def _forward_profile(activations: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """``lo``/``median``/``hi`` of :func:`stack_profile`, one value per layer given."""
+    acts = np.stack([h.ravel() for h in activations])       # (L, N*D)
     # every 4th value (2,048 per layer) pins the percentiles down well enough for a plot, 4x faster
     lo, med, hi = np.percentile(acts[:, ::4], [5, 50, 95], axis=1)
+    return {"lo": lo, "median": med, "hi": hi}
+
+
+def _backward_profile(trace) -> dict[str, np.ndarray]:
+    """``grad_rms`` and ``dead`` of :func:`stack_profile`."""
     grads = np.stack([g.ravel() for g in trace.grad_activations])  # (L, N*D)
     # With a random upstream signal, dL/dz is exactly 0 only where f'(z) is 0.
     dead = np.array([np.mean(np.all(gz == 0, axis=0)) for gz in trace.grad_preacts])
-    return {"lo": lo, "median": med, "hi": hi, "grad_rms": np.sqrt(np.mean(grads ** 2, axis=1)),
-            "dead": dead}
+    return {"grad_rms": np.sqrt(np.mean(grads ** 2, axis=1)), "dead": dead}
+
+
+def _layer_axis(depth: int) -> int:
+    """The layer axis' right end: the first of 10, 25, 50 that holds ``depth`` (few static layers)."""
+    return next(end for end in (10, 25, 50, 10 * int(np.ceil(depth / 10))) if end >= depth)
 
 
 class ActivationExplorer(App):
@@ -64,13 +79,16 @@ class ActivationExplorer(App):
 
     The stack is ``depth`` square layers of width 64, He-initialised, fed 128 standard-normal
     inputs, with a standard-normal error signal sent back from the top (so the gradient
-    reaching the last layer has RMS 1). Profiles are cached per (activation, depth).
+    reaching the last layer has RMS 1). Profiles are cached per (activation, depth), and every
+    depth of one activation shares one forward pass (:class:`DeepStackFamily`).
     """
 
     max_depth = 50
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+        self._families: dict[str, tuple[DeepStackFamily, dict[str, np.ndarray]]] = {}
+        self._layer_keys: set[tuple] = set()
         self.fig = new_figure(9, 3.0)
         ax_f, self.ax_h, self.ax_g = self.fig.subplots(1, 3)
         (self.f_line,) = ax_f.plot(_XS, _XS, lw=2, label="f(x)")
@@ -94,39 +112,75 @@ class ActivationExplorer(App):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         self.fig.tight_layout()
-        # axes and ticks drawn once per set of limits, which move in coarse steps (see update)
-        self.backdrop = Backdrop(self.fig, [self.f_line, self.df_line, ax_f.get_legend(), self.band,
-                                            self.median_line, self.ax_h.get_legend(), self.grad_line])
-        self.backdrop.capture()
+        # The function panel, axes and ticks are static: one layer per (activation, axis ranges),
+        # each drawn once and kept. The ranges move in coarse steps (see _limits), so most depth
+        # moves redraw only the band and the two curves.
+        self.backdrop = Backdrop(self.fig, [self.band, self.median_line, self.ax_h.get_legend(), self.grad_line])
+        self._use_layer("sigmoid", 20)
+        for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
+            self.profile("sigmoid", end)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         options = [(a.title, name) for name, a in ACTIVATIONS.items()]  # (label, value) pairs
         return {"activation": dropdown(options, "sigmoid", "activation"),
                 "depth": int_slider(20, 2, self.max_depth, "depth", unit="layers")}
 
+    def profile(self, activation: str, depth: int) -> dict[str, np.ndarray]:
+        """:func:`stack_profile` of ``activation`` at ``depth`` (He init), cached."""
+        name = get_activation(activation).name
+        key = (name, int(depth))
+        if key not in self._cache:
+            if name not in self._families:
+                family = DeepStackFamily(name, "he", self.max_depth, width=64, n=128, seed=0)
+                self._families[name] = (family, _forward_profile(family.activations))
+            family, forward = self._families[name]
+            self._cache[key] = {**{k: v[:depth] for k, v in forward.items()},
+                                **_backward_profile(family.trace(int(depth)))}
+        return self._cache[key]
+
+    def _limits(self, activation: str, depth: int) -> tuple:
+        """Axis ranges for ``depth`` layers: coarse (a layer axis of 10, 25 or 50, powers of two,
+        whole decades) and wide enough for the deepest stack of the same layer axis too, so
+        that they rarely change while the depth slider moves within it."""
+        end = _layer_axis(depth)
+        profs = [self.profile(activation, depth), self.profile(activation, end)]
+        lo = min(p["lo"].min() for p in profs)
+        hi = max(p["hi"].max() for p in profs)
+        g_lo = min(p["grad_rms"].min() for p in profs)
+        g_hi = max(p["grad_rms"].max() for p in profs)
+        pad = 0.1 * max(hi - lo, 1e-3)
+        top, bottom = hi + pad, lo - pad
+        y_h = (-grown(-bottom, 1e-3) if bottom < 0 else 0.0, grown(top, 1e-3) if top > 0 else 0.0)
+        return (1, end), y_h, decades(min(1e-2, g_lo / 3), max(1e2, g_hi * 3))
+
+    def _use_layer(self, activation: str, depth: int) -> None:
+        act = get_activation(activation)
+        x_layers, y_h, y_g = self._limits(act.name, depth)
+
+        def prepare() -> None:
+            self.f_line.set_ydata(act.fn(_XS))
+            self.df_line.set_ydata(act.grad(_XS))
+            self.ax_h.set(xlim=x_layers, ylim=y_h)
+            self.ax_g.set(xlim=x_layers, ylim=y_g)
+
+        key = (act.name, x_layers, y_h, y_g)
+        if key not in self._layer_keys and len(self._layer_keys) >= _MAX_LAYERS:
+            self.backdrop.restore()   # forget the kept layers (about 2 MB each) and start again
+            self._layer_keys.clear()
+        self._layer_keys.add(key)
+        self.backdrop.use_layer(key, prepare)
+
     def update(self, activation: str = "sigmoid", depth: int = 20) -> str:
         act = get_activation(activation)
         check_range(depth, "depth", 2, self.max_depth, integer=True)
-        self.f_line.set_ydata(act.fn(_XS))
-        self.df_line.set_ydata(act.grad(_XS))
-        key = (act.name, int(depth))
-        if key not in self._cache:
-            self._cache[key] = stack_profile(act.name, int(depth))
-        prof = self._cache[key]
+        prof = self.profile(act.name, depth)
+        self._use_layer(act.name, depth)
         layers = np.arange(1, depth + 1, dtype=float)
         lo, hi = prof["lo"], prof["hi"]
         self.band.set_verts([np.column_stack([np.r_[layers, layers[::-1]], np.r_[lo, hi[::-1]]])])
         self.median_line.set_data(layers, prof["median"])
         g = prof["grad_rms"]
         self.grad_line.set_data(layers, np.maximum(g, 1e-30))
-        # coarse limits (a multiple of 10 layers, powers of two, whole decades) change rarely,
-        # so most moves redraw only the curves over the cached axes
-        pad = 0.1 * max(hi.max() - lo.min(), 1e-3)
-        top, bottom = hi.max() + pad, lo.min() - pad
-        y_h = (-grown(-bottom, 1e-3) if bottom < 0 else 0.0, grown(top, 1e-3) if top > 0 else 0.0)
-        x_layers = (1, 10 * int(np.ceil(depth / 10)))
-        self.backdrop.set_many_limits({self.ax_h: (x_layers, y_h),
-                                       self.ax_g: (x_layers, decades(min(1e-2, g.min() / 3), max(1e2, g.max() * 3)))})
         dead = prof["dead"].max()
         dead_text = f"; up to {dead:.0%} of a layer's units dead" if dead > 0 else ""
         return (f"{act.title}, {depth} layers: gradient at layer 1 {describe_ratio(g[0] / g[-1])}"

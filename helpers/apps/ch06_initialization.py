@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from helpers.basics.activations import ACTIVATIONS, get_activation
-from helpers.training.deepnet import DeepTrace, deep_stack_trace, layer_stats
+from helpers.training.deepnet import DeepStackFamily, DeepTrace, deep_stack_trace, layer_stats
 from helpers.training.init import INITIALIZERS, get_initializer
 from helpers.ui.backdrop import Backdrop, decades, grown
 from helpers.core.checks import check_array, check_range
@@ -24,13 +24,14 @@ __all__ = ["InitExplorer", "scale_change", "signal_verdict", "histogram_grid", "
            "init_results_table"]
 
 _BINS = 41
+_MAX_LAYERS = 24   # static layers kept at most (one per set of axis ranges)
 _FLOOR = 1e-300  # guards ratios against division by an exact 0
 
 
 def _symmetric_range(values: list[np.ndarray]) -> tuple[float, float]:
     """A plotting range holding 99% of the values of every array (never empty)."""
-    lo = min(float(np.percentile(v, 0.5)) for v in values)
-    hi = max(float(np.percentile(v, 99.5)) for v in values)
+    ends = np.array([np.percentile(v, [0.5, 99.5]) for v in values])   # (len(values), 2)
+    lo, hi = float(ends[:, 0].min()), float(ends[:, 1].max())
     if hi - lo < 1e-12 * max(1.0, abs(hi)):
         lo, hi = lo - 0.5 * max(1.0, abs(lo)), hi + 0.5 * max(1.0, abs(hi))
     return lo, hi
@@ -83,13 +84,18 @@ class InitExplorer(App):
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str, int], tuple[DeepTrace, dict[str, np.ndarray]]] = {}
+        self._families: dict[tuple[str, str], DeepStackFamily] = {}
+        self._tops: dict[tuple, float] = {}
+        self._layer_keys: set[tuple] = set()
         self.fig = new_figure(8.5, 3.0)
         self.ax_hist, self.ax_scale = self.fig.subplots(1, 2)
         edges = np.linspace(-1, 1, _BINS + 1)
         self.stairs = [self.ax_hist.stairs(np.zeros(_BINS), edges, lw=1.8, label=lab, color=c, ls=ls)
                        for lab, c, ls in zip(("layer 1", "middle layer", "last layer"), PALETTE, LINESTYLES)]
-        self.ax_hist.set(xlabel="activation value h", ylabel="fraction of values", title="activations")
-        self.ax_hist.legend(fontsize=9, loc="upper right")
+        self.ax_hist.set(xlabel="activation value h", ylabel="fraction of values")
+        # above the axes, like the right panel's: no bar can pass under it, so it stays static
+        self.ax_hist.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+                            handlelength=1.8, columnspacing=1.0)
         layers = np.arange(1, self.max_depth + 1, dtype=float)
         (self.act_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker="o", ms=3, label="activations h")
         (self.grad_line,) = self.ax_scale.semilogy(layers, np.ones_like(layers), marker="s", ms=3, ls="--",
@@ -104,10 +110,12 @@ class InitExplorer(App):
             ax.grid(alpha=0.3)
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=ax is self.ax_scale))
         self.fig.tight_layout()
-        # axes and ticks drawn once per set of limits, which move in coarse steps (see update)
-        self.backdrop = Backdrop(self.fig, [*self.stairs, self.ax_hist.get_legend(), self.act_line,
+        # axes and ticks: one static layer per set of limits, each drawn once and kept; the limits
+        # move in coarse steps (see _limits), so most moves redraw only the curves
+        self.backdrop = Backdrop(self.fig, [*self.stairs, self.act_line,
                                             self.grad_line, self.note])
-        self.backdrop.capture()
+        for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
+            self.trace("small", "tanh", end)
 
     def controls(self) -> dict[str, W.ValueWidget]:
         inits = [(i.label, name) for name, i in INITIALIZERS.items()]  # (label, value) pairs
@@ -117,23 +125,54 @@ class InitExplorer(App):
                 "depth": int_slider(30, 2, self.max_depth, "depth", unit="layers")}
 
     def trace(self, init: str, activation: str, depth: int) -> tuple[DeepTrace, dict[str, np.ndarray]]:
-        """The (cached) deep-stack trace for these settings and its :func:`layer_stats`."""
+        """The (cached) deep-stack trace for these settings and its :func:`layer_stats`; every depth
+        of one (init, activation) shares one forward pass (:class:`DeepStackFamily`)."""
         key = (get_initializer(init).name, get_activation(activation).name, int(depth))
         if key not in self._cache:
-            trace = deep_stack_trace(key[1], key[0], depth=key[2], width=64, n=128, seed=0)
-            self._cache[key] = (trace, layer_stats(trace))
+            if key[:2] not in self._families:
+                _make_room(self._families, 6)   # a family holds ~10 MB, a trace up to ~10 MB
+                self._families[key[:2]] = DeepStackFamily(key[1], key[0], self.max_depth, width=64, n=128, seed=0)
+            _make_room(self._cache, 16)
+            self._cache[key] = self._families[key[:2]].trace_and_stats(key[2])
         return self._cache[key]
+
+    def _needs(self, init: str, activation: str, depth: int, edges: np.ndarray) -> tuple[float, float, float]:
+        """What ``depth`` layers need drawn, cached: the tallest histogram bar over ``edges``, and
+        the smallest and largest RMS size on the log axis."""
+        key = (init, activation, depth, edges[0], edges[-1])
+        if key not in self._tops:
+            trace, stats = self.trace(init, activation, depth)
+            top = max(np.histogram(np.clip(h, edges[0], edges[-1]), bins=edges)[0].max() / h.size
+                      for h in _shown(trace))
+            self._tops[key] = (float(top), *_rms_range(stats))
+        return self._tops[key]
+
+    def _limits(self, init: str, activation: str, depth: int, edges: np.ndarray, top: float,
+                stats: dict[str, np.ndarray]) -> tuple:
+        """Coarse axis ranges (a layer axis of 10, 25 or 50, powers of two, whole decades) for
+        ``depth`` layers (tallest bar ``top``, sizes ``stats``), wide enough for the deepest stack
+        of the same layer axis too, so that they rarely change while the depth slider moves within it."""
+        end = _layer_axis(depth)
+        needs = [(top, *_rms_range(stats))]
+        try:
+            needs.append(self._needs(init, activation, end, edges))
+        except ValueError:   # the deepest stack overflows: this depth's own ranges
+            pass
+        top = max(n[0] for n in needs)
+        low, high = min(n[1] for n in needs), max(n[2] for n in needs)
+        return (0, grown(1.15 * top, 1e-3)), (1, end), decades(min(1e-2, low / 3), max(1e2, high * 3))
 
     def update(self, init: str = "small", activation: str = "tanh", depth: int = 30) -> str:
         check_range(depth, "depth", 2, self.max_depth, integer=True)
+        init, activation = get_initializer(init).name, get_activation(activation).name
         try:
             trace, stats = self.trace(init, activation, depth)
         except ValueError as exc:  # overflow of float64: say so instead of drawing garbage
             return f"{get_initializer(init).label} + {get_activation(activation).title}: {exc}"
-        shown = [trace.activations[i] for i in (0, depth // 2, depth - 1)]
+        shown = _shown(trace)
         lo, hi = _symmetric_range(shown)
-        # coarse limits (powers of two, whole decades, multiples of 10 layers) change rarely, so
-        # most moves redraw only the curves over the cached axes
+        # coarse limits (powers of two, whole decades, a few layer axes) change rarely, so most
+        # moves redraw only the curves over a kept static layer
         lo = -grown(-lo, 1e-6) if lo < 0 else 0.0
         hi = grown(hi, 1e-6) if hi > 0 else 0.0
         edges, top = np.linspace(lo, hi, _BINS + 1), 0.0
@@ -148,14 +187,43 @@ class InitExplorer(App):
         self.grad_line.set_data(layers, g)
         zero = [what for what, v in (("activations", a), ("gradients", g)) if np.isnan(v).any()]
         self.note.set_text(" and ".join(zero) + " exactly 0 in some layers\n(not drawn on a log axis)" if zero else "")
-        both = np.r_[a, g]
-        both = both[np.isfinite(both)] if np.isfinite(both).any() else np.ones(1)
-        self.backdrop.set_many_limits({
-            self.ax_hist: ((lo, hi), (0, grown(1.15 * top, 1e-3))),
-            self.ax_scale: ((1, 10 * int(np.ceil(depth / 10))),
-                            decades(min(1e-2, both.min() / 3), max(1e2, both.max() * 3)))})
+        y_hist, x_scale, y_scale = self._limits(init, activation, depth, edges, top, stats)
+
+        def prepare() -> None:
+            self.ax_hist.set(xlim=(lo, hi), ylim=y_hist)
+            self.ax_scale.set(xlim=x_scale, ylim=y_scale)
+
+        key = (lo, hi, y_hist, x_scale, y_scale)
+        if key not in self._layer_keys and len(self._layer_keys) >= _MAX_LAYERS:
+            self.backdrop.restore()   # forget the kept layers (about 2 MB each) and start again
+            self._layer_keys.clear()
+        self._layer_keys.add(key)
+        self.backdrop.use_layer(key, prepare)
         return (f"{get_initializer(init).label} + {get_activation(activation).title}, {depth} layers: "
                 f"{signal_verdict(trace, stats=stats)}")
+
+
+def _make_room(cache: dict, size: int) -> None:
+    """Drop the oldest entries of ``cache`` until one more fits in ``size``."""
+    while len(cache) >= size:
+        del cache[next(iter(cache))]
+
+
+def _rms_range(stats: dict[str, np.ndarray]) -> tuple[float, float]:
+    """The smallest and largest RMS size drawable on a log axis (exact zeros left out)."""
+    both = np.r_[stats["act_rms"], stats["grad_act_rms"]]
+    both = both[np.isfinite(both) & (both > 0)]
+    return (float(both.min()), float(both.max())) if both.size else (1.0, 1.0)
+
+
+def _shown(trace: DeepTrace) -> list[np.ndarray]:
+    """The activations the histograms show: the first, middle and last layer's."""
+    return [trace.activations[i] for i in (0, trace.depth // 2, trace.depth - 1)]
+
+
+def _layer_axis(depth: int) -> int:
+    """The layer axis' right end: the first of 10, 25, 50 that holds ``depth`` (few static layers)."""
+    return next(end for end in (10, 25, 50, 10 * int(np.ceil(depth / 10))) if end >= depth)
 
 
 def init_results_table(history: dict[str, list[float]], test_acc: dict[str, float]) -> str:

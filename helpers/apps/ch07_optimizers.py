@@ -12,7 +12,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 
 from helpers.training.optim import make_optimizer
-from helpers.training.trajectories import SURFACES, draw_surface, run_trajectory
+from helpers.training.trajectories import SURFACES, ResumableRun, Trajectory, draw_surface
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider, log_slider
 from helpers.core.figures import LINESTYLES, OKABE_ITO, new_figure
 from helpers.ui.backdrop import Backdrop, grown
@@ -57,20 +57,37 @@ class OptimizerExplorer(App):
         self.ax_gap.yaxis.set_minor_locator(mticker.NullLocator())
         self.ax_gap.grid(alpha=0.3)
         self.fig.tight_layout(rect=(0, 0, 1, 0.95))
-        self._ref_cache: dict[tuple, object] = {}
-        # axes, ticks and contours are drawn once per (surface, steps), not on every move
+        self._runs: dict[tuple, ResumableRun] = {}
+        # axes, ticks and contours: one static layer per (surface, step axis), each drawn once and
+        # kept (the default steps' two drawn now), so a move redraws only the paths and curves
         self.backdrop = Backdrop(self.fig, [self.ref_line, self.line, self.start, self.warning, self.title,
                                             self.ref_gap, self.gap])
-        self._static_key: tuple | None = None
+        for name in ("rosenbrock", "bowl"):
+            self._use_layer(name, 200)
 
-    def _sgd_reference(self, surface: str, lr: float, steps: int):
-        """Plain SGD's run, cached: moving the momentum or beta sliders does not change it."""
-        key = (surface, float(lr), int(steps))
-        if key not in self._ref_cache:
-            if len(self._ref_cache) > 64:  # a bounded cache; a slider sweep never needs more
-                self._ref_cache.clear()
-            self._ref_cache[key] = run_trajectory(self.surfaces[surface], "sgd", lr=lr, steps=steps)
-        return self._ref_cache[key]
+    def _use_layer(self, surface: str, steps: int) -> None:
+        """The static layer for ``surface`` and a step axis long enough for ``steps``."""
+        surf, axis = self.surfaces[surface], _step_axis(steps)
+
+        def prepare() -> None:
+            for key, artists in self.contours.items():
+                for artist in artists:
+                    artist.set_visible(key == surface)
+            self.ax.set(xlim=surf.xlim, ylim=surf.ylim)
+            self.ax_gap.set_xlim(0, axis)
+
+        self.backdrop.use_layer((surface, axis), prepare)
+
+    def _run(self, surface: str, optimizer: str, lr: float, steps: int, **hyper) -> Trajectory:
+        """``run_trajectory(...)``, cached per setting as a :class:`ResumableRun`: the steps
+        slider only slices (or extends) the run, and moving the momentum or beta sliders does not
+        recompute plain SGD's reference."""
+        key = (surface, optimizer, float(lr), tuple(sorted(hyper.items())))
+        if key not in self._runs:
+            if len(self._runs) >= 64:  # a bounded cache: drop the oldest run
+                del self._runs[next(iter(self._runs))]
+            self._runs[key] = ResumableRun(self.surfaces[surface], optimizer, lr=lr, **hyper)
+        return self._runs[key].trajectory(int(steps))
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"lr": log_slider(0.05, 1e-4, 1.0, "learning rate η"),
@@ -94,19 +111,11 @@ class OptimizerExplorer(App):
     def update(self, lr: float = 0.05, momentum: float = 0.5, beta1: float = 0.9, beta2: float = 0.999,
                optimizer: str = "momentum", surface: str = "bowl", steps: int = 200) -> str:
         surf = self.surfaces[surface]
-        if self._static_key != (surface, steps):
-            self.backdrop.restore()
-            for key, artists in self.contours.items():
-                for artist in artists:
-                    artist.set_visible(key == surface)
-            self.ax.set(xlim=surf.xlim, ylim=surf.ylim)
-            self.ax_gap.set_xlim(0, steps)
-            self.backdrop.capture()
-            self._static_key = (surface, steps)
+        self._use_layer(surface, steps)
         # Nesterov with mu = 0 *is* plain SGD (PyTorch refuses the combination, so we say so instead)
         name = "sgd" if optimizer == "nesterov" and momentum == 0 else optimizer
-        run = run_trajectory(surf, name, lr=lr, steps=steps, **_hyper(name, momentum, beta1, beta2))
-        ref = run if name == "sgd" else self._sgd_reference(surface, lr, steps)
+        run = self._run(surface, name, lr, steps, **_hyper(name, momentum, beta1, beta2))
+        ref = run if name == "sgd" else self._run(surface, "sgd", lr, steps)
         self.line.set_data(run.path[:, 0], run.path[:, 1])
         self.ref_line.set_data(ref.path[:, 0], ref.path[:, 1])
         self.ref_line.set_visible(name != "sgd")
@@ -117,6 +126,15 @@ class OptimizerExplorer(App):
         self.warning.set_text(f"diverged after {len(run.path) - 1} steps" if run.diverged else "")
         self.title.set_text(f"{_LABELS[optimizer]} on {surf.name}")
         return f"{_LABELS[optimizer]}, η = {lr:.2e}: {run.describe(1e-6)}"
+
+
+def _step_axis(steps: int) -> int:
+    """The step axis' right end: the first of 10, 20, 50, 100, 200, 500, 1000, ... that holds
+    ``steps``, so the axis (a static layer of its own) changes only a few times along the slider."""
+    end = 10
+    while end < steps:
+        end = end * 5 // 2 if str(end)[0] == "2" else end * 2
+    return end
 
 
 # ----------------------------------------------------------------------------- the optimizer race

@@ -32,7 +32,7 @@ from helpers.training.init import get_initializer, init_weights
 from helpers.core.checks import check_array, check_range, check_seed, check_type
 from helpers.core.loop import check_class_labels
 
-__all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace",
+__all__ = ["DeepTrace", "forward_backward", "torch_forward_backward", "deep_stack_trace", "DeepStackFamily",
            "layer_stats", "TORCH_ACTIVATION_NAMES", "torch_mlp", "train_full_batch",
            "silent_units", "silent_fraction", "validation_recorder", "train_val_figure"]
 
@@ -173,6 +173,100 @@ def deep_stack_trace(activation: str = "tanh", init: str = "xavier", depth: int 
     return forward_backward(X, weights, activation, dy=G)
 
 
+class DeepStackFamily:
+    """:func:`deep_stack_trace` for every depth up to ``max_depth``, sharing one forward pass.
+
+    :func:`deep_stack_trace` draws the inputs, then the weights layer by layer, then the upstream
+    gradient ``G``, all from one generator: the first ``d`` layers of a deeper stack are the same
+    layers, so their forward signal is a prefix of the deepest one's. Only ``G`` (the next draw
+    after layer ``d``) and the backward pass depend on the depth. A widget's depth slider then
+    costs one backward pass instead of a whole trace.
+
+    ``DeepStackFamily(activation, init, max_depth, width, n, seed).trace(depth)`` equals
+    ``deep_stack_trace(activation, init, depth, width, n, seed)`` exactly, including the overflow
+    error a too-large init raises (``tests/test_deepnet.py``).
+    """
+
+    def __init__(self, activation: str = "tanh", init: str = "xavier", max_depth: int = 50,
+                 width: int = 64, n: int = 256, seed: int = 0) -> None:
+        check_seed(seed)
+        check_range(max_depth, "max_depth", 1, 200, integer=True)
+        check_range(width, "width", 1, 4096, integer=True)
+        check_range(n, "n", 1, 100_000, integer=True)
+        get_initializer(init)
+        self.act, self.max_depth = get_activation(activation), int(max_depth)
+        self.n, self.width = int(n), int(width)
+        rng = np.random.default_rng(seed)
+        self.X = rng.standard_normal((n, width))
+        self.weights: list[np.ndarray] = []
+        self._states = []   # the generator's state after each layer's weights: G's draw for that depth
+        for _ in range(self.max_depth):
+            self.weights.append(init_weights(init, [width, width], rng)[0])
+            self._states.append(rng.bit_generator.state)
+        self._bit_generator = type(rng.bit_generator)
+        # the forward pass of forward_backward, once, up to the first overflow (if any)
+        self.preacts: list[np.ndarray] = []
+        self.activations: list[np.ndarray] = []
+        self._overflow: ValueError | None = None
+        with np.errstate(over="ignore", invalid="ignore"):
+            h = self.X
+            for l, W in enumerate(self.weights):
+                z = h @ W + np.zeros(W.shape[1])          # (N, D_l), with forward_backward's zero bias
+                try:
+                    _check_finite(z, "forward signal", l)
+                except ValueError as exc:
+                    self._overflow = exc
+                    break
+                self.preacts.append(z)
+                self.activations.append(self.act.fn(z))
+                h = self.activations[-1]
+        self._local_grads: list[np.ndarray] = []   # f'(z_l), computed when first needed
+        self._forward: dict[str, np.ndarray] | None = None   # forward half of layer_stats, every layer
+
+    def upstream(self, depth: int) -> np.ndarray:
+        """The upstream gradient ``G`` that :func:`deep_stack_trace` draws for ``depth`` layers, (N, D)."""
+        check_range(depth, "depth", 1, self.max_depth, integer=True)
+        rng = np.random.Generator(self._bit_generator())
+        rng.bit_generator.state = self._states[depth - 1]
+        return rng.standard_normal((self.n, self.width))
+
+    def trace(self, depth: int) -> DeepTrace:
+        """The :class:`DeepTrace` of the first ``depth`` layers (``deep_stack_trace``'s, exactly)."""
+        check_range(depth, "depth", 1, self.max_depth, integer=True)
+        if depth > len(self.preacts):   # the forward signal overflowed within these layers
+            raise ValueError(str(self._overflow))
+        zs, hs, Ws = self.preacts[:depth], self.activations[:depth], self.weights[:depth]
+        local_grads = self._local_grad(depth)
+        # the backward loop of forward_backward over these layers, with f'(z_l) computed once
+        g_h = self.upstream(depth)
+        gz, gh, gW, gb = [], [], [], []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for l in range(depth - 1, -1, -1):
+                h_prev = self.X if l == 0 else hs[l - 1]
+                gh.append(g_h)
+                g_z = g_h * local_grads[l]                 # (N, D_l)
+                gz.append(g_z)
+                gW.append(h_prev.T @ g_z)                   # (D_{l-1}, D_l)
+                _check_finite(gW[-1], "gradient", l)
+                gb.append(g_z.sum(axis=0))                  # (D_l,)
+                g_h = g_z @ Ws[l].T                         # (N, D_{l-1})
+        return DeepTrace(list(zs), list(hs), gz[::-1], gh[::-1], gW[::-1], gb[::-1], g_h, self.act.name)
+
+    def trace_and_stats(self, depth: int) -> tuple[DeepTrace, dict[str, np.ndarray]]:
+        """:meth:`trace` and its :func:`layer_stats`, whose forward half is computed once for every depth."""
+        trace = self.trace(depth)
+        if self._forward is None:
+            self._local_grad(len(self.preacts))
+            self._forward = _forward_stats(self.activations, self._local_grads)
+        return trace, _join_stats({k: v[:depth] for k, v in self._forward.items()}, trace)
+
+    def _local_grad(self, depth: int) -> list[np.ndarray]:
+        """:math:`f'(z_l)` of the first ``depth`` layers, each computed once."""
+        while len(self._local_grads) < depth:
+            self._local_grads.append(self.act.grad(self.preacts[len(self._local_grads)]))
+        return self._local_grads[:depth]
+
+
 def _rms(a: np.ndarray) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.sqrt(np.mean(np.square(a, dtype=np.float64))))
@@ -190,14 +284,25 @@ def layer_stats(trace: DeepTrace) -> dict[str, np.ndarray]:
     """
     check_type(trace, "trace", DeepTrace, "the DeepTrace of forward_backward")
     grad = get_activation(trace.activation).grad
+    forward = _forward_stats(trace.activations, [grad(z) for z in trace.preacts])
+    return _join_stats(forward, trace)
+
+
+def _forward_stats(activations: list[np.ndarray], local_grads: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """The forward half of :func:`layer_stats`, from the :math:`h_l` and the :math:`f'(z_l)`."""
     with np.errstate(over="ignore", invalid="ignore"):
-        act_std = np.array([float(np.std(h)) for h in trace.activations])
-    dead = [float(np.mean(np.all(grad(z) == 0, axis=0))) for z in trace.preacts]
-    return {"act_std": act_std,
-            "act_rms": np.array([_rms(h) for h in trace.activations]),
+        act_std = np.array([float(np.std(h)) for h in activations])
+    dead = [float(np.mean(np.all(dz == 0, axis=0))) for dz in local_grads]
+    return {"act_std": act_std, "act_rms": np.array([_rms(h) for h in activations]),
+            "dead_fraction": np.array(dead)}
+
+
+def _join_stats(forward: dict[str, np.ndarray], trace: DeepTrace) -> dict[str, np.ndarray]:
+    """:func:`layer_stats` from its forward half (for these layers) and the trace's gradients."""
+    return {"act_std": forward["act_std"], "act_rms": forward["act_rms"],
             "grad_act_rms": np.array([_rms(g) for g in trace.grad_activations]),
             "grad_w_norm": np.array([_rms(g) * np.sqrt(g.size) for g in trace.grad_weights]),
-            "dead_fraction": np.array(dead)}
+            "dead_fraction": forward["dead_fraction"]}
 
 
 # ----------------------------------------------------------------------------- training in PyTorch

@@ -28,7 +28,7 @@ from helpers.training.optim import make_optimizer
 from helpers.core.checks import check_array, check_range, check_type
 from helpers.core.figures import new_figure
 
-__all__ = ["Surface", "ill_conditioned_bowl", "rosenbrock", "SURFACES", "Trajectory", "run_trajectory",
+__all__ = ["Surface", "ill_conditioned_bowl", "rosenbrock", "SURFACES", "Trajectory", "run_trajectory", "ResumableRun",
            "fastest", "draw_surface", "plot_trajectories"]
 
 
@@ -125,25 +125,52 @@ def run_trajectory(surface: Surface, optimizer: str = "sgd", lr: float = 0.01, s
     """
     check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
     check_range(steps, "steps", 1, 100_000, integer=True)
-    check_range(bound, "bound", 0.0, None, low_inclusive=False)
-    theta = check_array(surface.start if start is None else start, "start", shape=(2,)).astype(np.float64).copy()
-    opt = make_optimizer(optimizer, [theta], lr=lr, **hyper)
-    path = [theta.copy()]
-    diverged = False
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow *is* the divergence we detect
-        for _ in range(steps):
-            g = surface.grad(theta)
-            if not np.all(np.isfinite(g)):
-                diverged = True
-                break
-            opt.step([g])
-            if not np.all(np.abs(theta) <= bound):
-                diverged = True
-                break
-            path.append(theta.copy())
-    path_arr = np.array(path)  # (S+1, 2)
-    gap = surface.f(path_arr) - float(surface.f(np.array(surface.minimum)))
-    return Trajectory(path_arr, np.maximum(gap, 0.0), diverged, steps)
+    return ResumableRun(surface, optimizer, lr, start, bound, **hyper).trajectory(steps)
+
+
+class ResumableRun:
+    """One :func:`run_trajectory` that can be asked for more steps later: it keeps the optimizer
+    and its path, so ``trajectory(steps)`` only runs the steps not yet taken, and a shorter run
+    is a prefix of a longer one (the same optimizer from the same start takes the same steps).
+    A widget's steps slider then costs a slice instead of a rerun.
+
+    ``ResumableRun(surface, ...).trajectory(steps)`` equals ``run_trajectory(surface, ...,
+    steps=steps)`` exactly, whatever was asked before (``tests/test_optim.py``).
+    """
+
+    def __init__(self, surface: Surface, optimizer: str = "sgd", lr: float = 0.01, start: Any = None,
+                 bound: float = 1e4, **hyper: Any) -> None:
+        check_type(surface, "surface", Surface, "a Surface (ill_conditioned_bowl, rosenbrock)")
+        check_range(bound, "bound", 0.0, None, low_inclusive=False)
+        self.surface, self.bound = surface, float(bound)
+        self.theta = check_array(surface.start if start is None else start, "start",
+                                 shape=(2,)).astype(np.float64).copy()
+        self.opt = make_optimizer(optimizer, [self.theta], lr=lr, **hyper)
+        self.path = [self.theta.copy()]
+        self.diverged = False   # the step after the last point of the path ran off
+
+    def _advance(self, steps: int) -> None:
+        theta, surface = self.theta, self.surface
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow *is* the divergence we detect
+            while len(self.path) <= steps and not self.diverged:
+                g = surface.grad(theta)
+                if not np.isfinite(g).all():   # the method, not np.all: this loop is a widget's hot path
+                    self.diverged = True
+                    break
+                self.opt.step([g])
+                if not (np.abs(theta) <= self.bound).all():
+                    self.diverged = True
+                    break
+                self.path.append(theta.copy())
+
+    def trajectory(self, steps: int) -> Trajectory:
+        """The run's first ``steps`` steps (fewer if it diverged before), as a :class:`Trajectory`."""
+        check_range(steps, "steps", 1, 100_000, integer=True)
+        self._advance(steps)
+        diverged = self.diverged and len(self.path) <= steps
+        path_arr = np.array(self.path[:steps + 1])  # (S+1, 2)
+        gap = self.surface.f(path_arr) - float(self.surface.f(np.array(self.surface.minimum)))
+        return Trajectory(path_arr, np.maximum(gap, 0.0), diverged, steps)
 
 
 def fastest(surface: Surface, optimizer: str, lrs: Any, tol: float, steps: int,
