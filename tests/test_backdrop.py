@@ -97,3 +97,15 @@ def test_layers_kept_per_key_give_the_picture_of_a_fresh_capture():
         assert np.array_equal(kept, np.asarray(fig.canvas.buffer_rgba()).astype(int)), f"full draw, {key}"
     backdrop.restore()   # forgets every kept layer
     assert backdrop.use_layer(keys[0], prepare(keys[0])) is True
+
+
+def test_kept_layers_are_bounded_least_recently_used_first():
+    from helpers.ui.backdrop import Backdrop
+
+    fig, image, line, prepare = _two_panel("unit")
+    backdrop = Backdrop(fig, [image, line], max_layers=2)
+    assert backdrop.use_layer("unit", prepare("unit")) and backdrop.use_layer("wide", prepare("wide"))
+    assert not backdrop.use_layer("unit", prepare("unit"))       # kept; now the most recently used
+    assert backdrop.use_layer("relu", prepare("relu"))           # a third: "wide" goes
+    assert list(backdrop._layers) == ["unit", "relu"]
+    assert backdrop.use_layer("wide", prepare("wide"))

@@ -196,7 +196,7 @@ def test_explorers_keep_a_bounded_number_of_static_layers(make, settings):
     app = make()
     for values in settings:
         app.update(**values)
-        assert len(app._layer_keys) <= 24
+        assert len(app.backdrop._layers) <= app.backdrop.max_layers == 24
     assert app.backdrop.blit()
 
 

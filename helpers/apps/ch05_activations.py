@@ -25,7 +25,7 @@ __all__ = ["ActivationExplorer", "stack_profile", "activation_gallery", "gradien
            "dead_units_figure", "describe_ratio", "markdown_table", "comparison_table"]
 
 _XS = np.linspace(-4, 4, 401)
-_MAX_LAYERS = 24   # static layers kept at most (one per activation and set of axis ranges)
+_MAX_LAYERS = 24   # static layers the backdrop keeps (one per activation and set of axis ranges; about 2 MB each)
 # one colour, line style and marker per activation, the same in every figure of the notebook
 _COLOURS = dict(zip(ACTIVATIONS, PALETTE))
 _STYLES = dict(zip(ACTIVATIONS, LINESTYLES))
@@ -88,7 +88,6 @@ class ActivationExplorer(App):
     def __init__(self) -> None:
         self._cache: dict[tuple[str, int], dict[str, np.ndarray]] = {}
         self._families: dict[str, tuple[DeepStackFamily, dict[str, np.ndarray]]] = {}
-        self._layer_keys: set[tuple] = set()
         self.fig = new_figure(9, 3.0)
         ax_f, self.ax_h, self.ax_g = self.fig.subplots(1, 3)
         (self.f_line,) = ax_f.plot(_XS, _XS, lw=2, label="f(x)")
@@ -115,7 +114,8 @@ class ActivationExplorer(App):
         # The function panel, axes and ticks are static: one layer per (activation, axis ranges),
         # each drawn once and kept. The ranges move in coarse steps (see _limits), so most depth
         # moves redraw only the band and the two curves.
-        self.backdrop = Backdrop(self.fig, [self.band, self.median_line, self.ax_h.get_legend(), self.grad_line])
+        self.backdrop = Backdrop(self.fig, [self.band, self.median_line, self.ax_h.get_legend(), self.grad_line],
+                                 max_layers=_MAX_LAYERS)
         self._use_layer("sigmoid", 20)
         for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
             self.profile("sigmoid", end)
@@ -164,10 +164,6 @@ class ActivationExplorer(App):
             self.ax_g.set(xlim=x_layers, ylim=y_g)
 
         key = (act.name, x_layers, y_h, y_g)
-        if key not in self._layer_keys and len(self._layer_keys) >= _MAX_LAYERS:
-            self.backdrop.restore()   # forget the kept layers (about 2 MB each) and start again
-            self._layer_keys.clear()
-        self._layer_keys.add(key)
         self.backdrop.use_layer(key, prepare)
 
     def update(self, activation: str = "sigmoid", depth: int = 20) -> str:

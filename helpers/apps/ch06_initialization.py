@@ -24,7 +24,7 @@ __all__ = ["InitExplorer", "scale_change", "signal_verdict", "histogram_grid", "
            "init_results_table"]
 
 _BINS = 41
-_MAX_LAYERS = 24   # static layers kept at most (one per set of axis ranges)
+_MAX_LAYERS = 24   # static layers the backdrop keeps (one per set of axis ranges; about 2 MB each)
 _FLOOR = 1e-300  # guards ratios against division by an exact 0
 
 
@@ -86,7 +86,6 @@ class InitExplorer(App):
         self._cache: dict[tuple[str, str, int], tuple[DeepTrace, dict[str, np.ndarray]]] = {}
         self._families: dict[tuple[str, str], DeepStackFamily] = {}
         self._tops: dict[tuple, float] = {}
-        self._layer_keys: set[tuple] = set()
         self.fig = new_figure(8.5, 3.0)
         self.ax_hist, self.ax_scale = self.fig.subplots(1, 2)
         edges = np.linspace(-1, 1, _BINS + 1)
@@ -113,7 +112,7 @@ class InitExplorer(App):
         # axes and ticks: one static layer per set of limits, each drawn once and kept; the limits
         # move in coarse steps (see _limits), so most moves redraw only the curves
         self.backdrop = Backdrop(self.fig, [*self.stairs, self.act_line,
-                                            self.grad_line, self.note])
+                                            self.grad_line, self.note], max_layers=_MAX_LAYERS)
         for end in (10, 25, 50):   # what each layer axis needs, so that moving to it costs a drawing only
             self.trace("small", "tanh", end)
 
@@ -194,10 +193,6 @@ class InitExplorer(App):
             self.ax_scale.set(xlim=x_scale, ylim=y_scale)
 
         key = (lo, hi, y_hist, x_scale, y_scale)
-        if key not in self._layer_keys and len(self._layer_keys) >= _MAX_LAYERS:
-            self.backdrop.restore()   # forget the kept layers (about 2 MB each) and start again
-            self._layer_keys.clear()
-        self._layer_keys.add(key)
         self.backdrop.use_layer(key, prepare)
         return (f"{get_initializer(init).label} + {get_activation(activation).title}, {depth} layers: "
                 f"{signal_verdict(trace, stats=stats)}")

@@ -21,6 +21,7 @@ only re-applies ``prepare`` and swaps the cached pixels back in.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from typing import Callable, Hashable, Iterable
 
 import numpy as np
@@ -39,17 +40,22 @@ class Backdrop:
         dynamic: the artists that change on a slider move; they are drawn normally, on top.
             (Use ``ax.text`` for a changing title: an Axes title repositions itself against the
             hidden tick labels.)
+        max_layers: how many layers :meth:`use_layer` keeps (the least recently used goes first;
+            a layer is two copies of the figure's pixels, about 2 MB for a 900 x 300 figure).
     """
 
-    def __init__(self, fig: Figure, dynamic: Iterable[Artist]) -> None:
+    def __init__(self, fig: Figure, dynamic: Iterable[Artist], max_layers: int = 16) -> None:
+        if int(max_layers) < 1:
+            raise ValueError(f"max_layers must be at least 1, got {max_layers}")
         self.fig = fig
         self.dynamic = list(dynamic)
+        self.max_layers = int(max_layers)
         self._image = None
         self._background = None   # the static layer as an Agg buffer region, for blit()
         self._pixels: np.ndarray | None = None
         self._size: tuple[int, int] | None = None
         self._hidden: list[Artist] = []
-        self._layers: dict[Hashable, tuple] = {}   # key -> (pixels, background, size)
+        self._layers: OrderedDict[Hashable, tuple] = OrderedDict()   # key -> (pixels, background, size), oldest first
         self._key: Hashable | None = None
 
     def restore(self) -> None:
@@ -57,7 +63,7 @@ class Backdrop:
 
         Layers kept by :meth:`use_layer` are forgotten too: whatever the caller edits next may
         change them all."""
-        self._layers, self._key = {}, None
+        self._layers, self._key = OrderedDict(), None
         self._restore()
 
     def _restore(self) -> None:
@@ -101,9 +107,10 @@ class Backdrop:
 
         ``prepare()`` sets the static artists up for ``key`` (colour limits, axis ranges, ...): the
         same key must always give the same static layer. The first time a key is used its layer
-        is drawn and kept; later ``prepare()`` only re-applies the settings to the hidden artists
-        (so that the dynamic ones, drawn on top, use them) and the kept pixels are swapped in.
-        :meth:`restore` or a limit change forgets every kept layer.
+        is drawn and kept (at most ``max_layers`` of them, the least recently used dropped first);
+        later ``prepare()`` only re-applies the settings to the hidden artists (so that the dynamic
+        ones, drawn on top, use them) and the kept pixels are swapped in. :meth:`restore` or a
+        limit change forgets every kept layer.
         """
         if key == self._key and self._background is not None:
             return False
@@ -113,6 +120,7 @@ class Backdrop:
             prepare()
             for ax in self.fig.axes:   # a fixed aspect places the axes at draw time, which blit skips
                 ax.apply_aspect()
+            self._layers.move_to_end(key)
             pixels, self._background, self._size = self._layers[key]
             self._image.set_data(pixels)
             self._hide_static()   # prepare() may have made new static artists (a colour bar's mesh)
@@ -124,6 +132,8 @@ class Backdrop:
         self._capture()
         self._layers = layers
         self._layers[key] = (self._pixels, self._background, self._size)
+        while len(self._layers) > self.max_layers:
+            self._layers.popitem(last=False)
         self._key = key
         return True
 
