@@ -5,7 +5,9 @@ Plain matplotlib, no graphviz: :func:`trace` walks from the output back to the l
 row, and :class:`GraphDrawing` draws one box per node, with its value (forward pass) and, after
 ``backward()``, its gradient :math:`\partial L/\partial\,\text{node}` (backward pass), and an arrow
 per edge. ``GraphDrawing.update`` rewrites the box texts of a graph with the same structure in
-place, which is what the chapter's slider app does on every move.
+place, which is what the chapter's slider app does on every move. With ``fixed_boxes=True`` the
+boxes and arrows do not depend on the values (each box is wide enough for any value), so a slider
+app can draw them once (:class:`helpers.ui.backdrop.Backdrop`) and redraw only the texts.
 """
 from __future__ import annotations
 
@@ -99,11 +101,25 @@ def node_label(node: Tensor, show_grad: bool = True) -> str:
     """Box text: the name or operation, the value and (if present) the gradient."""
     if not isinstance(node, Tensor):
         raise TypeError(f"node must be a helpers.autograd Tensor, got {type(node).__name__}")
+    return _label(node, show_grad, _fmt)
+
+
+def _label(node: Tensor, show_grad: bool, fmt) -> str:
     head = f"{node.name} ({node.op})" if node.name and node.op else (node.name or node.op or "const")
-    text = f"{head}\n= {_fmt(node.data)}"
+    text = f"{head}\n= {fmt(node.data)}"
     if show_grad and node.requires_grad:
-        text += f"\n∂L: {_fmt(node.grad)}"
+        text += f"\n∂L: {fmt(node.grad)}"
     return text
+
+
+# The widest texts ``_fmt`` writes for a number from 1e-99 to 1e99 in size (3 significant digits;
+# the digits of the course font all have one width). A fixed box is sized for the widest of them.
+_WIDE_NUMBERS = ("-0.000888", "-8.88e-88", "-8.88e+88", "-888")
+
+
+def _template_label(node: Tensor, show_grad: bool, number: str) -> str:
+    """``node``'s box text with every number replaced by ``number`` (a shape stays as it is)."""
+    return _label(node, show_grad, lambda a: number if a is None or a.size == 1 else _fmt(a))
 
 
 class GraphDrawing:
@@ -113,9 +129,19 @@ class GraphDrawing:
         root: the output tensor (call ``backward()`` first to show gradients).
         show_grad: print each node's gradient under its value.
         width, height: figure size in inches.
+        fixed_boxes: draw each box (and so each arrow) at a fixed size, wide enough for any value
+            from 1e-99 to 1e99, instead of fitting it to the current text. Then only ``texts``
+            change on :meth:`update`, and ``dynamic`` lists them for a
+            :class:`~helpers.ui.backdrop.Backdrop`.
+
+    Attributes:
+        texts: one text per node (the label shown), in ``nodes`` order.
+        boxes: the artists the boxes are drawn by (the texts themselves unless ``fixed_boxes``).
+        dynamic: the artists :meth:`update` changes.
     """
 
-    def __init__(self, root: Tensor, show_grad: bool = True, width: float = 8.0, height: float = 3.6) -> None:
+    def __init__(self, root: Tensor, show_grad: bool = True, width: float = 8.0, height: float = 3.6,
+                 fixed_boxes: bool = False) -> None:
         self.show_grad = show_grad
         self.nodes, self.edges = trace(root)
         pos = layout(self.nodes, self.edges)
@@ -126,15 +152,28 @@ class GraphDrawing:
         self.ax.set_axis_off()
         self.ax.set(xlim=(pos[:, 0].min() - 0.6, pos[:, 0].max() + 0.6),
                     ylim=(pos[:, 1].min() - 0.6, pos[:, 1].max() + 0.6))
-        self.texts = []
+        self.texts, self.boxes = [], []
+        number = ""
+        if fixed_boxes:  # the widest number, measured in the font the labels use
+            font = self.ax.text(0, 0, "", fontsize=9).get_fontproperties()
+            renderer = self.fig.canvas.get_renderer()
+            number = max(_WIDE_NUMBERS, key=lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0])
+            self.ax.texts[-1].remove()
         for i, node in enumerate(self.nodes):
             kind = "root" if node is root else ("op" if node._parents else
                                                 ("param" if node.requires_grad else "const"))
-            self.texts.append(self.ax.text(*pos[i], node_label(node, show_grad), ha="center", va="center",
-                                           fontsize=9, bbox=dict(boxstyle="round,pad=0.3",
-                                                                 fc=_COLOURS[kind], ec="#555555", **_EDGES[kind])))
+            bbox = dict(boxstyle="round,pad=0.3", fc=_COLOURS[kind], ec="#555555", **_EDGES[kind])
+            label = node_label(node, show_grad)
+            if fixed_boxes:  # an invisible template text carries the box; the label is drawn over it
+                self.boxes.append(self.ax.text(*pos[i], _template_label(node, show_grad, number), ha="center",
+                                               va="center", fontsize=9, color="none", bbox=bbox))
+                self.texts.append(self.ax.text(*pos[i], label, ha="center", va="center", fontsize=9))
+            else:
+                self.texts.append(self.ax.text(*pos[i], label, ha="center", va="center", fontsize=9, bbox=bbox))
+                self.boxes.append(self.texts[-1])
+        self.dynamic = list(self.texts)
         for p, c in self.edges:  # from the right edge of a box to the left edge of the next, wherever they are
-            self.ax.annotate("", xy=(0, 0.5), xycoords=self.texts[c], xytext=(1, 0.5), textcoords=self.texts[p],
+            self.ax.annotate("", xy=(0, 0.5), xycoords=self.boxes[c], xytext=(1, 0.5), textcoords=self.boxes[p],
                              arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=5, shrinkB=5))
 
     def update(self, root: Tensor) -> None:
