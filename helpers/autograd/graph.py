@@ -11,9 +11,15 @@ app can draw them once (:class:`helpers.ui.backdrop.Backdrop`) and redraw only t
 """
 from __future__ import annotations
 
+from typing import Any
+
+import matplotlib as mpl
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from helpers.autograd.tensor import Tensor
 from helpers.core.checks import check_type
@@ -122,6 +128,76 @@ def _template_label(node: Tensor, show_grad: bool, number: str) -> str:
     return _label(node, show_grad, lambda a: number if a is None or a.size == 1 else _fmt(a))
 
 
+class _Labels(Artist):
+    """Draws a list of texts (not themselves in the axes) line by line, as ``Text.draw`` and the
+    Agg renderer would: the same glyph bitmaps at the same places, so the same pixels.
+
+    It skips what they redo for every text on every frame, which was most of a slider frame of
+    the neuron graph's 14 three-line labels: the layout of a label (measuring each line) is kept
+    per label string, and on an Agg canvas the rendered bitmap of a line is kept per line string
+    (a box's title line, and the values a move did not change, are then not rasterised again).
+    Unrotated plain text only (what the graph draws); anything else goes through the renderer.
+    """
+
+    _MAX_CACHED = 4096
+
+    def __init__(self, texts: list[Text]) -> None:
+        super().__init__()
+        self.texts = texts
+        self.set_zorder(texts[0].get_zorder() if texts else 3)
+        self._layouts: dict[tuple, Any] = {}
+        self._bitmaps: dict[tuple, tuple[np.ndarray, float, float]] = {}
+
+    def _draw_line(self, renderer: Any, gc: Any, x: float, y: float, line: str, prop: Any, font_key: int) -> None:
+        """``RendererAgg.draw_text`` for an unrotated line, with the line's bitmap cached."""
+        flags = get_hinting_flag()
+        key = (line, font_key, renderer.dpi, gc.get_antialiased(), flags, mpl.rcParams["text.kerning_factor"])
+        if key not in self._bitmaps:
+            if len(self._bitmaps) > self._MAX_CACHED:
+                self._bitmaps.clear()
+            font = renderer._prepare_font(prop)
+            font.set_text(line, 0, flags=flags)
+            font.draw_glyphs_to_bitmap(antialiased=gc.get_antialiased())
+            xo, yo = font.get_bitmap_offset()
+            self._bitmaps[key] = (np.array(font.get_image()), xo / 64.0, (yo + font.get_descent()) / 64.0)
+        image, xo, yo = self._bitmaps[key]
+        renderer._renderer.draw_text_image(image, round(x + xo), round(y + yo) + 1, 0, gc)
+
+    def draw(self, renderer: Any) -> None:
+        if not self.get_visible():
+            return
+        canvas_h = renderer.get_canvas_width_height()[1]
+        for text in self.texts:
+            label = text.get_text()
+            if not label or not text.get_visible():
+                continue
+            prop = text.get_fontproperties()
+            font_key = hash(prop)
+            key = (label, renderer.dpi, font_key, text.get_rotation(), text.get_horizontalalignment(),
+                   text.get_verticalalignment(), text._multialignment, text._linespacing)
+            if key not in self._layouts:
+                if len(self._layouts) > self._MAX_CACHED:
+                    self._layouts.clear()
+                self._layouts[key] = text._get_layout(renderer)[1]   # [(line, (w, h, d), x, y)]
+            posx, posy = text.get_transform().transform(text.get_unitless_position())
+            gc = renderer.new_gc()
+            gc.set_foreground(text.get_color())
+            gc.set_alpha(text.get_alpha())
+            gc.set_antialiased(text.get_antialiased())
+            text._set_gc_clip(gc)
+            fast = type(renderer) is RendererAgg and text.get_rotation() == 0
+            for line, _, x, y in self._layouts[key]:
+                x, y = x + posx, y + posy
+                y = canvas_h - y if renderer.flipy() else y
+                clean_line, ismath = text._preprocess_math(line)
+                if fast and not ismath:
+                    self._draw_line(renderer, gc, x, y, clean_line, prop, font_key)
+                else:
+                    renderer.draw_text(gc, x, y, clean_line, prop, text.get_rotation(), ismath=ismath)
+            gc.restore()
+        self.stale = False
+
+
 class GraphDrawing:
     """A figure of ``root``'s graph whose box texts can be updated in place.
 
@@ -137,7 +213,8 @@ class GraphDrawing:
     Attributes:
         texts: one text per node (the label shown), in ``nodes`` order.
         boxes: the artists the boxes are drawn by (the texts themselves unless ``fixed_boxes``).
-        dynamic: the artists :meth:`update` changes.
+        dynamic: the artists :meth:`update` changes (with ``fixed_boxes``, one artist that draws all
+            the labels).
     """
 
     def __init__(self, root: Tensor, show_grad: bool = True, width: float = 8.0, height: float = 3.6,
@@ -167,11 +244,15 @@ class GraphDrawing:
             if fixed_boxes:  # an invisible template text carries the box; the label is drawn over it
                 self.boxes.append(self.ax.text(*pos[i], _template_label(node, show_grad, number), ha="center",
                                                va="center", fontsize=9, color="none", bbox=bbox))
-                self.texts.append(self.ax.text(*pos[i], label, ha="center", va="center", fontsize=9))
+                text = Text(*pos[i], label, ha="center", va="center", fontsize=9, transform=self.ax.transData)
+                text.set_figure(self.fig)
+                text.set_clip_path(self.ax.patch)   # as for a text of the axes
+                self.texts.append(text)
             else:
                 self.texts.append(self.ax.text(*pos[i], label, ha="center", va="center", fontsize=9, bbox=bbox))
                 self.boxes.append(self.texts[-1])
-        self.dynamic = list(self.texts)
+        # fixed boxes: one artist draws every label (what a Backdrop redraws on a move)
+        self.dynamic = [self.ax.add_artist(_Labels(self.texts))] if fixed_boxes else list(self.texts)
         for p, c in self.edges:  # from the right edge of a box to the left edge of the next, wherever they are
             self.ax.annotate("", xy=(0, 0.5), xycoords=self.boxes[c], xytext=(1, 0.5), textcoords=self.boxes[p],
                              arrowprops=dict(arrowstyle="-|>", color="#777777", lw=1, shrinkA=5, shrinkB=5))
