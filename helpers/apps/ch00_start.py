@@ -22,8 +22,9 @@ class WaveExplorer(App):
         self.ax.set(xlim=(0, 1), ylim=(-2.1, 2.1), xlabel="x (seconds)", ylabel="y")
         self.ax.grid(alpha=0.3)
         self.fig.tight_layout()
-        # axes, ticks and grid drawn once: a slider move redraws only the curve (and the frame)
-        self.backdrop = Backdrop(self.fig, [self.line, *self.ax.spines.values()])  # the frame over the curve
+        # axes, ticks and grid drawn once: a move redraws the curve, and the frame over it (as a
+        # full draw would)
+        self.backdrop = Backdrop(self.fig, [self.line, *self.ax.spines.values()])
         self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:

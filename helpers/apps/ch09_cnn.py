@@ -3,7 +3,9 @@ the geometry of padding / stride / dilation, and a trained CNN's feature maps.
 
 Each figure is built once; a control move only updates image data, texts and patches in place,
 and the parts that did not move (axes, titles, the input image) are blitted from a
-:class:`~helpers.ui.backdrop.Backdrop` instead of being drawn again.
+:class:`~helpers.ui.backdrop.Backdrop` instead of being drawn again. A title that changes is set
+with ``y=1.0`` (where a bare axes puts it anyway): placed automatically, it would be placed against
+the extent of an axis that the Backdrop has hidden, which can be stale.
 The chapter's static figures (filter gallery, learned filters, confusion matrix, gradient flow)
 are in the same module, as functions returning a ``Figure``.
 """
@@ -60,8 +62,6 @@ def _matrix_texts(ax: Any, shape: tuple[int, int], fontsize: int = 9) -> list:
             for i in range(shape[0]) for j in range(shape[1])]
 
 
-# A title that changes is drawn over a Backdrop at a fixed height (``y=1.0``, where a bare axes
-# puts it anyway): matplotlib would otherwise place it against the hidden axis' stale extent.
 def _spines(*axes: Any) -> list:
     """The frames of ``axes``: dynamic in a Backdrop when an image fills the axes, so that (as in a
     full draw) the frame is drawn over the image's edge, not under it."""
@@ -155,12 +155,14 @@ class KernelEditor(App):
         margin, gap, top = 10, 30, 28                                  # top: room for the titles
         width, height = 2 * margin + 2 * pw + 2 * gap + k, top + max(ph, k) + margin
         self.fig = new_figure(width / 100, height / 100, dpi=100)
-        def panel(x: int, size: tuple[int, int]) -> Any:              # an axes at pixel x, centred vertically
+
+        def place(x: int, size: tuple[int, int]) -> Any:   # an axes at pixel column x, centred vertically
             y = margin + (max(ph, k) - size[1]) / 2
             return self.fig.add_axes((x / width, y / height, size[0] / width, size[1] / height))
-        self.ax_in = panel(margin, (pw, ph))
-        self.ax_out = panel(margin + pw + gap, (pw, ph))
-        self.ax_k = panel(margin + 2 * (pw + gap), (k, k))
+
+        self.ax_in = place(margin, (pw, ph))
+        self.ax_out = place(margin + pw + gap, (pw, ph))
+        self.ax_k = place(margin + 2 * (pw + gap), (k, k))
         self.ax_in.imshow(self.photo, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         self.out_img = self.ax_out.imshow(self.photo, cmap="gray", interpolation="nearest")
         self._gray = self.out_img.get_cmap()
