@@ -92,6 +92,7 @@ class SlidingDotProduct(App):
         self.p_img = self.ax_prod.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4)
         self.o_img = self.ax_out.imshow(np.full((6, 6), np.nan), cmap="RdBu_r", vmin=-3, vmax=3)
         self.cursor = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=2.5)
+        self._rdbu = self.o_img.get_cmap()
         self.ax_out.add_patch(self.cursor)
         self.k_txt, self.p_txt = _matrix_texts(self.ax_k, (3, 3)), _matrix_texts(self.ax_prod, (3, 3))
         for ax, title in ((self.ax_in, "input x (8×8 digit)"), (self.ax_k, "kernel w"),
@@ -124,12 +125,13 @@ class SlidingDotProduct(App):
                 txt.set_text(f"{v:.2g}")
             self.backdrop.capture()
             self._kernel = kernel
-        self.p_img.set_data(products)
+        # coloured here (the images' colour map and limits; NaN transparent), so the figure draws
+        # ready pixels
+        self.p_img.set_data(self._rdbu((products + 4) / 8, bytes=True))          # (3, 3, 4)
         shown = np.full(36, np.nan)
         shown[:6 * i + j + 1] = out.ravel()[:6 * i + j + 1]   # positions visited so far, in reading order
-        self.o_img.set_data(shown.reshape(6, 6))              # (6, 6)
         top = max(float(np.abs(out).max()), 1e-9)
-        self.o_img.set_clim(-top, top)
+        self.o_img.set_data(self._rdbu((shown.reshape(6, 6) + top) / (2 * top), bytes=True))  # (6, 6, 4)
         for txt, v in zip(self.p_txt, products.ravel()):
             txt.set_text(f"{v:.2f}")
         return (f"position {position} → y[{i}, {j}] = sum of the 9 products = {products.sum():.2f} "
@@ -147,8 +149,9 @@ class KernelEditor(App):
     def __init__(self, photo: str = "china", size: int = 200) -> None:
         self.photo = load_sample_photo(photo, gray=True, size=size)      # (H, W) in [0, 1]
         # Each photo pixel is drawn as a whole number of screen pixels (one for the default 213×213
-        # photo), with no resampling: every pixel is shown sharp, and the frame stays small (a
-        # photograph is sent in full colour, so its pixel count is what a frame costs to encode).
+        # photo), with no resampling (interpolation "none": the renderer places the pixels as
+        # they are): every pixel is shown sharp, and the frame stays small (a photograph is sent
+        # in full colour, so its pixel count is what a frame costs to encode).
         h, w = self.photo.shape
         zoom = max(1, round(200 / max(h, w)))
         ph, pw, k = zoom * h, zoom * w, 120                            # panel sizes in pixels
@@ -163,10 +166,10 @@ class KernelEditor(App):
         self.ax_in = place(margin, (pw, ph))
         self.ax_out = place(margin + pw + gap, (pw, ph))
         self.ax_k = place(margin + 2 * (pw + gap), (k, k))
-        self.ax_in.imshow(self.photo, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        self.out_img = self.ax_out.imshow(self.photo, cmap="gray", interpolation="nearest")
-        self._gray = self.out_img.get_cmap()
+        self.ax_in.imshow(self.photo, cmap="gray", vmin=0, vmax=1, interpolation="none")
+        self.out_img = self.ax_out.imshow(self.photo, cmap="gray", interpolation="none")
         self.k_img = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4, interpolation="nearest")
+        self._gray, self._rdbu = self.out_img.get_cmap(), self.k_img.get_cmap()
         self.k_txt = _matrix_texts(self.ax_k, (3, 3))
         _bare(self.ax_in, "photograph")
         _bare(self.ax_out, "filtered")
@@ -191,7 +194,7 @@ class KernelEditor(App):
         lo, hi = _display_limits(y, total)
         # coloured here (the gray map, clipped to [lo, hi]), so the figure draws ready pixels
         self.out_img.set_data(self._gray((y - lo) / (hi - lo), bytes=True))   # (H, W, 4) uint8
-        self.k_img.set_data(kernel)
+        self.k_img.set_data(self._rdbu((kernel + 4) / 8, bytes=True))          # (3, 3, 4), on [-4, 4]
         for txt, v in zip(self.k_txt, kernel.ravel()):
             txt.set_text(f"{v:.2g}")
         name = preset + (" + your edits" if np.any(edits) else "")
