@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipywidgets as W
 import numpy as np
 
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider
 from helpers.core.figures import new_figure
 
@@ -21,6 +22,10 @@ class WaveExplorer(App):
         self.ax.set(xlim=(0, 1), ylim=(-2.1, 2.1), xlabel="x (seconds)", ylabel="y")
         self.ax.grid(alpha=0.3)
         self.fig.tight_layout()
+        # axes, ticks and grid drawn once: a move redraws the curve, and the frame over it (as a
+        # full draw would)
+        self.backdrop = Backdrop(self.fig, [self.line, *self.ax.spines.values()])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"amplitude": float_slider(1.0, 0.0, 2.0, 0.05, "amplitude A"),

@@ -50,8 +50,11 @@ class NeuronGraphApp(App):
     and gradients flow backward through every node."""
 
     def __init__(self) -> None:
-        self.drawing = GraphDrawing(neuron_graph(**self._start())["L"], width=8.0, height=3.4)
+        self.drawing = GraphDrawing(neuron_graph(**self._start())["L"], width=8.0, height=3.4, fixed_boxes=True)
         self.fig = self.drawing.fig
+        # boxes and arrows drawn once (each box fits any value): a move redraws only the labels
+        self.backdrop = Backdrop(self.fig, self.drawing.dynamic)
+        self.backdrop.capture()
 
     @staticmethod
     def _start() -> dict[str, Any]:

@@ -1,7 +1,11 @@
 """Notebook 09's explorers: the sliding dot product, a 3×3 kernel editor on a real photograph,
 the geometry of padding / stride / dilation, and a trained CNN's feature maps.
 
-Each figure is built once; a control move only updates image data, texts and patches in place.
+Each figure is built once; a control move only updates image data, texts and patches in place,
+and the parts that did not move (axes, titles, the input image) are blitted from a
+:class:`~helpers.ui.backdrop.Backdrop` instead of being drawn again. A title that changes is set
+with ``y=1.0`` (where a bare axes puts it anyway): placed automatically, it would be placed against
+the extent of an axis that the Backdrop has hidden, which can be stale.
 The chapter's static figures (filter gallery, learned filters, confusion matrix, gradient flow)
 are in the same module, as functions returning a ``Figure``.
 """
@@ -18,6 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from helpers.cnn import conv
 from helpers.core.data import load_digits, load_sample_photo
 from helpers.core.checks import check_array, check_choice
+from helpers.ui.backdrop import Backdrop
 from helpers.ui.widgets import App, dropdown, float_slider, int_slider
 from helpers.core.figures import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
 
@@ -57,6 +62,12 @@ def _matrix_texts(ax: Any, shape: tuple[int, int], fontsize: int = 9) -> list:
             for i in range(shape[0]) for j in range(shape[1])]
 
 
+def _spines(*axes: Any) -> list:
+    """The frames of ``axes``: dynamic in a Backdrop when an image fills the axes, so that (as in a
+    full draw) the frame is drawn over the image's edge, not under it."""
+    return [spine for ax in axes for spine in ax.spines.values()]
+
+
 def _bare(ax: Any, title: str = "") -> None:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -81,12 +92,18 @@ class SlidingDotProduct(App):
         self.p_img = self.ax_prod.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4)
         self.o_img = self.ax_out.imshow(np.full((6, 6), np.nan), cmap="RdBu_r", vmin=-3, vmax=3)
         self.cursor = Rectangle((-0.5, -0.5), 1, 1, fill=False, ec=OKABE_ITO["vermillion"], lw=2.5)
+        self._rdbu = self.o_img.get_cmap()
         self.ax_out.add_patch(self.cursor)
         self.k_txt, self.p_txt = _matrix_texts(self.ax_k, (3, 3)), _matrix_texts(self.ax_prod, (3, 3))
         for ax, title in ((self.ax_in, "input x (8×8 digit)"), (self.ax_k, "kernel w"),
                           (self.ax_prod, "window ⊙ kernel"), (self.ax_out, "output y (6×6)")):
             _bare(ax, title)
         self.fig.tight_layout()
+        # the digit, the kernel and the titles drawn once per kernel: a position move redraws the
+        # window, the products and the output map
+        self.backdrop = Backdrop(self.fig, [self.window, self.cursor, self.p_img, self.o_img, *self.p_txt,
+                                            *_spines(self.ax_in, self.ax_prod, self.ax_out)])
+        self._kernel: str | None = None
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"position": int_slider(0, 0, 35, "kernel position", unit="step"),
@@ -101,15 +118,20 @@ class SlidingDotProduct(App):
         products = window * w
         self.window.set_xy((j - 0.5, i - 0.5))
         self.cursor.set_xy((j - 0.5, i - 0.5))
-        self.k_img.set_data(w)
-        self.p_img.set_data(products)
+        if kernel != self._kernel:                            # the kernel panel is static between changes
+            self.backdrop.restore()
+            self.k_img.set_data(w)
+            for txt, v in zip(self.k_txt, w.ravel()):
+                txt.set_text(f"{v:.2g}")
+            self.backdrop.capture()
+            self._kernel = kernel
+        # coloured here (the images' colour map and limits; NaN transparent), so the figure draws
+        # ready pixels
+        self.p_img.set_data(self._rdbu((products + 4) / 8, bytes=True))          # (3, 3, 4)
         shown = np.full(36, np.nan)
         shown[:6 * i + j + 1] = out.ravel()[:6 * i + j + 1]   # positions visited so far, in reading order
-        self.o_img.set_data(shown.reshape(6, 6))              # (6, 6)
         top = max(float(np.abs(out).max()), 1e-9)
-        self.o_img.set_clim(-top, top)
-        for txt, v in zip(self.k_txt, w.ravel()):
-            txt.set_text(f"{v:.2g}")
+        self.o_img.set_data(self._rdbu((shown.reshape(6, 6) + top) / (2 * top), bytes=True))  # (6, 6, 4)
         for txt, v in zip(self.p_txt, products.ravel()):
             txt.set_text(f"{v:.2f}")
         return (f"position {position} → y[{i}, {j}] = sum of the 9 products = {products.sum():.2f} "
@@ -126,16 +148,35 @@ class KernelEditor(App):
 
     def __init__(self, photo: str = "china", size: int = 200) -> None:
         self.photo = load_sample_photo(photo, gray=True, size=size)      # (H, W) in [0, 1]
-        self.fig = new_figure(8.6, 3.0)
-        self.ax_in, self.ax_out, self.ax_k = self.fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 3, 1.6]})
-        self.ax_in.imshow(self.photo, cmap="gray", vmin=0, vmax=1)
-        self.out_img = self.ax_out.imshow(self.photo, cmap="gray")
-        self.k_img = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4)
+        # Each photo pixel is drawn as a whole number of screen pixels (one for the default 213×213
+        # photo), with no resampling (interpolation "none": the renderer places the pixels as
+        # they are): every pixel is shown sharp, and the frame stays small (a photograph is sent
+        # in full colour, so its pixel count is what a frame costs to encode).
+        h, w = self.photo.shape
+        zoom = max(1, round(200 / max(h, w)))
+        ph, pw, k = zoom * h, zoom * w, 120                            # panel sizes in pixels
+        margin, gap, top = 10, 30, 28                                  # top: room for the titles
+        width, height = 2 * margin + 2 * pw + 2 * gap + k, top + max(ph, k) + margin
+        self.fig = new_figure(width / 100, height / 100, dpi=100)
+
+        def place(x: int, size: tuple[int, int]) -> Any:   # an axes at pixel column x, centred vertically
+            y = margin + (max(ph, k) - size[1]) / 2
+            return self.fig.add_axes((x / width, y / height, size[0] / width, size[1] / height))
+
+        self.ax_in = place(margin, (pw, ph))
+        self.ax_out = place(margin + pw + gap, (pw, ph))
+        self.ax_k = place(margin + 2 * (pw + gap), (k, k))
+        self.ax_in.imshow(self.photo, cmap="gray", vmin=0, vmax=1, interpolation="none")
+        self.out_img = self.ax_out.imshow(self.photo, cmap="gray", interpolation="none")
+        self.k_img = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-4, vmax=4, interpolation="nearest")
+        self._gray, self._rdbu = self.out_img.get_cmap(), self.k_img.get_cmap()
         self.k_txt = _matrix_texts(self.ax_k, (3, 3))
         _bare(self.ax_in, "photograph")
         _bare(self.ax_out, "filtered")
         _bare(self.ax_k, "kernel")
-        self.fig.tight_layout()
+        # the photograph and the titles drawn once: a move redraws the filtered image and the kernel
+        self.backdrop = Backdrop(self.fig, [self.out_img, self.k_img, *self.k_txt, *_spines(self.ax_out, self.ax_k)])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         edits = {f"e{i}{j}": float_slider(0.0, -3.0, 3.0, 0.25, f"edit w[{i},{j}]", fmt="+.2f")
@@ -150,9 +191,10 @@ class KernelEditor(App):
         kernel = KERNELS[preset] + edits
         total = float(kernel.sum())
         y = _filter(self.photo, kernel)
-        self.out_img.set_data(y)
-        self.out_img.set_clim(*_display_limits(y, total))
-        self.k_img.set_data(kernel)
+        lo, hi = _display_limits(y, total)
+        # coloured here (the gray map, clipped to [lo, hi]), so the figure draws ready pixels
+        self.out_img.set_data(self._gray((y - lo) / (hi - lo), bytes=True))   # (H, W, 4) uint8
+        self.k_img.set_data(self._rdbu((kernel + 4) / 8, bytes=True))          # (3, 3, 4), on [-4, 4]
         for txt, v in zip(self.k_txt, kernel.ravel()):
             txt.set_text(f"{v:.2g}")
         name = preset + (" + your edits" if np.any(edits) else "")
@@ -194,6 +236,14 @@ def _rgb(hex_colour: str) -> tuple[float, float, float]:
 
 _VERMILLION, _BLUE = _rgb(OKABE_ITO["vermillion"]), _rgb(OKABE_ITO["blue"])  # first and second output
 _PURPLE = _rgb(OKABE_ITO["purple"])                                           # read by both
+
+
+def _rgba_bytes(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) colours in [0, 1] -> (H, W, 4) opaque uint8, converted exactly as matplotlib converts
+    a float image (so the pixels are the same), which it then draws without resampling floats."""
+    return (np.dstack([rgb, np.ones(rgb.shape[:2])]) * 255).astype(np.uint8)
+
+
 class ConvGeometry(App):
     """Input size, kernel, stride, padding and dilation: which input pixels the first two outputs
     read (vermillion, then blue; purple where their windows overlap), and the output size from the
@@ -202,11 +252,16 @@ class ConvGeometry(App):
     def __init__(self) -> None:
         self.fig = new_figure(7.5, 3.3)
         self.ax_in, self.ax_out = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-        self.in_img = self.ax_in.imshow(np.ones((3, 3, 3)), interpolation="nearest")
-        self.out_img = self.ax_out.imshow(np.ones((3, 3, 3)), interpolation="nearest")
+        # Each image fills its square axes whatever its size (the axes have no ticks, so the
+        # limits are never seen): the axes never change and only the images and titles are redrawn.
+        self.in_img = self.ax_in.imshow(np.ones((3, 3, 3)), interpolation="nearest", extent=(0, 1, 1, 0))
+        self.out_img = self.ax_out.imshow(np.ones((3, 3, 3)), interpolation="nearest", extent=(0, 1, 1, 0))
         _bare(self.ax_in, "padded input")   # placeholder titles: tight_layout keeps room for them
         _bare(self.ax_out, "output")
         self.fig.tight_layout()
+        self.backdrop = Backdrop(self.fig, [self.in_img, self.out_img, self.ax_in.title, self.ax_out.title,
+                                            *_spines(self.ax_in, self.ax_out)])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"size": int_slider(7, 3, 12, "input size n", unit="px"),
@@ -230,12 +285,10 @@ class ConvGeometry(App):
         grid[~inside] = 0.8                                   # the padding ring in gray
         formula = f"⌊({size} + 2·{padding} − {dilation}·({kernel}−1) − 1)/{stride}⌋ + 1"
         if span > n_pad:
-            self.in_img.set_data(grid)
-            self.in_img.set_extent((-0.5, n_pad - 0.5, n_pad - 0.5, -0.5))
-            self.out_img.set_data(np.ones((1, 1, 3)))
-            self.out_img.set_extent((-0.5, 0.5, 0.5, -0.5))
-            self.ax_in.set_title(f"padded input {n_pad}×{n_pad} (gray: padding)", fontsize=9)
-            self.ax_out.set_title("no output", fontsize=9)
+            self.in_img.set_data(_rgba_bytes(grid))
+            self.out_img.set_data(_rgba_bytes(np.ones((1, 1, 3))))
+            self.ax_in.set_title(f"padded input {n_pad}×{n_pad} (gray: padding)", fontsize=9, y=1.0)
+            self.ax_out.set_title("no output", fontsize=9, y=1.0)
             return (f"no output: the dilated kernel spans {span} pixels but the padded input has only "
                     f"{n_pad}; shrink the kernel or dilation, or pad more")
         n_out = conv.conv_output_size(size, kernel, stride, padding, dilation)
@@ -252,11 +305,10 @@ class ConvGeometry(App):
         out[0, 0] = _VERMILLION
         if n_out > 1:
             out[0, 1] = _BLUE
-        for img, data, m in ((self.in_img, grid, n_pad), (self.out_img, out, n_out)):
-            img.set_data(data)
-            img.set_extent((-0.5, m - 0.5, m - 0.5, -0.5))
-        self.ax_in.set_title(f"padded input {n_pad}×{n_pad} (gray: padding)", fontsize=9)
-        self.ax_out.set_title(f"output {n_out}×{n_out}", fontsize=9)
+        self.in_img.set_data(_rgba_bytes(grid))                # (n_pad, n_pad, 4)
+        self.out_img.set_data(_rgba_bytes(out))                # (n_out, n_out, 4)
+        self.ax_in.set_title(f"padded input {n_pad}×{n_pad} (gray: padding)", fontsize=9, y=1.0)
+        self.ax_out.set_title(f"output {n_out}×{n_out}", fontsize=9, y=1.0)
         return f"n_out = {formula} = {n_out}; each output reads {kernel}×{kernel} pixels spread over {span}×{span}"
 
 
@@ -313,6 +365,13 @@ class FeatureMapExplorer(App):
         _bare(self.ax_in, "input")
         _bare(self.ax_maps)
         self.fig.tight_layout()
+        # axes, ticks and titles drawn once: a move redraws the two images, the maps' title and frame
+        # and the bars. The maps' panel changes shape with the layer's mosaic, but all it has
+        # besides those is a white background on the white figure, so nothing static moves.
+        self.backdrop = Backdrop(self.fig, [self.in_img, self.map_img, self.ax_maps.title, *self.bars,
+                                            *_spines(self.ax_in, self.ax_maps, self.ax_p)])
+        self.backdrop.capture()
+        self._shape: tuple[int, ...] | None = None
 
     def layer_names(self) -> list[str]:
         """One label per conv layer, e.g. "conv 2 (32 maps of 8×8)"."""
@@ -332,8 +391,11 @@ class FeatureMapExplorer(App):
         maps = self.maps[layer][index]                                          # (C, h, w)
         tiles = mosaic(maps)
         self.map_img.set_data(tiles)
-        self.map_img.set_extent((-0.5, tiles.shape[1] - 0.5, tiles.shape[0] - 0.5, -0.5))
-        self.ax_maps.set_title(f"conv {layer + 1}: {maps.shape[0]} feature maps (ReLU outputs)", fontsize=9)
+        self.ax_maps.set_title(f"conv {layer + 1}: {maps.shape[0]} feature maps (ReLU outputs)", fontsize=9, y=1.0)
+        if tiles.shape != self._shape:   # another mosaic shape: fit the panel to it (aspect 1)
+            self.map_img.set_extent((-0.5, tiles.shape[1] - 0.5, tiles.shape[0] - 0.5, -0.5))
+            self.ax_maps.apply_aspect()    # what a full draw would do first; a blit does not
+            self._shape = tiles.shape
         p = self.probs[index]
         pred, true = int(p.argmax()), int(self.labels[index])
         for k, bar in enumerate(self.bars):
