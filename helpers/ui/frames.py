@@ -28,6 +28,8 @@ from helpers.ui.backdrop import Backdrop
 
 __all__ = ["frame_png", "encode_png"]
 
+_NEAR_WHITE = 246   # a palette entry with every channel at least this is taken for white
+
 
 def encode_png(rgba: np.ndarray, colours: int = 256, max_error: float = 2.5) -> bytes:
     """Encode an ``(H, W, 4)`` (or ``(H, W, 3)``) uint8 image as a PNG, with a palette of at most
@@ -53,6 +55,14 @@ def encode_png(rgba: np.ndarray, colours: int = 256, max_error: float = 2.5) -> 
     rgba = np.ascontiguousarray(rgba)   # a canvas buffer already is: no copy
     rgb = Image.fromarray(rgba).convert("RGB")                          # (H, W, 3)
     palette = rgb.quantize(colours, method=Image.Quantize.FASTOCTREE)  # (H, W) indices + palette
+    # The octree averages a box of colours: with near-white colour-map entries in the picture the
+    # white background's box comes out a few levels grey, over most of the figure. Near-white
+    # entries are white again (a change of at most 9 levels, invisible), so the background is.
+    entries = np.array(palette.getpalette(), dtype=np.uint8).reshape(-1, 3)   # (n, 3) RGB
+    near_white = (entries >= _NEAR_WHITE).all(axis=1)
+    if near_white.any():
+        entries[near_white] = 255
+        palette.putpalette(entries.ravel().tolist())
     error = max(ImageStat.Stat(ImageChops.difference(rgb, palette.convert("RGB"))).mean)
     buf = io.BytesIO()
     (palette if error <= max_error else rgb).save(buf, format="png", compress_level=1)
