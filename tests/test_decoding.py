@@ -144,3 +144,15 @@ def test_text_sampler_without_decoder_and_with_a_seed_out_of_range_calls_generat
         assert sampler.sample("def ", 20, 1.0, seed) == vocab.decode(generate(model, vocab.encode("def "), 20, 1.0, seed))
     with pytest.raises(ValueError, match="decoder"):
         TextSampler(model, vocab, decoder="lstm")
+
+
+def test_text_sampler_sees_replaced_weights():
+    vocab = CharVocab(TEXT)
+    model = _lstm()
+    sampler = TextSampler(model, vocab, decoder=LSTMDecoder)
+    before = sampler.sample("def ", 60, 1.0, 0)
+    model.load_state_dict(_lstm(seed=1).state_dict())           # copied in place
+    assert sampler.sample("def ", 60, 1.0, 0) == vocab.decode(generate(model, vocab.encode("def "), 60, 1.0, 0)) != before
+    with torch.no_grad():
+        model.head.weight.data = torch.randn_like(model.head.weight) * 3   # storage replaced, version kept
+    assert sampler.sample("def ", 60, 1.0, 0) == vocab.decode(generate(model, vocab.encode("def "), 60, 1.0, 0))

@@ -222,8 +222,8 @@ class TextSampler:
             it, :meth:`sample` calls :func:`generate`.
 
     Everything kept is keyed on the model's weights (each parameter's version counter, which
-    every in-place update such as an optimizer step advances), so training the model further
-    is seen at the next call.
+    every in-place update such as an optimizer step advances, and its storage), so training the
+    model further is seen at the next call.
     """
 
     _KEEP = 64   # samples kept for continuation (prompt, temperature, seed), oldest dropped first
@@ -244,7 +244,8 @@ class TextSampler:
     def _weights_key(self) -> tuple:
         import itertools
 
-        return tuple((id(t), t._version) for t in itertools.chain(self.model.parameters(), self.model.buffers()))
+        return tuple((id(t), t._version, t.data_ptr(), t.dtype)   # replaced storage (.data =, .double()) too
+                     for t in itertools.chain(self.model.parameters(), self.model.buffers()))
 
     def _check_weights(self) -> None:
         """Forget everything computed from older weights."""
