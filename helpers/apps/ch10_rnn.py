@@ -3,7 +3,9 @@
 ``GradientFlowExplorer`` (cell, recurrent gain, forget-gate bias, sequence length) redraws
 :math:`\\|\\partial L/\\partial h_t\\|` against t from the NumPy BPTT of :mod:`helpers.rnn.bptt`.
 ``CharSampler`` is the course's sampling panel (:mod:`helpers.ui.sampling`) on a character LSTM,
-which :func:`helpers.rnn.charlm.generate` samples step by step. The static figures of the
+sampled step by step as :func:`helpers.rnn.charlm.generate` does, through a NumPy copy of the
+network (:class:`helpers.rnn.decoding.LSTMDecoder`: the same samples, without a torch call per
+character). The static figures of the
 notebook are plain functions returning a ``Figure``.
 """
 from __future__ import annotations

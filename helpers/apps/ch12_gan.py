@@ -225,7 +225,8 @@ class LatentInterpolation(App):
         self.thumbs, self.frames = [], []
         for i in range(self.n_path):  # the path as a 3 x 3 grid of thumbnails, read like text
             ax = self.fig.add_subplot(grid[i // 3, 3 + i % 3])
-            self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest"))
+            self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1,
+                                         interpolation="nearest"))
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"t = {i / (self.n_path - 1):.3g}", fontsize=9, pad=2)

@@ -48,11 +48,13 @@ def seed_noise(seed: int, steps: int, vocab_size: int) -> np.ndarray:
     check_range(steps, "steps", 0, None, integer=True)
     check_range(vocab_size, "vocab_size", 1, None, integer=True)
     gen = torch.Generator().manual_seed(seed)   # as generate() seeds it
-    q = [torch.empty(vocab_size).exponential_(1, generator=gen) for _ in range(steps)]  # one call per id, as multinomial
+    # one call per id, as torch.multinomial makes it
+    q = [torch.empty(vocab_size).exponential_(1, generator=gen) for _ in range(steps)]
     return np.log(torch.stack(q).double().numpy()) if q else np.zeros((0, vocab_size))
 
 
-def sample_ids(decoder, logits: np.ndarray, state, log_q: np.ndarray, temperature: float) -> tuple[list[int], np.ndarray, object]:
+def sample_ids(decoder, logits: np.ndarray, state, log_q: np.ndarray,
+               temperature: float) -> tuple[list[int], np.ndarray, object]:
     r"""Sample ``len(log_q)`` ids after a decoder's ``logits`` and ``state``:
     :math:`x_t = \arg\max_k (\text{logits}_k / \tau - \log q_{t,k})`, then read :math:`x_t` in.
 
@@ -102,11 +104,14 @@ class LSTMDecoder:
     def __init__(self, model) -> None:
         import torch
 
-        from helpers.rnn.models import CharLSTM
-
-        if not isinstance(model, CharLSTM):
-            raise ValueError(f"model must be a CharLSTM, got {type(model).__name__}")
+        # a CharLSTM, recognised by its parts (importing helpers.rnn.models here would close an import circle)
+        parts = {"embed": torch.nn.Embedding, "lstm": torch.nn.LSTM, "head": torch.nn.Linear}
+        if not all(isinstance(getattr(model, name, None), kind) for name, kind in parts.items()):
+            raise ValueError(f"model must be a CharLSTM (embed, lstm, head), got {type(model).__name__}")
         lstm = model.lstm
+        if not lstm.batch_first or lstm.bidirectional or lstm.proj_size or not lstm.bias or model.head.bias is None:
+            raise ValueError("model must be laid out as a CharLSTM: a batch-first, one-directional LSTM with biases "
+                             "and no projection, and a read-out with a bias")
         H, self.n_layers = lstm.hidden_size, lstm.num_layers
         self.H = H
         # rows reordered to i, f, o | g: one sigmoid over the first 3H entries, one tanh over the rest
