@@ -156,3 +156,18 @@ def test_text_sampler_sees_replaced_weights():
     with torch.no_grad():
         model.head.weight.data = torch.randn_like(model.head.weight) * 3   # storage replaced, version kept
     assert sampler.sample("def ", 60, 1.0, 0) == vocab.decode(generate(model, vocab.encode("def "), 60, 1.0, 0))
+
+
+def test_text_sampler_forgets_the_oldest_and_stays_right(monkeypatch):
+    monkeypatch.setattr(TextSampler, "_KEEP", 2)   # every cache holds 2 entries: most calls evict one
+    vocab = CharVocab(TEXT)
+    model = _lstm()
+    sampler = TextSampler(model, vocab, decoder=LSTMDecoder)
+    rng = np.random.default_rng(0)
+    for _ in range(25):
+        prompt = ["def ", "class ", "# "][rng.integers(3)]
+        length, tau, seed = int(rng.integers(1, 60)), float(rng.choice([0.1, 1.0, 3.0])), int(rng.integers(4))
+        assert sampler.sample(prompt, length, tau, seed) == vocab.decode(
+            generate(model, vocab.encode(prompt), length, tau, seed)), (prompt, length, tau, seed)
+        np.testing.assert_allclose(sampler.entropy(prompt, tau), TextSampler(model, vocab).entropy(prompt, tau))
+    assert max(len(sampler._samples), len(sampler._noise), len(sampler._logits)) <= 2

@@ -5,8 +5,7 @@
 ``CharSampler`` is the course's sampling panel (:mod:`helpers.ui.sampling`) on a character LSTM,
 sampled step by step as :func:`helpers.rnn.charlm.generate` does, through a NumPy copy of the
 network (:class:`helpers.rnn.decoding.LSTMDecoder`: the same samples, without a torch call per
-character). The static figures of the
-notebook are plain functions returning a ``Figure``.
+character). The static figures of the notebook are plain functions returning a ``Figure``.
 """
 from __future__ import annotations
 

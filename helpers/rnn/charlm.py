@@ -205,6 +205,14 @@ def generate(model, prompt_ids: np.ndarray, length: int = 200, temperature: floa
     return torch.cat(out).numpy()
 
 
+def _keep(cache: dict, key, value, size: int) -> None:
+    """Store ``value`` as the most recent entry of ``cache``, dropping the oldest beyond ``size``."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > size:
+        cache.pop(next(iter(cache)))
+
+
 class TextSampler:
     """A character language model seen from outside: text in, probabilities and text out.
 
@@ -226,7 +234,7 @@ class TextSampler:
     model further is seen at the next call.
     """
 
-    _KEEP = 64   # samples kept for continuation (prompt, temperature, seed), oldest dropped first
+    _KEEP = 64   # entries kept per cache (prompts, seeds, samples), the least recently used dropped first
 
     def __init__(self, model, vocab: CharVocab, decoder=None) -> None:
         if not isinstance(vocab, CharVocab):
@@ -268,7 +276,7 @@ class TextSampler:
             with torch.no_grad():
                 logits = self.model.forward_state(prompt_ids[None, :])[0][0, -1].double().numpy()  # (K,)
             self.model.train(was_training)
-            self._logits[prompt] = logits
+            _keep(self._logits, prompt, logits, self._KEEP)
         z = np.exp((logits - logits.max()) / temperature)  # minus max: no overflow at small tau
         return z / z.sum()
 
@@ -293,7 +301,8 @@ class TextSampler:
             self._decoder = self._decoder_cls(self.model)
         noise = self._noise.get(int(seed))
         if noise is None or len(noise) < length:   # drawn for 200 ids at least: the panels' longest
-            noise = self._noise[int(seed)] = seed_noise(seed, max(length, 200), len(self.labels))
+            noise = seed_noise(seed, max(length, 200), len(self.labels))
+            _keep(self._noise, int(seed), noise, self._KEEP)
         key = (prompt, float(temperature), int(seed))
         entry = self._samples.pop(key, None)
         if entry is None:
@@ -302,7 +311,5 @@ class TextSampler:
         if len(ids) < length:   # continue the sample from where it stopped
             more, logits, state = sample_ids(self._decoder, logits, state, noise[len(ids):length], temperature)
             entry = [ids + more, logits, state]
-        self._samples[key] = entry   # re-inserted: the most recent last
-        while len(self._samples) > self._KEEP:
-            self._samples.pop(next(iter(self._samples)))
+        _keep(self._samples, key, entry, self._KEEP)
         return np.asarray(entry[0][:length], dtype=np.int64)
