@@ -226,7 +226,8 @@ def _state_grads(cell: str, x: np.ndarray, p: CellParams, v: np.ndarray) -> np.n
     """The ``dh`` of ``sequence_backward(cell, None, caches, (v, 0))`` after ``sequence_forward(cell, x, p)``
     from a zero state, (T, N, H): the same steps, carrying only the state gradients (no parameter
     gradients, no per-step checks, the backward's factors computed for all steps at once), so a
-    widget can redraw it on every slider move. ``tests/test_rnn.py`` checks it against the two functions.
+    widget can redraw it on every slider move. ``tests/test_rnn_state_grads.py`` checks it against the
+    two functions.
     """
     T, N, _ = x.shape
     H = p.hidden_size
@@ -236,11 +237,12 @@ def _state_grads(cell: str, x: np.ndarray, p: CellParams, v: np.ndarray) -> np.n
     # numbers for all steps at once): where tanh saturates, 1 - h^2 turns a last-bit difference
     # in h into a large one in the gradient.
     xw = x @ p.weight_ih.T + p.bias_ih                                             # (T, N, G*H)
+    w_hh_t = p.weight_hh.T   # as the cells use it: a contiguous copy would change the last bits (BLAS)
     for t in range(T):
         if cell == "rnn":
-            h = np.tanh(xw[t] + h @ p.weight_hh.T + p.bias_hh)
+            h = np.tanh(xw[t] + h @ w_hh_t + p.bias_hh)
         elif cell == "lstm":
-            a = xw[t] + h @ p.weight_hh.T + p.bias_hh                              # (N, 4H): i, f, g, o
+            a = xw[t] + h @ w_hh_t + p.bias_hh                                     # (N, 4H): i, f, g, o
             sig = cells._sigmoid(a)                                                # g's block unused
             g = np.tanh(a[:, 2 * H:3 * H])
             c = sig[:, H:2 * H] * c + sig[:, :H] * g
@@ -249,7 +251,7 @@ def _state_grads(cell: str, x: np.ndarray, p: CellParams, v: np.ndarray) -> np.n
             acts.append((sig, g, tc))
             cs.append(c)
         else:
-            gi, gh = xw[t], h @ p.weight_hh.T + p.bias_hh                             # (N, 3H): r, z, n
+            gi, gh = xw[t], h @ w_hh_t + p.bias_hh                                    # (N, 3H): r, z, n
             rz = cells._sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
             n = np.tanh(gi[:, 2 * H:] + rz[:, :H] * gh[:, 2 * H:])
             h = (1 - rz[:, H:]) * n + rz[:, H:] * h
@@ -268,11 +270,12 @@ def _state_grads(cell: str, x: np.ndarray, p: CellParams, v: np.ndarray) -> np.n
         i, f, o = sig[..., :H], sig[..., H:2 * H], sig[..., 3 * H:]
         c_prev = np.stack(cs[:-1])
         via_h = o * (1.0 - tc ** 2)                                                # dc' from dh'
-        gate_i, gate_f, gate_g, gate_o = g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g ** 2), tc * o * (1 - o)
+        gates = np.concatenate([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g ** 2), tc * o * (1 - o)],
+                               axis=-1)                                            # (T, N, 4H): d a / d(c', c', c', h')
         for t in reversed(range(T)):
             dh_all[t] = dh
             dc_tot = dc + dh * via_h[t]
-            da = np.concatenate([dc_tot * gate_i[t], dc_tot * gate_f[t], dc_tot * gate_g[t], dh * gate_o[t]], axis=1)
+            da = np.concatenate([dc_tot, dc_tot, dc_tot, dh], axis=1) * gates[t]    # (N, 4H): d a_i, d a_f, d a_g, d a_o
             dh, dc = da @ p.weight_hh, dc_tot * f[t]
     else:
         rz, n, hn = (np.stack(a) for a in zip(*acts))
