@@ -3,8 +3,9 @@
 ``GradientFlowExplorer`` (cell, recurrent gain, forget-gate bias, sequence length) redraws
 :math:`\\|\\partial L/\\partial h_t\\|` against t from the NumPy BPTT of :mod:`helpers.rnn.bptt`.
 ``CharSampler`` is the course's sampling panel (:mod:`helpers.ui.sampling`) on a character LSTM,
-which :func:`helpers.rnn.charlm.generate` samples step by step. The static figures of the
-notebook are plain functions returning a ``Figure``.
+sampled step by step as :func:`helpers.rnn.charlm.generate` does, through a NumPy copy of the
+network (:class:`helpers.rnn.decoding.LSTMDecoder`: the same samples, without a torch call per
+character). The static figures of the notebook are plain functions returning a ``Figure``.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from helpers.core.data import CharVocab
 from helpers.core.figures import new_figure
 from helpers.rnn.bptt import hidden_grad_norms
 from helpers.rnn.charlm import TextSampler, load_char_corpus, train_char_model
+from helpers.rnn.decoding import LSTMDecoder
 from helpers.ui.backdrop import Backdrop
 from helpers.rnn.models import CharLSTM
 from helpers.ui.sampling import SamplingPanel
@@ -93,7 +95,14 @@ class GradientFlowExplorer(App):
                     title="gradient reaching step t from a loss at the last step")
         self.ax.grid(alpha=0.3)
         self.fig.tight_layout()
-        self.backdrop = Backdrop(self.fig, [self.line])   # axes drawn once per sequence length
+        # everything but the curve and the time axis drawn once: the sequence length moves the
+        # time axis's ticks and grid lines, and redrawing that axis is cheaper than a re-capture
+        self.backdrop = Backdrop(self.fig, [self.line, self.ax.xaxis])
+        self.fig.canvas.draw()   # places the axis label below the tick labels: pin it there, so that
+        label = self.ax.xaxis.label   # redrawing the axis skips placing it again
+        self.ax.xaxis.set_label_coords(*self.ax.transAxes.inverted().transform(
+            label.get_transform().transform(label.get_position())))
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         # gain first: it is the knob of this figure for every cell (the gate bias only for LSTM/GRU)
@@ -109,7 +118,7 @@ class GradientFlowExplorer(App):
     def update(self, cell: str = "rnn", gain: float = 1.0, forget_bias: float = 0.0, seq_len: int = 100) -> str:
         norms = hidden_grad_norms(cell, seq_len, gain, forget_bias=forget_bias)
         self.line.set_data(np.arange(1, seq_len + 1), np.clip(norms, _FLOOR, _CEIL))
-        self.backdrop.set_limits(self.ax, xlim=(1, seq_len))
+        self.ax.set_xlim(1, seq_len)   # the x axis is a dynamic artist of the backdrop: no re-capture
         bias = "" if cell == "rnn" else f", gate bias {forget_bias:+.1f}"
         return f"{CELL_NAMES[cell]}, g = {gain:.2f}{bias}: the gradient at t = 1 has {describe_flow(norms[0])}"
 
@@ -133,7 +142,9 @@ class CharSampler(SamplingPanel):
         if not isinstance(model, CharLSTM) or vocab is None or len(vocab) != model.vocab_size:
             raise ValueError("CharSampler needs a CharLSTM and its vocabulary (same size), got "
                              f"{type(model).__name__} and {type(vocab).__name__}")
-        super().__init__(TextSampler(model, vocab), description or "the given CharLSTM", temperature=0.8)
+        # sampled through a NumPy copy of the LSTM: generate()'s samples, without a torch call per character
+        super().__init__(TextSampler(model, vocab, decoder=LSTMDecoder), description or "the given CharLSTM",
+                         temperature=0.8)
 
 
 def _tiny_char_lstm() -> tuple[CharLSTM, CharVocab]:

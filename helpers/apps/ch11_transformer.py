@@ -19,6 +19,7 @@ from helpers.core.data import CharVocab
 from helpers.rnn.charlm import TextSampler, load_char_corpus, train_char_model
 from helpers.transformer.tasks import make_reversal_data, predict, train_reversal
 from helpers.transformer.gpt import GPT, GPTConfig
+from helpers.transformer.decoding import GPTDecoder
 from helpers.core.checks import check_array
 from helpers.ui.sampling import SamplingPanel
 from helpers.ui.widgets import App, int_slider
@@ -62,11 +63,27 @@ class AttentionExplorer(App):
         self.n_layer, self.n_head, self.T = L, h, T
         self.fig = new_figure(5.4, 4.8)
         self.ax = self.fig.add_subplot()
-        self.im = self.ax.imshow(self.maps[0, 0, 0], cmap="viridis", vmin=0, vmax=1)
+        # "nearest" is what the default does for a T x T map enlarged this much, said explicitly
+        self.im = self.ax.imshow(self.maps[0, 0, 0], cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
         self.fig.colorbar(self.im, ax=self.ax, label="attention weight")
         self.ax.set(xticks=range(T), yticks=range(T), xlabel="input position (key): digit",
                     ylabel="output position (query): predicted digit")
         self.fig.tight_layout()
+        # where the Axes title goes, but a text: an Axes title repositions itself against hidden artists (Backdrop)
+        self.title = self.ax.text(0.5, 1.0, "", transform=self.ax.title.get_transform(), ha="center",
+                                  va="baseline", fontsize=10)
+        # axes, ticks and colour bar drawn once; the map, the title and the tick labels (the input's
+        # digits and the predictions) change with the controls, and the spines are drawn over the map.
+        # The tick positions never change, so their label texts are redrawn alone, not the whole axes.
+        self._tick_labels = [t.label1 for axis in (self.ax.xaxis, self.ax.yaxis) for t in axis.get_major_ticks()]
+        self.update()            # tick labels of the kind shown ("t:digit"), then
+        self.fig.canvas.draw()   # place the axis labels clear of them and pin them there, since
+        for axis in (self.ax.xaxis, self.ax.yaxis):   # the static layer is drawn without the tick labels
+            label = axis.label
+            xy = self.ax.transAxes.inverted().transform(label.get_transform().transform(label.get_position()))
+            axis.set_label_coords(*xy)
+        self.backdrop = Backdrop(self.fig, [self.im, self.title, *self._tick_labels, *self.ax.spines.values()])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"layer": int_slider(0, 0, self.n_layer - 1, "layer", unit="0 = first"),
@@ -80,7 +97,7 @@ class AttentionExplorer(App):
         self.ax.set_xticklabels([f"{t}:{d}" for t, d in enumerate(x)], rotation=90)
         self.ax.set_yticklabels([f"{t}:{d}" for t, d in enumerate(p)])
         wrong = int(np.sum(p != x[::-1]))
-        self.ax.set_title(f"layer {layer}, head {head}", fontsize=10)
+        self.title.set_text(f"layer {layer}, head {head}")
         verdict = "reversed correctly" if wrong == 0 else f"{wrong} of {self.T} digits wrong"
         return (f"input {''.join(map(str, x))} -> output {''.join(map(str, p))} ({verdict}); this head puts "
                 f"{_mirror_mass(att):.0%} of its attention on the mirror position (uniform would be {1 / self.T:.0%})")
@@ -112,7 +129,9 @@ class SamplingExplorer(SamplingPanel):
         if model is None:
             model, vocab = _tiny_char_gpt()
             description = "a tiny GPT trained for 1 s at start-up (demo quality)"
-        super().__init__(TextSampler(model, vocab), description, temperature=1.0, length=length)
+        # sampled through a NumPy copy of the GPT with a key/value cache: generate()'s samples, faster
+        decoder = GPTDecoder if isinstance(model, GPT) and model.config.causal else None
+        super().__init__(TextSampler(model, vocab, decoder=decoder), description, temperature=1.0, length=length)
 
 
 class ReversalSession:

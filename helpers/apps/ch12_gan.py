@@ -216,17 +216,25 @@ class LatentInterpolation(App):
         self.fig = new_figure(6.0, 3.0)
         grid = self.fig.add_gridspec(3, 6, wspace=0.15, hspace=0.35)
         big = self.fig.add_subplot(grid[:, :3])
-        self.big = big.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1)
-        self.big_title = big.set_title("", fontsize=10)
+        # "nearest" is what the default does for an 8 x 8 image enlarged this much, said explicitly
+        self.big = big.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        # where the Axes title goes, but a text: an Axes title repositions itself against hidden artists (Backdrop)
+        self.big_title = big.text(0.5, 1.0, "", transform=big.title.get_transform(), ha="center", va="baseline",
+                                  fontsize=10)
         big.set_axis_off()
         self.thumbs, self.frames = [], []
         for i in range(self.n_path):  # the path as a 3 x 3 grid of thumbnails, read like text
             ax = self.fig.add_subplot(grid[i // 3, 3 + i % 3])
-            self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1))
+            self.thumbs.append(ax.imshow(np.zeros((8, 8)), cmap="gray_r", vmin=0, vmax=1,
+                                         interpolation="nearest"))
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"t = {i / (self.n_path - 1):.3g}", fontsize=9, pad=2)
             self.frames.append(ax)
+        # the thumbnails' titles drawn once; the images, the big title and the highlighted frame change
+        self.backdrop = Backdrop(self.fig, [self.big, self.big_title, *self.thumbs,
+                                            *(spine for ax in self.frames for spine in ax.spines.values())])
+        self.backdrop.capture()
 
     def controls(self) -> dict[str, W.ValueWidget]:
         return {"t": float_slider(0.5, 0.0, 1.0, 0.05, "t (0 = start, 1 = end)"),

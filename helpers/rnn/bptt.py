@@ -214,14 +214,78 @@ def hidden_grad_norms(cell: str, seq_len: int = 100, recurrent_gain: float | Non
     p = cells.init_params(cell, input_size, hidden_size, rng, recurrent_gain=recurrent_gain,
                           forget_bias=forget_bias)
     x = rng.standard_normal((seq_len, batch_size, input_size))  # (T, N, D)
-    _, final, caches = sequence_forward(cell, x, p)
-    v = rng.standard_normal(final[0].shape)
-    d_final = (v,) + tuple(np.zeros_like(s) for s in final[1:])
-    dh = sequence_backward(cell, None, caches, d_final).dh  # (T, N, H)
+    v = rng.standard_normal((batch_size, hidden_size))          # dL/dh_T
+    dh = _state_grads(cell, x, p, v)                            # (T, N, H)
     norms = np.sqrt((dh ** 2).sum(axis=(1, 2)))
     # Deep in the vanishing regime the norm underflows to exactly 0; report the smallest float
     # instead so a log-scale plot and a ratio stay finite.
     return np.maximum(norms / norms[-1], np.finfo(float).tiny)
+
+
+def _state_grads(cell: str, x: np.ndarray, p: CellParams, v: np.ndarray) -> np.ndarray:
+    """The ``dh`` of ``sequence_backward(cell, None, caches, (v, 0))`` after ``sequence_forward(cell, x, p)``
+    from a zero state, (T, N, H): the same steps, carrying only the state gradients (no parameter
+    gradients, no per-step checks, the backward's factors computed for all steps at once), so a
+    widget can redraw it on every slider move. ``tests/test_rnn_state_grads.py`` checks it against the
+    two functions.
+    """
+    T, N, _ = x.shape
+    H = p.hidden_size
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    hs, cs, acts = [h], [c], []
+    # The forward repeats the cells' expressions term for term (x W_ih^T + b_ih is the same
+    # numbers for all steps at once): where tanh saturates, 1 - h^2 turns a last-bit difference
+    # in h into a large one in the gradient.
+    xw = x @ p.weight_ih.T + p.bias_ih                                             # (T, N, G*H)
+    w_hh_t = p.weight_hh.T   # as the cells use it: a contiguous copy would change the last bits (BLAS)
+    for t in range(T):
+        if cell == "rnn":
+            h = np.tanh(xw[t] + h @ w_hh_t + p.bias_hh)
+        elif cell == "lstm":
+            a = xw[t] + h @ w_hh_t + p.bias_hh                                     # (N, 4H): i, f, g, o
+            sig = cells._sigmoid(a)                                                # g's block unused
+            g = np.tanh(a[:, 2 * H:3 * H])
+            c = sig[:, H:2 * H] * c + sig[:, :H] * g
+            tc = np.tanh(c)
+            h = sig[:, 3 * H:] * tc
+            acts.append((sig, g, tc))
+            cs.append(c)
+        else:
+            gi, gh = xw[t], h @ w_hh_t + p.bias_hh                                    # (N, 3H): r, z, n
+            rz = cells._sigmoid(gi[:, :2 * H] + gh[:, :2 * H])
+            n = np.tanh(gi[:, 2 * H:] + rz[:, :H] * gh[:, 2 * H:])
+            h = (1 - rz[:, H:]) * n + rz[:, H:] * h
+            acts.append((rz, n, gh[:, 2 * H:]))
+        hs.append(h)
+    hs = np.stack(hs)                                                              # (T+1, N, H): h_0 .. h_T
+    dh_all = np.empty((T, N, H))
+    dh, dc = v, np.zeros((N, H))
+    if cell == "rnn":
+        da_factor = 1.0 - hs[1:] ** 2                                              # tanh' at every step
+        for t in reversed(range(T)):
+            dh_all[t] = dh
+            dh = (dh * da_factor[t]) @ p.weight_hh
+    elif cell == "lstm":
+        sig, g, tc = (np.stack(a) for a in zip(*acts))                             # (T, N, 4H), (T, N, H) x 2
+        i, f, o = sig[..., :H], sig[..., H:2 * H], sig[..., 3 * H:]
+        c_prev = np.stack(cs[:-1])
+        via_h = o * (1.0 - tc ** 2)                                                # dc' from dh'
+        gates = np.concatenate([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g ** 2), tc * o * (1 - o)],
+                               axis=-1)                                            # (T, N, 4H): d a / d(c', c', c', h')
+        for t in reversed(range(T)):
+            dh_all[t] = dh
+            dc_tot = dc + dh * via_h[t]
+            da = np.concatenate([dc_tot, dc_tot, dc_tot, dh], axis=1) * gates[t]    # (N, 4H): d a_i, d a_f, d a_g, d a_o
+            dh, dc = da @ p.weight_hh, dc_tot * f[t]
+    else:
+        rz, n, hn = (np.stack(a) for a in zip(*acts))
+        r, z = rz[..., :H], rz[..., H:]
+        via_n, via_r, via_z = (1 - z) * (1 - n ** 2), hn * r * (1 - r), (hs[:-1] - n) * z * (1 - z)
+        for t in reversed(range(T)):
+            dh_all[t] = dh
+            dan = dh * via_n[t]
+            dh = np.concatenate([dan * via_r[t], dh * via_z[t], dan * r[t]], axis=1) @ p.weight_hh + dh * z[t]
+    return dh_all
 
 
 def clip_grad_norm(grads: list[np.ndarray], max_norm: float) -> tuple[list[np.ndarray], float]:

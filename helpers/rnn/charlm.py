@@ -205,6 +205,14 @@ def generate(model, prompt_ids: np.ndarray, length: int = 200, temperature: floa
     return torch.cat(out).numpy()
 
 
+def _keep(cache: dict, key, value, size: int) -> None:
+    """Store ``value`` as the most recent entry of ``cache``, dropping the oldest beyond ``size``."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > size:
+        cache.pop(next(iter(cache)))
+
+
 class TextSampler:
     """A character language model seen from outside: text in, probabilities and text out.
 
@@ -215,24 +223,60 @@ class TextSampler:
         model: a model with ``forward_state`` (:class:`helpers.rnn.models.CharLSTM`,
             :class:`helpers.transformer.gpt.GPT`).
         vocab: its :class:`helpers.core.data.CharVocab`, of the model's vocabulary size.
+        decoder: optional, a class that turns the model into a NumPy decoder
+            (:class:`helpers.rnn.decoding.LSTMDecoder`, :class:`helpers.transformer.decoding.GPTDecoder`):
+            :meth:`sample` then returns :func:`generate`'s samples without its per-character torch
+            calls, and keeps the last ones, so a longer sample continues a shorter one. Without
+            it, :meth:`sample` calls :func:`generate`.
+
+    Everything kept is keyed on the model's weights (each parameter's version counter, which
+    every in-place update such as an optimizer step advances, and its storage), so training the
+    model further is seen at the next call.
     """
 
-    def __init__(self, model, vocab: CharVocab) -> None:
+    _KEEP = 64   # entries kept per cache (prompts, seeds, samples), the least recently used dropped first
+
+    def __init__(self, model, vocab: CharVocab, decoder=None) -> None:
         if not isinstance(vocab, CharVocab):
             raise ValueError(f"vocab must be a CharVocab, got {type(vocab).__name__}")
+        if decoder is not None and not callable(decoder):
+            raise ValueError(f"decoder must be a decoder class such as LSTMDecoder, got {type(decoder).__name__}")
         self.model, self.vocab = model, vocab
         self.labels = list(vocab.chars)
+        self._decoder_cls = decoder
+        self._decoder, self._weights = None, None   # the decoder, built for these weights
+        self._logits: dict[str, np.ndarray] = {}    # prompt -> next-character logits, for these weights
+        self._noise: dict[int, np.ndarray] = {}     # seed -> log q (steps, K): independent of the weights
+        self._samples: dict[tuple, list] = {}       # (prompt, temperature, seed) -> [ids, logits, state]
+
+    def _weights_key(self) -> tuple:
+        import itertools
+
+        return tuple((id(t), t._version, t.data_ptr(), t.dtype)   # replaced storage (.data =, .double()) too
+                     for t in itertools.chain(self.model.parameters(), self.model.buffers()))
+
+    def _check_weights(self) -> None:
+        """Forget everything computed from older weights."""
+        key = self._weights_key()
+        if key != self._weights:
+            self._decoder, self._weights = None, key
+            self._logits.clear()
+            self._samples.clear()
 
     def next_probs(self, prompt: str, temperature: float = 1.0) -> np.ndarray:
         r""":math:`\mathrm{softmax}(\text{logits} / \tau)` of the character after ``prompt``; shape (K,), float64."""
         import torch
 
         prompt_ids = _check_sampling(self.model, self.vocab.encode(prompt), 0, temperature)
-        was_training = self.model.training
-        self.model.eval()
-        with torch.no_grad():
-            logits = self.model.forward_state(prompt_ids[None, :])[0][0, -1].double().numpy()  # (K,)
-        self.model.train(was_training)
+        self._check_weights()
+        logits = self._logits.get(prompt)
+        if logits is None:
+            was_training = self.model.training
+            self.model.eval()
+            with torch.no_grad():
+                logits = self.model.forward_state(prompt_ids[None, :])[0][0, -1].double().numpy()  # (K,)
+            self.model.train(was_training)
+            _keep(self._logits, prompt, logits, self._KEEP)
         z = np.exp((logits - logits.max()) / temperature)  # minus max: no overflow at small tau
         return z / z.sum()
 
@@ -242,5 +286,30 @@ class TextSampler:
         return float(-(probs * np.log2(np.maximum(probs, 1e-300))).sum())  # 0 log 0 = 0
 
     def sample(self, prompt: str, length: int, temperature: float, seed: int = 0) -> str:
-        """``prompt`` followed by ``length`` sampled characters (:func:`generate`)."""
-        return self.vocab.decode(generate(self.model, self.vocab.encode(prompt), length, temperature, seed))
+        """``prompt`` followed by ``length`` sampled characters (:func:`generate`'s, for the same seed)."""
+        prompt_ids = self.vocab.encode(prompt)
+        if self._decoder_cls is None or not (isinstance(seed, (int, np.integer)) and 0 <= seed < 2**32):
+            return self.vocab.decode(generate(self.model, prompt_ids, length, temperature, seed))
+        return self.vocab.decode(np.concatenate([prompt_ids, self._sample_ids(prompt, length, temperature, seed)]))
+
+    def _sample_ids(self, prompt: str, length: int, temperature: float, seed: int) -> np.ndarray:
+        from helpers.rnn.decoding import sample_ids, seed_noise
+
+        prompt_ids = _check_sampling(self.model, self.vocab.encode(prompt), length, temperature).numpy()
+        self._check_weights()
+        if self._decoder is None:
+            self._decoder = self._decoder_cls(self.model)
+        noise = self._noise.get(int(seed))
+        if noise is None or len(noise) < length:   # drawn for 200 ids at least: the panels' longest
+            noise = seed_noise(seed, max(length, 200), len(self.labels))
+            _keep(self._noise, int(seed), noise, self._KEEP)
+        key = (prompt, float(temperature), int(seed))
+        entry = self._samples.pop(key, None)
+        if entry is None:
+            entry = [[], *self._decoder.start(prompt_ids)]
+        ids, logits, state = entry
+        if len(ids) < length:   # continue the sample from where it stopped
+            more, logits, state = sample_ids(self._decoder, logits, state, noise[len(ids):length], temperature)
+            entry = [ids + more, logits, state]
+        _keep(self._samples, key, entry, self._KEEP)
+        return np.asarray(entry[0][:length], dtype=np.int64)
