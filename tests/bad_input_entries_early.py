@@ -344,7 +344,19 @@ def _transfer_train():
             "y": torch.arange(6) % 5, "steps": 2, "batch_size": 4}
 
 
+def _lstm_sampling_call():
+    from helpers.rnn.decoding import LSTMDecoder, seed_noise
+    decoder = LSTMDecoder(_char_lstm())
+    logits, state = decoder.start(np.array([1, 2]))
+    return {"decoder": decoder, "logits": logits, "state": state, "log_q": seed_noise(0, 3, logits.shape[0]),
+            "temperature": 1.0}
+
+
 ENTRY_ARGS: dict[str, Callable[[], dict[str, Any]]] = {
+    "helpers.rnn.decoding.LSTMDecoder": lambda: {"model": _char_lstm()},
+    "helpers.rnn.decoding.seed_noise": lambda: {"seed": 0, "steps": 3, "vocab_size": 5},
+    "helpers.rnn.decoding.sample_ids": _lstm_sampling_call,
+    "helpers.transformer.decoding.GPTDecoder": lambda: {"model": _gpt()},
     # entries the name table serves with values their call rejects: a call that works
     "helpers.autograd.graph.node_label": lambda: {"node": _root()},
     "helpers.autograd.modules.MLP": lambda: {"sizes": [3, 4, 2], "activation": "tanh"},

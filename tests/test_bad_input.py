@@ -42,7 +42,7 @@ from bad_input_entries_late import ENTRY_ARGS as _LATE
 HELPERS_DIR = str(Path(helpers.__file__).resolve().parent) + "/"
 EXCLUDED = ("helpers.apps", "helpers.ui", "helpers.exercises")
 BUDGET_S = 20.0         # wall-clock guard per entry (the slowest takes ~1 s; generous for loaded machines)
-FLOOR = 560             # entries covered must stay above this (565 of 582 when raised)
+FLOOR = 566             # entries covered must stay above this (571 of 588 when raised)
 
 # Entries left out on purpose, with the reason (printed by test_report_coverage).
 SKIPS: dict[str, str] = {

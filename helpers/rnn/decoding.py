@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.core.checks import check_range, check_seed
+from helpers.core.checks import check_array, check_range, check_seed
 
 __all__ = ["seed_noise", "sample_ids", "LSTMDecoder"]
 
@@ -63,6 +63,12 @@ def sample_ids(decoder, logits: np.ndarray, state, log_q: np.ndarray,
     Shape: logits (K,), log_q (T, K) -> T ids.
     """
     check_range(temperature, "temperature", 0.0, 100.0, low_inclusive=False)
+    if not callable(getattr(decoder, "step", None)):
+        raise TypeError(f"decoder must be an LSTMDecoder or a GPTDecoder (something with step(token, state)), "
+                        f"got {type(decoder).__name__}")
+    # validated only: the arrays are used as they come (float32 logits, float64 noise), as generate() does
+    check_array(logits, "logits", ndim=1)
+    check_array(log_q, "log_q", shape=(None, np.shape(logits)[0]), allow_empty=True)
     ids = []
     inv_tau = 1.0 / temperature
     for noise in log_q:
