@@ -125,6 +125,9 @@ class OptimizerExplorer(App):
         self.ref_gap.set_visible(name != "sgd")
         self.warning.set_text(f"diverged after {len(run.path) - 1} steps" if run.diverged else "")
         self.title.set_text(f"{_LABELS[optimizer]} on {surf.name}")
+        if run.diverged:   # it ends before the steps asked for: say how many, so a steps move shows
+            return (f"{_LABELS[optimizer]}, η = {lr:.2e}: diverged after {len(run.path) - 1} of the {steps} steps "
+                    f"asked for (the iterate ran off to infinity): lower the learning rate")
         return f"{_LABELS[optimizer]}, η = {lr:.2e}: {run.describe(1e-6)}"
 
 

@@ -63,10 +63,9 @@ class SamplingPanel(App):
                                    parse_math=False, transform=self.ax_t.transAxes)  # a '$' is a character
         self.ax_t.set_title("sample (prompt + generated)", fontsize=9)
         self.fig.tight_layout()
-        # axes and the bars' labels drawn once per prompt: a temperature, seed or length move
-        # redraws only the bars and the text
+        # axes and the bars' labels drawn once per ranking of the next characters: a temperature,
+        # seed or length move redraws only the bars and the text
         self.backdrop = Backdrop(self.fig, [*self.bars, self.text])
-        self._prompt: str | None = None
         self._order = np.arange(self.top)
 
     def controls(self) -> dict[str, W.ValueWidget]:
@@ -88,13 +87,12 @@ class SamplingPanel(App):
         temperature = self.temperature if temperature is None else temperature
         length = self.length if length is None else length
         probs = self.next_char_probs(prompt, temperature)
-        if prompt != self._prompt:   # the bars' order is fixed by tau = 1's ranking, per prompt
-            self._order = np.argsort(-self.next_char_probs(prompt, 1.0))[:self.top]
-            labels = [_VISIBLE.get(self.sampler.labels[k], self.sampler.labels[k]) for k in self._order]
-            self.backdrop.restore()
-            self.ax_p.set_xticklabels(labels, family="monospace", fontsize=9, parse_math=False)
-            self.backdrop.capture()
-            self._prompt = prompt
+        # the bars' order is fixed by tau = 1's ranking, per prompt (and per model state: a model
+        # trained further may rank differently); each order's tick labels are drawn once and kept
+        self._order = np.argsort(-self.next_char_probs(prompt, 1.0))[:self.top]
+        labels = [_VISIBLE.get(self.sampler.labels[k], self.sampler.labels[k]) for k in self._order]
+        self.backdrop.use_layer(tuple(labels), lambda: self.ax_p.set_xticklabels(
+            labels, family="monospace", fontsize=9, parse_math=False))
         for bar, p in zip(self.bars, probs[self._order]):
             bar.set_height(p)
         text = self.sampler.sample(prompt, length, temperature, seed).expandtabs(4)
