@@ -21,12 +21,15 @@ What is always asserted (the functional properties, whatever the machine's load)
 
 The latency targets (issue 17: per slider a median <= 60 ms and a worst move <= 120 ms; players
 >= 10 frames per second) are asserted with ``BROWSER_STRICT=1`` (``make test-browser
-BROWSER_STRICT=1`` on a quiet machine). Without it they are reported, not asserted: on a loaded
-machine (CI, several sessions on one laptop) key→repaint measures the neighbours as much as the
-course, and not every notebook meets them yet (02, 05, 06, 09-12 sit at 61-93 ms medians on a
-quiet machine; 19's CartPole player at about 7 frames per second), which the report shows. The table of every control and player is printed
-at the end of the run (``tests/conftest.py``) and saved to ``test-artifacts/browser/latency.json``,
-with the load it was measured under. A screenshot of each notebook goes to the same folder.
+BROWSER_STRICT=1``). Without it they are measured and reported, not asserted: a timed assertion
+fails on a scheduling hiccup of a shared machine as readily as on a slow control, and performance
+here lives in reports and benchmarks, not in tests that can flake. ``make test`` runs this test
+after everything else, alone, so that its numbers are a quiet machine's; on one, every slider and
+player of the course meets the targets (the report's last lines tally them and name any that
+missed). The table of every control and player, with each move split into its legs (key → update
+sent → new figure back in the page → decoded and painted) and the kernel's share, is printed at the
+end of the run (``tests/conftest.py``) and saved to ``test-artifacts/browser/latency.json``, with
+the load it was measured under. A screenshot of each notebook goes to the same folder.
 
 Needs Debian's ``chromium`` (``.ci/run`` installs it) and the ``playwright`` Python package; the
 browser is never downloaded. Without chromium the test is skipped with a message saying so.
