@@ -57,7 +57,8 @@ def plain_loop(session: LinearSession, lrs: list[float]) -> np.ndarray:
 
 
 def make_player(session=None, **kw) -> TrainingPlayer:
-    kw = {"lr": 0.05, "lr_range": (1e-3, 100.0), **kw}
+    # no frame budget unless a test asks for one: tick counts must not depend on the machine's speed
+    kw = {"lr": 0.05, "lr_range": (1e-3, 100.0), "frame_budget_ms": None, **kw}
     return TrainingPlayer(session if session is not None else LinearSession(), **kw)
 
 
@@ -213,7 +214,7 @@ def test_notebook_players_at_both_ends_of_the_learning_rate(name, end):
 
 def test_optimizer_race_is_the_plain_loop_of_each_optimizer():
     race = OptimizerRace()
-    player = TrainingPlayer(race, lr=None, steps_per_tick=10)
+    player = TrainingPlayer(race, lr=None, steps_per_tick=10, frame_budget_ms=None)
     for tick in range(1, 13):
         player.play.value = tick
     lrs = {"sgd": 1e-3, "momentum": 1e-3, "rmsprop": 1e-2, "adam": 0.1}
@@ -301,3 +302,40 @@ def test_step_buttons_are_greyed_out_at_the_limit_and_back_after_reset():
     assert player.step_button.disabled and "3-step limit" in player.step_button.tooltip
     player.reset()
     assert not player.step_button.disabled and player.step_button.tooltip == "one update"
+
+
+class SlowSession(LinearSession):
+    """A session whose every update takes at least 15 ms (a stand-in for 8 CartPole episodes)."""
+
+    def step(self, lr: float) -> float:
+        import time
+
+        time.sleep(0.015)
+        return super().step(lr)
+
+
+def test_a_frame_stops_its_updates_at_its_time_budget_and_says_so():
+    player = make_player(SlowSession(), steps_per_tick=10, frame_budget_ms=40)
+    player.play.playing = True
+    player.play.value = 1
+    done = player.step_count
+    assert 1 <= done < 10, done                    # at least one update, never all ten (>= 150 ms)
+    assert f"this frame ran {done} of the 10 updates asked" in player.box.status_text()
+    player.play.playing = False
+    assert "updates asked" not in player.step()    # step, action buttons and run(n) are never cut
+    assert player.step_count == done + 1
+    player.run(5)
+    assert player.step_count == done + 6
+
+
+def test_without_a_budget_a_frame_runs_every_update_asked():
+    player = make_player(SlowSession(), steps_per_tick=4, frame_budget_ms=None)
+    player.play.playing = True
+    player.play.value = 1
+    assert player.step_count == 4 and "updates asked" not in player.box.status_text()
+
+
+@pytest.mark.parametrize("budget", [0, -5.0])
+def test_a_frame_budget_must_be_positive(budget):
+    with pytest.raises(ValueError, match="frame_budget_ms must be > 0 ms"):
+        make_player(frame_budget_ms=budget)

@@ -5,8 +5,9 @@ The thing being trained is a :class:`TrainingSession`: a small object with ``res
 place. :class:`TrainingPlayer` only drives it and repaints:
 
 * **play / pause** is an ``ipywidgets.Play``; every tick message from it is one *frame*: ``speed``
-  updates (the "updates / frame" slider), one ``draw`` and one PNG render (blitted over the
-  session's ``backdrop`` when it has one, :func:`helpers.ui.frames.frame_png`). Ticks never pile
+  updates (the "updates / frame" slider; fewer when they would take the frame past its time
+  budget, ``frame_budget_ms``, which the status then says), one ``draw`` and one PNG render
+  (blitted over the session's ``backdrop`` when it has one, :func:`helpers.ui.frames.frame_png`). Ticks never pile
   up: the browser sends at most one tick message while the kernel is busy (ipywidgets keeps one
   message in flight per widget and merges the rest), and a message that skipped ticks is still
   one frame, so a slow frame drops ticks instead of making the next frame longer; a pause click
@@ -67,11 +68,17 @@ class TrainingPlayer:
         interval_ms: time between frames while playing (the default, 50 ms, allows 20 frames per
             second; a frame that takes longer makes the next tick wait, it is not queued).
         max_loss: a loss above this bound counts as divergence.
+        frame_budget_ms: while playing, a frame's updates stop early (after at least one) when the
+            next would take them past this many ms, so that the picture keeps up at any speed
+            (about 10 frames per second or more in the browser); the status says when a frame
+            ran fewer updates than asked. ``None``: always the full ``steps_per_tick``. Step,
+            the action buttons and :meth:`run` are never cut short.
     """
 
     def __init__(self, session: TrainingSession, lr: float | None = 0.1, lr_range: tuple[float, float] = (1e-4, 10.0),
                  steps_per_tick: int = 1, max_steps: int = 2000, interval_ms: int = 50,
-                 max_loss: float = 1e12, max_speed: int | None = None) -> None:
+                 max_loss: float = 1e12, max_speed: int | None = None,
+                 frame_budget_ms: float | None = 40.0) -> None:
         low, high = lr_range
         if lr is not None and not (0 < low <= lr <= high):
             raise ValueError(f"lr must lie in lr_range {lr_range}, got {lr}")
@@ -82,6 +89,9 @@ class TrainingPlayer:
                              f"{steps_per_tick}, {max_steps}, {interval_ms}")
         if not max_loss > 0:
             raise ValueError(f"max_loss must be > 0, got {max_loss}")
+        if frame_budget_ms is not None and not frame_budget_ms > 0:
+            raise ValueError(f"frame_budget_ms must be > 0 ms (or None), got {frame_budget_ms}")
+        self.frame_budget_ms = None if frame_budget_ms is None else float(frame_budget_ms)
         self.session = session
         self.max_steps, self.max_loss = int(max_steps), float(max_loss)
         self.step_count, self.diverged, self.losses = 0, False, []
@@ -153,15 +163,20 @@ class TrainingPlayer:
             raise ValueError(f"unknown action {label!r}; this session offers {sorted(actions)}")
         return self._advance(1, actions[label])
 
-    def _advance(self, n_steps: int, update: Callable[[float], Any] | None = None) -> str:
+    def _advance(self, n_steps: int, update: Callable[[float], Any] | None = None,
+                 budget_ms: float | None = None) -> str:
         start = time.perf_counter()
         if self.diverged:
             return self._redraw("diverged: press reset and lower the learning rate")
         update = update if update is not None else self.session.step
+        done, last_ms = 0, 0.0
         for _ in range(n_steps):
             if self.step_count >= self.max_steps:
                 break
+            if budget_ms is not None and done and (time.perf_counter() - start) * 1e3 + last_ms > budget_ms:
+                break   # the next update would hold this frame back: show what there is
             note = ""
+            begun = time.perf_counter()
             try:
                 loss = float(update(self.lr))
             except (FloatingPointError, OverflowError, ValueError, RuntimeError) as exc:
@@ -175,10 +190,15 @@ class TrainingPlayer:
                 return self._redraw(f"diverged at step {self.step_count}{with_lr}: the loss became "
                                     f"{loss:.3g}{bound}{note}. Press reset and lower the learning rate.", start)
             self.losses.append(loss)
+            done += 1
+            last_ms = (time.perf_counter() - begun) * 1e3
         try:
             text = self.session.draw()
         except Exception as exc:  # a drawing bug must not kill the player: show it in words
             text = format_error(exc)
+        if done < n_steps and self.step_count < self.max_steps:
+            text += (f" (this frame ran {done} of the {n_steps} updates asked: more would make the picture "
+                     f"lag; lower the updates / frame to match)")
         if self.step_count >= self.max_steps:
             self.play.playing = False
             text += f" (stopped at the {self.max_steps}-step limit: press reset)"
@@ -197,7 +217,7 @@ class TrainingPlayer:
         # One frame per tick message, however many ticks it skipped (a busy kernel drops ticks);
         # a rewind of the Play widget (stop) only re-arms it.
         if new > self._last_tick:
-            self._advance(self.steps_per_tick)
+            self._advance(self.steps_per_tick, budget_ms=self.frame_budget_ms)
         self._last_tick = new
 
     def _acknowledge(self, change: dict) -> None:

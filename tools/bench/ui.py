@@ -9,7 +9,8 @@ share only; ``--only browser`` measures key → repaint in the page, where trans
 add 25-40 ms, so a control needs about 15 ms here for a 60 ms median there.
 
 Players: A frame is what one tick of the Play widget costs in the kernel: the session's updates at the
-notebook's "updates / frame" setting, one ``draw`` and one PNG render (``player.frame_ms``). The
+notebook's "updates / frame" setting (all of them: the players here have no frame budget, which in
+the browser cuts a frame's updates short at 40 ms), one ``draw`` and one PNG render (``player.frame_ms``). The
 goal is a median of at most 50 ms. The reference, run in the same process, is the same updates
 without drawing: the ratio is the price of watching the training.
 """
@@ -35,29 +36,29 @@ SLIDERS = "widget latency in the kernel (update + draw + encode, median over a s
 # name -> (player as the notebook builds it, frames to time)
 PLAYERS = {
     "03 batch-size race (2 updates / frame)": (
-        lambda: TrainingPlayer(BatchSizeRace(batch_size=20), lr=0.05, lr_range=(1e-3, 1.0), steps_per_tick=2), 40),
+        lambda: TrainingPlayer(BatchSizeRace(batch_size=20), lr=0.05, lr_range=(1e-3, 1.0), steps_per_tick=2, frame_budget_ms=None), 40),
     "04 two-moons MLP (5 updates / frame)": (
-        lambda: TrainingPlayer(MoonsSession(), lr=0.3, lr_range=(1e-3, 10.0), steps_per_tick=5, max_steps=3000), 40),
+        lambda: TrainingPlayer(MoonsSession(), lr=0.3, lr_range=(1e-3, 10.0), steps_per_tick=5, max_steps=3000, frame_budget_ms=None), 40),
     "07 optimizer race (10 updates / frame)": (
-        lambda: TrainingPlayer(OptimizerRace(), lr=None, steps_per_tick=10, max_steps=5000), 40),
+        lambda: TrainingPlayer(OptimizerRace(), lr=None, steps_per_tick=10, max_steps=5000, frame_budget_ms=None), 40),
     "11 reversal transformer (5 updates / frame)": (
-        lambda: TrainingPlayer(app11.ReversalSession(length=8), lr=3e-3, lr_range=(1e-4, 1e-1), steps_per_tick=5), 20),
+        lambda: TrainingPlayer(app11.ReversalSession(length=8), lr=3e-3, lr_range=(1e-4, 1e-1), steps_per_tick=5, frame_budget_ms=None), 20),
     "12 ring GAN (4 rounds / frame, the notebook's setting)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
-                               steps_per_tick=4, max_steps=3000), 20),
+                               steps_per_tick=4, max_steps=3000, frame_budget_ms=None), 20),
     "16 reverse diffusion on the ring (2 reverse steps / frame)": (
-        lambda: TrainingPlayer(app16.ReverseProcessSession(), lr=None, max_steps=100, steps_per_tick=2), 40),
+        lambda: TrainingPlayer(app16.ReverseProcessSession(), lr=None, max_steps=100, steps_per_tick=2, frame_budget_ms=None), 40),
     "17 karate-club GCN (5 updates / frame)": (
         lambda: TrainingPlayer(app17.KarateTrainingSession(seed=0), lr=0.01, lr_range=(1e-3, 1.0), steps_per_tick=5,
-                               max_steps=1000), 40),
+                               max_steps=1000, frame_budget_ms=None), 40),
     "18 tiny CLIP (5 updates / frame)": (
         lambda: TrainingPlayer(app18.CLIPTrainingSession(seed=0), lr=3e-3, lr_range=(1e-4, 3e-2), steps_per_tick=5,
-                               max_steps=1500), 40),
+                               max_steps=1500, frame_budget_ms=None), 40),
     "19 CartPole REINFORCE (1 update of 8 episodes / frame)": (
-        lambda: TrainingPlayer(app19.CartPoleSession(seed=0), lr=0.01, lr_range=(1e-4, 1.0), max_steps=400), 20),
+        lambda: TrainingPlayer(app19.CartPoleSession(seed=0), lr=0.01, lr_range=(1e-4, 1.0), max_steps=400, frame_budget_ms=None), 20),
     "12 ring GAN (1 round / frame)": (
         lambda: TrainingPlayer(GANTrainingSession(loss="vanilla", seed=0), lr=2e-3, lr_range=(1e-5, 1e-1),
-                               steps_per_tick=1, max_steps=3000), 40),
+                               steps_per_tick=1, max_steps=3000, frame_budget_ms=None), 40),
 }
 
 
